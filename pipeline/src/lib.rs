@@ -1,0 +1,18 @@
+//! sigap's pipeline: the domain of a Disdukcapil back office (applications,
+//! services, states, NIK and KK numbers, region codes), its configuration,
+//! the state store, and the stages that move applications through the flow.
+//!
+//! Stages are plain functions over domain types; a rejected application is
+//! data, not an `Err`. Only I/O fails.
+
+pub mod application;
+pub mod config;
+pub mod nik;
+pub mod service;
+pub mod state;
+pub mod wilayah;
+
+pub use application::{Application, ApplicationId, NewApplication, Source};
+pub use config::Config;
+pub use service::Service;
+pub use state::State;
