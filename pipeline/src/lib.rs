@@ -7,12 +7,16 @@
 
 pub mod application;
 pub mod config;
+pub mod files;
 pub mod nik;
+pub mod office;
+pub mod reason;
 pub mod service;
 pub mod state;
 pub mod wilayah;
 
 pub use application::{Application, ApplicationId, NewApplication, Source};
 pub use config::Config;
+pub use reason::Reason;
 pub use service::Service;
 pub use state::State;
