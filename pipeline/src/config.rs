@@ -65,6 +65,9 @@ pub struct Config {
     /// The file it was read from.
     #[serde(skip)]
     pub source_file: PathBuf,
+    /// Keys whose URL in the file (not the environment) holds a password.
+    #[serde(skip)]
+    pub secrets_in_file: Vec<String>,
 }
 
 /// The dinas (or kecamatan) running sigap.
@@ -515,6 +518,17 @@ impl Config {
             });
         }
         config.source_file = path.to_path_buf();
+        // Checked before the environment overrides apply: only what is
+        // written in the file is a leak.
+        let population_url = match &config.population {
+            PopulationSource::Postgres { url, .. } => url.as_deref(),
+            PopulationSource::Parquet { .. } => None,
+        };
+        config.secrets_in_file = [("smtp.url", config.smtp.url.as_deref()), ("population.url", population_url)]
+            .into_iter()
+            .filter(|(_, url)| url.is_some_and(url_has_password))
+            .map(|(key, _)| key.to_string())
+            .collect();
         config.base_dir = path
             .parent()
             .map(Path::to_path_buf)
@@ -621,21 +635,12 @@ impl Config {
                 format!("`{}` is not an email address", self.smtp.from_address),
             );
         }
-        if let Some(url) = &self.smtp.url {
-            if url_has_password(url) {
-                err(
-                    "smtp.url".into(),
-                    "holds a password; remove it from the file and set SIGAP_SMTP_URL in the environment".into(),
-                );
-            }
-        }
-        if let PopulationSource::Postgres { url: Some(url), .. } = &self.population {
-            if url_has_password(url) && !self.source_has_env_population() {
-                err(
-                    "population.url".into(),
-                    "holds a password; remove it from the file and set SIGAP_POPULATION_URL in the environment".into(),
-                );
-            }
+        for key in &self.secrets_in_file {
+            let var = if key == "smtp.url" { env::SMTP_URL } else { env::POPULATION_URL };
+            err(
+                key.clone(),
+                format!("holds a password; remove it from the file and set {var} in the environment"),
+            );
         }
         if self.station.batch_size == 0 {
             err("station.batch_size".into(), "must be at least 1".into());
@@ -737,9 +742,6 @@ impl Config {
         out
     }
 
-    fn source_has_env_population(&self) -> bool {
-        std::env::var_os(env::POPULATION_URL).is_some()
-    }
 }
 
 fn url_has_password(url: &str) -> bool {
@@ -800,7 +802,7 @@ mod tests {
         c.hours.mon = Some("16:00-08:00".into());
         c.kecamatan[0].code = "51.02.01".into();
         c.services.get_mut(&Service::KtpHilang).unwrap().documents.push("surat_sakti".into());
-        c.smtp.url = Some("smtp://user:secret@mail.example:587".into());
+        c.secrets_in_file.push("smtp.url".into());
         let keys: Vec<String> = c
             .problems(Wilayah::embedded())
             .into_iter()
@@ -850,6 +852,18 @@ mod tests {
         assert_eq!(c.hours.on(Weekday::Sat), None);
         assert!(c.hours.on(Weekday::Mon).is_some());
         assert_eq!(c.office.timezone, Timezone::WITA);
+    }
+
+    #[test]
+    fn a_password_in_the_file_is_an_error_but_not_in_the_environment() {
+        let text = profiles::text("bantul")
+            .unwrap()
+            .replace("reply_to =", "url = \"smtp://u:secret@mail.example:587\"\nreply_to =");
+        let c = Config::from_toml(&text, Path::new("/x/sigap.toml")).unwrap();
+        assert!(c.problems(Wilayah::embedded()).iter().any(|p| p.key == "smtp.url"));
+        let mut c = load("bantul");
+        c.apply_env(|k| (k == env::SMTP_URL).then(|| "smtp://u:secret@mail.example:587".to_string()));
+        assert!(!c.problems(Wilayah::embedded()).iter().any(|p| p.key == "smtp.url"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod office;
 pub mod reason;
 pub mod service;
 pub mod state;
+pub mod store;
 pub mod wilayah;
 
 pub use application::{Application, ApplicationId, NewApplication, Source};

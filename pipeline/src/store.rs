@@ -1,0 +1,963 @@
+//! The state store: one SQLite file per office (`data/sigap.db`).
+//!
+//! - WAL journal and foreign keys on; versioned migrations run on open.
+//! - Every state change is written together with its row in the
+//!   append-only event log, in one transaction; triggers refuse any UPDATE
+//!   or DELETE of the log, so it is never rewritten.
+//! - A transition names the state it expects to move from: an illegal move
+//!   or a stale expectation is an error, never a silent overwrite.
+//! - The file (and SQLite's -wal/-shm beside it) is mode 0600.
+//!
+//! Callers pass the time (`at`) in; the store never reads the clock, so
+//! tests and the scheduler control it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use serde::Serialize;
+
+use crate::application::{Application, ApplicationId, NewApplication, Source};
+use crate::files::{FileError, create_private};
+use crate::service::Service;
+use crate::state::{IllegalTransition, State};
+
+/// Schema versions, applied in order; `PRAGMA user_version` records how
+/// many have run. Append new ones; never edit a released one.
+const MIGRATIONS: &[&str] = &[
+    // 1: applications, their event log, job runs.
+    r#"
+    CREATE TABLE applications (
+        id            INTEGER PRIMARY KEY,
+        source        TEXT NOT NULL,
+        source_ref    TEXT NOT NULL UNIQUE,
+        nik           TEXT NOT NULL,
+        kk_number     TEXT,
+        name          TEXT NOT NULL,
+        birth_date    TEXT,
+        service       TEXT NOT NULL,
+        kecamatan     TEXT,
+        email         TEXT,
+        phone         TEXT,
+        submitted_at  TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        state_since   TEXT NOT NULL,
+        reasons       TEXT NOT NULL DEFAULT '[]',
+        batch_id      TEXT
+    );
+    CREATE INDEX applications_state ON applications(state);
+    CREATE INDEX applications_nik ON applications(nik);
+
+    CREATE TABLE events (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        application_id  INTEGER NOT NULL REFERENCES applications(id),
+        from_state      TEXT,
+        to_state        TEXT NOT NULL,
+        at              TEXT NOT NULL,
+        actor           TEXT NOT NULL,
+        detail          TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX events_application ON events(application_id, seq);
+    CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+    CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+
+    CREATE TABLE job_runs (
+        id           INTEGER PRIMARY KEY,
+        job          TEXT NOT NULL,
+        started_at   TEXT NOT NULL,
+        finished_at  TEXT,
+        outcome      TEXT NOT NULL,
+        counters     TEXT NOT NULL DEFAULT '{}',
+        message      TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX job_runs_job ON job_runs(job, id);
+    "#,
+];
+
+/// A state-store failure. Illegal and stale transitions are errors of
+/// their own so callers can tell them from I/O.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database file could not be created.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// SQLite failed.
+    #[error("state database {}: {source}", path.display())]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The database was written by a newer sigap.
+    #[error("state database {} has schema version {found}, newer than this sigap ({known}); upgrade sigap", path.display())]
+    TooNew {
+        /// The database file.
+        path: PathBuf,
+        /// Its version.
+        found: usize,
+        /// The newest this build knows.
+        known: usize,
+    },
+    /// The flow does not allow this move.
+    #[error("{id}: {source}")]
+    Illegal {
+        /// The application.
+        id: ApplicationId,
+        /// Which rule.
+        #[source]
+        source: IllegalTransition,
+    },
+    /// The application is not in the state the caller expected (someone
+    /// else moved it first).
+    #[error("{id} is {actual}, not {expected} as expected; nothing was changed")]
+    Stale {
+        /// The application.
+        id: ApplicationId,
+        /// What the caller expected.
+        expected: State,
+        /// What it is.
+        actual: State,
+    },
+    /// No application with this id.
+    #[error("no application {0}")]
+    NotFound(ApplicationId),
+    /// A stored value could not be read back (the file was edited by hand?).
+    #[error("state database {}: bad value in {column}: {value}", path.display())]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// Column.
+        column: &'static str,
+        /// The value.
+        value: String,
+    },
+}
+
+/// One row of the event log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// Position in the log.
+    pub seq: i64,
+    /// The application.
+    pub application: ApplicationId,
+    /// State before (`None` for the first event).
+    pub from: Option<State>,
+    /// State after.
+    pub to: State,
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+    /// Who: `sigap:<job>` or `operator:<name>`.
+    pub actor: String,
+    /// Free text (reasons, batch, decision).
+    pub detail: String,
+}
+
+/// How a job run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Started, not finished (or the process died).
+    Running,
+    /// Finished, nothing needs attention.
+    Ok,
+    /// Finished, but something needs a person (quarantine, failed sends).
+    Attention,
+    /// Failed.
+    Failed,
+    /// Stopped by a signal before the end.
+    Interrupted,
+}
+
+impl Outcome {
+    fn code(self) -> &'static str {
+        match self {
+            Outcome::Running => "running",
+            Outcome::Ok => "ok",
+            Outcome::Attention => "attention",
+            Outcome::Failed => "failed",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+    fn parse(s: &str) -> Option<Outcome> {
+        [
+            Outcome::Running,
+            Outcome::Ok,
+            Outcome::Attention,
+            Outcome::Failed,
+            Outcome::Interrupted,
+        ]
+        .into_iter()
+        .find(|o| o.code() == s)
+    }
+}
+
+/// One run of a job, for the history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobRun {
+    /// Run number.
+    pub id: i64,
+    /// Job name (`ingest`, `verify`, `nightly`, …).
+    pub job: String,
+    /// Start (UTC).
+    pub started_at: DateTime<Utc>,
+    /// End (UTC), once finished.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// What it counted (read, new, quarantined, …).
+    pub counters: BTreeMap<String, i64>,
+    /// A line for people.
+    pub message: String,
+}
+
+/// What a transition records besides the new state.
+#[derive(Debug, Clone, Default)]
+pub struct Change<'a> {
+    /// Who: `sigap:<job>` or `operator:<name>`.
+    pub actor: &'a str,
+    /// Free text for the event log.
+    pub detail: &'a str,
+    /// New reason codes (replacing the old), if any.
+    pub reasons: Option<&'a [String]>,
+    /// Batch to set (`Some(None)` clears it).
+    pub batch: Option<Option<&'a str>>,
+}
+
+/// The office's state database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn ts(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+impl Store {
+    /// Opens (creating mode 0600 if needed) and migrates the database.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            create_private(path)?;
+        }
+        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Store::setup(conn, path.to_path_buf())
+    }
+
+    /// An in-memory store, for tests of stages.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
+            path: ":memory:".into(),
+            source,
+        })?;
+        Store::setup(conn, ":memory:".into())
+    }
+
+    fn setup(conn: Connection, path: PathBuf) -> Result<Store, StoreError> {
+        let mut store = Store { conn, path };
+        let c = &store.conn;
+        // A second process (a manual run beside the daemon) waits instead of failing.
+        c.busy_timeout(std::time::Duration::from_secs(30))
+            .and_then(|_| c.pragma_update(None, "journal_mode", "WAL"))
+            .and_then(|_| c.pragma_update(None, "synchronous", "FULL"))
+            .and_then(|_| c.pragma_update(None, "foreign_keys", "ON"))
+            .map_err(|e| store.err(e))?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> Result<usize, StoreError> {
+        let v: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(v as usize)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let found = self.schema_version()?;
+        if found > MIGRATIONS.len() {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+                known: MIGRATIONS.len(),
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found) {
+            let path = self.path.clone();
+            let wrap = |source| StoreError::Sqlite {
+                path: path.clone(),
+                source,
+            };
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Exclusive)
+                .map_err(wrap)?;
+            tx.execute_batch(sql).map_err(wrap)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(wrap)?;
+            tx.commit().map_err(wrap)?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` in one write transaction: all of it is applied or none.
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|source| StoreError::Sqlite {
+                path: path.clone(),
+                source,
+            })?;
+        let mut t = Tx { tx, path };
+        let out = f(&mut t)?;
+        let Tx { tx, path } = t;
+        tx.commit().map_err(|source| StoreError::Sqlite { path, source })?;
+        Ok(out)
+    }
+
+    /// One application.
+    pub fn application(&self, id: ApplicationId) -> Result<Option<Application>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{SELECT_APPLICATION} WHERE id = ?1"))
+            .map_err(|e| self.err(e))?;
+        let row = stmt
+            .query_row([id.0], |r| Ok(read_application(r)))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        row.transpose().map_err(|(column, value)| self.corrupt(column, value))
+    }
+
+    /// Applications, oldest first, optionally only those in one state.
+    pub fn applications(&self, state: Option<State>) -> Result<Vec<Application>, StoreError> {
+        let sql = match state {
+            Some(_) => format!("{SELECT_APPLICATION} WHERE state = ?1 ORDER BY id"),
+            None => format!("{SELECT_APPLICATION} WHERE ?1 IS NULL ORDER BY id"),
+        };
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([state.map(State::code)], |r| Ok(read_application(r)))
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let app = row
+                .map_err(|e| self.err(e))?
+                .map_err(|(column, value)| self.corrupt(column, value))?;
+            out.push(app);
+        }
+        Ok(out)
+    }
+
+    /// The id of the application recorded from this source reference, if any.
+    pub fn find_by_source_ref(&self, source_ref: &str) -> Result<Option<ApplicationId>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id FROM applications WHERE source_ref = ?1",
+                [source_ref],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|o| o.map(ApplicationId))
+            .map_err(|e| self.err(e))
+    }
+
+    /// The event log of one application, in order.
+    pub fn events(&self, id: ApplicationId) -> Result<Vec<Event>, StoreError> {
+        self.query_events("WHERE application_id = ?1", Some(id.0))
+    }
+
+    /// The whole event log, in order.
+    pub fn all_events(&self) -> Result<Vec<Event>, StoreError> {
+        self.query_events("WHERE ?1 IS NULL", None)
+    }
+
+    fn query_events(&self, filter: &str, arg: Option<i64>) -> Result<Vec<Event>, StoreError> {
+        let sql = format!(
+            "SELECT seq, application_id, from_state, to_state, at, actor, detail FROM events {filter} ORDER BY seq"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([arg], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, app, from, to, at, actor, detail) = row.map_err(|e| self.err(e))?;
+            let from = match from {
+                None => None,
+                Some(f) => Some(f.parse().map_err(|_| self.corrupt("events.from_state", f))?),
+            };
+            out.push(Event {
+                seq,
+                application: ApplicationId(app),
+                from,
+                to: to.parse().map_err(|_| self.corrupt("events.to_state", to.clone()))?,
+                at: parse_ts(&at).ok_or_else(|| self.corrupt("events.at", at.clone()))?,
+                actor,
+                detail,
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many applications are in each state (states with none left out).
+    pub fn counts_by_state(&self) -> Result<BTreeMap<State, u64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT state, COUNT(*) FROM applications GROUP BY state")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(|e| self.err(e))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (s, n) = row.map_err(|e| self.err(e))?;
+            let state: State = s.parse().map_err(|_| self.corrupt("applications.state", s))?;
+            out.insert(state, n as u64);
+        }
+        Ok(out)
+    }
+
+    /// Records the start of a job run and returns its id.
+    pub fn start_run(&mut self, job: &str, at: DateTime<Utc>) -> Result<i64, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO job_runs (job, started_at, outcome) VALUES (?1, ?2, 'running')",
+                params![job, ts(at)],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Records how a job run ended, with its counters.
+    pub fn finish_run(
+        &mut self,
+        run: i64,
+        outcome: Outcome,
+        counters: &BTreeMap<String, i64>,
+        message: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let counters = serde_json::to_string(counters).expect("a map of numbers serialises");
+        self.conn
+            .execute(
+                "UPDATE job_runs SET finished_at = ?2, outcome = ?3, counters = ?4, message = ?5 WHERE id = ?1",
+                params![run, ts(at), outcome.code(), counters, message],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Job runs, newest first, optionally for one job.
+    pub fn runs(&self, job: Option<&str>, limit: usize) -> Result<Vec<JobRun>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, job, started_at, finished_at, outcome, counters, message FROM job_runs
+                 WHERE ?1 IS NULL OR job = ?1 ORDER BY id DESC LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![job, limit as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, job, started, finished, outcome, counters, message) =
+                row.map_err(|e| self.err(e))?;
+            out.push(JobRun {
+                id,
+                job,
+                started_at: parse_ts(&started)
+                    .ok_or_else(|| self.corrupt("job_runs.started_at", started.clone()))?,
+                finished_at: match finished {
+                    None => None,
+                    Some(f) => Some(
+                        parse_ts(&f).ok_or_else(|| self.corrupt("job_runs.finished_at", f.clone()))?,
+                    ),
+                },
+                outcome: Outcome::parse(&outcome)
+                    .ok_or_else(|| self.corrupt("job_runs.outcome", outcome.clone()))?,
+                counters: serde_json::from_str(&counters)
+                    .map_err(|_| self.corrupt("job_runs.counters", counters.clone()))?,
+                message,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The latest run of each job, by job name.
+    pub fn runs_latest_per_job(&self) -> Result<Vec<JobRun>, StoreError> {
+        let mut jobs: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT DISTINCT job FROM job_runs")
+                .map_err(|e| self.err(e))?;
+            stmt.query_map([], |r| r.get(0))
+                .map_err(|e| self.err(e))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| self.err(e))?
+        };
+        jobs.sort();
+        let mut out = Vec::new();
+        for job in jobs {
+            out.extend(self.runs(Some(&job), 1)?);
+        }
+        Ok(out)
+    }
+
+    /// Checks that every application's current state is the last state of
+    /// its event log and that each logged move was legal. Returns the
+    /// inconsistencies found (none in a healthy store).
+    pub fn check_consistency(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        let mut by_app: BTreeMap<ApplicationId, Vec<Event>> = BTreeMap::new();
+        for e in self.all_events()? {
+            by_app.entry(e.application).or_default().push(e);
+        }
+        for app in self.applications(None)? {
+            let events = by_app.remove(&app.id).unwrap_or_default();
+            let mut current: Option<State> = None;
+            for e in &events {
+                if e.from != current {
+                    problems.push(format!(
+                        "{}: event {} moves from {:?} but the log had it at {:?}",
+                        app.id, e.seq, e.from, current
+                    ));
+                }
+                if let Some(from) = e.from
+                    && let Err(illegal) = from.check_transition(e.to, app.submitted.service)
+                {
+                    problems.push(format!("{}: event {}: {illegal}", app.id, e.seq));
+                }
+                current = Some(e.to);
+            }
+            if current != Some(app.state) {
+                problems.push(format!(
+                    "{} is {} but its log ends at {:?}",
+                    app.id, app.state, current
+                ));
+            }
+        }
+        for id in by_app.keys() {
+            problems.push(format!("events for unknown application {id}"));
+        }
+        Ok(problems)
+    }
+
+    fn corrupt(&self, column: &'static str, value: String) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.clone(),
+            column,
+            value,
+        }
+    }
+}
+
+/// A write transaction; see [`Store::write`].
+pub struct Tx<'a> {
+    tx: rusqlite::Transaction<'a>,
+    path: PathBuf,
+}
+
+impl Tx<'_> {
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Records a new application as RECEIVED, with its first event.
+    pub fn insert_application(
+        &mut self,
+        new: &NewApplication,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<ApplicationId, StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO applications (source, source_ref, nik, kk_number, name, birth_date, service,
+                     kecamatan, email, phone, submitted_at, state, state_since)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                params![
+                    new.source.code(),
+                    new.source_ref,
+                    new.nik,
+                    new.kk_number,
+                    new.name,
+                    new.birth_date.map(|d| d.to_string()),
+                    new.service.code(),
+                    new.kecamatan,
+                    new.email,
+                    new.phone,
+                    new.submitted_at.to_rfc3339(),
+                    State::Received.code(),
+                    ts(at),
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        let id = ApplicationId(self.tx.last_insert_rowid());
+        self.log(id, None, State::Received, actor, "", at)?;
+        Ok(id)
+    }
+
+    /// Moves an application from `from` to `to`, checking the flow and that
+    /// it really is in `from`, and logs the event in the same transaction.
+    pub fn transition(
+        &mut self,
+        id: ApplicationId,
+        from: State,
+        to: State,
+        change: &Change<'_>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let current: Option<(String, String)> = self
+            .tx
+            .query_row(
+                "SELECT state, service FROM applications WHERE id = ?1",
+                [id.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let (state, service) = current.ok_or(StoreError::NotFound(id))?;
+        let corrupt = |column, value: String| StoreError::Corrupt {
+            path: self.path.clone(),
+            column,
+            value,
+        };
+        let actual: State = state.parse().map_err(|_| corrupt("applications.state", state.clone()))?;
+        let service: Service = service
+            .parse()
+            .map_err(|_| corrupt("applications.service", service.clone()))?;
+        if actual != from {
+            return Err(StoreError::Stale {
+                id,
+                expected: from,
+                actual,
+            });
+        }
+        from.check_transition(to, service)
+            .map_err(|source| StoreError::Illegal { id, source })?;
+        self.tx
+            .execute(
+                "UPDATE applications SET state = ?2, state_since = ?3 WHERE id = ?1",
+                params![id.0, to.code(), ts(at)],
+            )
+            .map_err(|e| self.err(e))?;
+        if let Some(reasons) = change.reasons {
+            let json = serde_json::to_string(reasons).expect("strings serialise");
+            self.tx
+                .execute("UPDATE applications SET reasons = ?2 WHERE id = ?1", params![id.0, json])
+                .map_err(|e| self.err(e))?;
+        }
+        if let Some(batch) = change.batch {
+            self.tx
+                .execute("UPDATE applications SET batch_id = ?2 WHERE id = ?1", params![id.0, batch])
+                .map_err(|e| self.err(e))?;
+        }
+        self.log(id, Some(from), to, change.actor, change.detail, at)
+    }
+
+    fn log(
+        &mut self,
+        id: ApplicationId,
+        from: Option<State>,
+        to: State,
+        actor: &str,
+        detail: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO events (application_id, from_state, to_state, at, actor, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id.0, from.map(State::code), to.code(), ts(at), actor, detail],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
+
+const SELECT_APPLICATION: &str = "SELECT id, source, source_ref, nik, kk_number, name, birth_date, service, kecamatan,
+    email, phone, submitted_at, state, state_since, reasons, batch_id FROM applications";
+
+type Corrupt = (&'static str, String);
+
+fn read_application(r: &Row<'_>) -> Result<Application, Corrupt> {
+    let get = |i: usize| -> Result<Option<String>, Corrupt> {
+        r.get::<_, Option<String>>(i)
+            .map_err(|e| ("applications", e.to_string()))
+    };
+    let req = |i: usize, col: &'static str| -> Result<String, Corrupt> {
+        get(i)?.ok_or((col, "NULL".to_string()))
+    };
+    let id: i64 = r.get(0).map_err(|e| ("applications.id", e.to_string()))?;
+    let source: Source = {
+        let s = req(1, "applications.source")?;
+        s.parse().map_err(|_| ("applications.source", s))?
+    };
+    let birth_date = match get(6)? {
+        None => None,
+        Some(s) => Some(
+            NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| ("applications.birth_date", s))?,
+        ),
+    };
+    let service: Service = {
+        let s = req(7, "applications.service")?;
+        s.parse().map_err(|_| ("applications.service", s))?
+    };
+    let submitted_at = {
+        let s = req(11, "applications.submitted_at")?;
+        DateTime::parse_from_rfc3339(&s).map_err(|_| ("applications.submitted_at", s))?
+    };
+    let state: State = {
+        let s = req(12, "applications.state")?;
+        s.parse().map_err(|_| ("applications.state", s))?
+    };
+    let state_since = {
+        let s = req(13, "applications.state_since")?;
+        parse_ts(&s).ok_or(("applications.state_since", s))?
+    };
+    let reasons: Vec<String> = {
+        let s = req(14, "applications.reasons")?;
+        serde_json::from_str(&s).map_err(|_| ("applications.reasons", s))?
+    };
+    Ok(Application {
+        id: ApplicationId(id),
+        submitted: NewApplication {
+            source,
+            source_ref: req(2, "applications.source_ref")?,
+            nik: req(3, "applications.nik")?,
+            kk_number: get(4)?,
+            name: req(5, "applications.name")?,
+            birth_date,
+            service,
+            kecamatan: get(8)?,
+            email: get(9)?,
+            phone: get(10)?,
+            submitted_at,
+        },
+        state,
+        state_since,
+        reasons,
+        batch: get(15)?,
+    })
+}
+
+fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::IllegalKind;
+    use chrono::TimeZone;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn at(min: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 20, 1, min, 0).unwrap()
+    }
+
+    fn sample(source_ref: &str, service: Service) -> NewApplication {
+        NewApplication {
+            source: Source::Form,
+            source_ref: source_ref.into(),
+            nik: "3402151708900001".into(),
+            kk_number: Some("3402150512150003".into()),
+            name: "Budi Santoso".into(),
+            birth_date: NaiveDate::from_ymd_opt(1990, 8, 17),
+            service,
+            kecamatan: Some("34.02.15".into()),
+            email: Some("budi@example.org".into()),
+            phone: None,
+            submitted_at: chrono::FixedOffset::east_opt(7 * 3600)
+                .unwrap()
+                .with_ymd_and_hms(2026, 11, 19, 8, 15, 3)
+                .unwrap(),
+        }
+    }
+
+    fn change(actor: &str) -> Change<'_> {
+        Change {
+            actor,
+            ..Change::default()
+        }
+    }
+
+    #[test]
+    fn the_file_is_private_and_migrated_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sigap.db");
+        {
+            let mut s = Store::open(&path).unwrap();
+            assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
+            s.write(|tx| tx.insert_application(&sample("f:2", Service::KtpBaru), "sigap:test", at(0)))
+                .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.applications(None).unwrap().len(), 1);
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let entry = entry.unwrap();
+            let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{:?}", entry.file_name());
+        }
+    }
+
+    #[test]
+    fn a_transition_writes_state_and_event_together() {
+        let mut s = Store::open_in_memory().unwrap();
+        let id = s
+            .write(|tx| tx.insert_application(&sample("f:2", Service::KtpBaru), "sigap:ingest", at(0)))
+            .unwrap();
+        let reasons = vec!["DOCUMENT_MISSING".to_string()];
+        s.write(|tx| {
+            tx.transition(
+                id,
+                State::Received,
+                State::Incomplete,
+                &Change {
+                    actor: "sigap:verify",
+                    detail: "kk missing",
+                    reasons: Some(&reasons),
+                    batch: None,
+                },
+                at(5),
+            )
+        })
+        .unwrap();
+        let app = s.application(id).unwrap().unwrap();
+        assert_eq!(app.state, State::Incomplete);
+        assert_eq!(app.reasons, reasons);
+        assert_eq!(app.state_since, at(5));
+        let events = s.events(id).unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!((events[1].from, events[1].to), (Some(State::Received), State::Incomplete));
+        assert_eq!(events[1].actor, "sigap:verify");
+        assert!(s.check_consistency().unwrap().is_empty());
+    }
+
+    #[test]
+    fn illegal_and_stale_moves_change_nothing() {
+        let mut s = Store::open_in_memory().unwrap();
+        let id = s
+            .write(|tx| tx.insert_application(&sample("f:2", Service::KtpBaru), "t", at(0)))
+            .unwrap();
+        let e = s
+            .write(|tx| tx.transition(id, State::Received, State::Printed, &change("t"), at(1)))
+            .unwrap_err();
+        assert!(matches!(
+            e,
+            StoreError::Illegal { source: IllegalTransition { kind: IllegalKind::SkipsSteps, .. }, .. }
+        ));
+        let e = s
+            .write(|tx| tx.transition(id, State::Verified, State::Batched, &change("t"), at(1)))
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Stale { actual: State::Received, .. }));
+        assert_eq!(s.application(id).unwrap().unwrap().state, State::Received);
+        assert_eq!(s.events(id).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_failed_transaction_leaves_no_trace() {
+        let mut s = Store::open_in_memory().unwrap();
+        let id = s
+            .write(|tx| tx.insert_application(&sample("f:2", Service::KtpBaru), "t", at(0)))
+            .unwrap();
+        let r = s.write(|tx| {
+            tx.transition(id, State::Received, State::Verified, &change("t"), at(1))?;
+            tx.transition(id, State::Verified, State::Printed, &change("t"), at(2))
+        });
+        assert!(r.is_err());
+        assert_eq!(s.application(id).unwrap().unwrap().state, State::Received);
+        assert_eq!(s.events(id).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_event_log_cannot_be_rewritten() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.write(|tx| tx.insert_application(&sample("f:2", Service::KtpBaru), "t", at(0)))
+            .unwrap();
+        let upd = s.conn.execute("UPDATE events SET actor = 'x'", []);
+        assert!(upd.unwrap_err().to_string().contains("append-only"));
+        let del = s.conn.execute("DELETE FROM events", []);
+        assert!(del.unwrap_err().to_string().contains("append-only"));
+    }
+
+    #[test]
+    fn a_source_is_recorded_once() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.write(|tx| tx.insert_application(&sample("f:2", Service::KtpBaru), "t", at(0)))
+            .unwrap();
+        assert!(s
+            .write(|tx| tx.insert_application(&sample("f:2", Service::KtpBaru), "t", at(0)))
+            .is_err());
+        assert!(s.find_by_source_ref("f:2").unwrap().is_some());
+        assert!(s.find_by_source_ref("f:3").unwrap().is_none());
+    }
+
+    #[test]
+    fn job_runs_keep_their_counters() {
+        let mut s = Store::open_in_memory().unwrap();
+        let run = s.start_run("ingest", at(0)).unwrap();
+        assert_eq!(s.runs(Some("ingest"), 10).unwrap()[0].outcome, Outcome::Running);
+        let counters = BTreeMap::from([("read".to_string(), 10), ("new".to_string(), 9)]);
+        s.finish_run(run, Outcome::Attention, &counters, "1 quarantined", at(1))
+            .unwrap();
+        let r = &s.runs_latest_per_job().unwrap()[0];
+        assert_eq!(r.outcome, Outcome::Attention);
+        assert_eq!(r.counters, counters);
+        assert_eq!(r.finished_at, Some(at(1)));
+    }
+
+    #[test]
+    fn counts_per_state() {
+        let mut s = Store::open_in_memory().unwrap();
+        for i in 0..3 {
+            s.write(|tx| tx.insert_application(&sample(&format!("f:{i}"), Service::KtpBaru), "t", at(0)))
+                .unwrap();
+        }
+        assert_eq!(s.counts_by_state().unwrap()[&State::Received], 3);
+    }
+}
