@@ -1,1 +1,6 @@
+//! End-to-end tests: they drive the real `sigap` executable on real office
+//! directories, as a user or a cron job would.
 
+mod support;
+
+mod spine;

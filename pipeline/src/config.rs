@@ -130,7 +130,9 @@ impl Timezone {
 
     /// Today's date in this timezone.
     pub fn today(self) -> NaiveDate {
-        chrono::Utc::now().with_timezone(&self.offset()).date_naive()
+        chrono::Utc::now()
+            .with_timezone(&self.offset())
+            .date_naive()
     }
 }
 
@@ -268,7 +270,8 @@ fn parse_time_range(s: &str) -> Result<(NaiveTime, NaiveTime), String> {
         .split_once('-')
         .ok_or_else(|| format!("`{s}` is not HH:MM-HH:MM"))?;
     let t = |x: &str| {
-        NaiveTime::parse_from_str(x.trim(), "%H:%M").map_err(|_| format!("`{}` is not HH:MM", x.trim()))
+        NaiveTime::parse_from_str(x.trim(), "%H:%M")
+            .map_err(|_| format!("`{}` is not HH:MM", x.trim()))
     };
     let (open, close) = (t(a)?, t(b)?);
     if open >= close {
@@ -414,7 +417,7 @@ impl Default for FormColumns {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config {}: {source}; create one with `sigap init DIR --profile bantul|tabanan|kapuas` or pass --config", path.display())]
+    #[error("cannot read config {} (make an office with `sigap init DIR --profile bantul|tabanan|kapuas`, or pass --config FILE)", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -524,22 +527,23 @@ impl Config {
             PopulationSource::Postgres { url, .. } => url.as_deref(),
             PopulationSource::Parquet { .. } => None,
         };
-        config.secrets_in_file = [("smtp.url", config.smtp.url.as_deref()), ("population.url", population_url)]
-            .into_iter()
-            .filter(|(_, url)| url.is_some_and(url_has_password))
-            .map(|(key, _)| key.to_string())
-            .collect();
-        config.base_dir = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+        config.secrets_in_file = [
+            ("smtp.url", config.smtp.url.as_deref()),
+            ("population.url", population_url),
+        ]
+        .into_iter()
+        .filter(|(_, url)| url.is_some_and(url_has_password))
+        .map(|(key, _)| key.to_string())
+        .collect();
+        config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(config)
     }
 
     /// Environment overrides: `SIGAP_POPULATION_URL`, `SIGAP_SMTP_URL`.
     pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) {
         if let Some(url) = env(env::POPULATION_URL).filter(|s| !s.is_empty()) {
-            self.population = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            self.population = if url.starts_with("postgres://") || url.starts_with("postgresql://")
+            {
                 let table = match &self.population {
                     PopulationSource::Postgres { table, .. } => table.clone(),
                     PopulationSource::Parquet { .. } => default_population_table(),
@@ -627,7 +631,10 @@ impl Config {
             }
         }
         if !office.email.contains('@') {
-            err("office.email".into(), format!("`{}` is not an email address", office.email));
+            err(
+                "office.email".into(),
+                format!("`{}` is not an email address", office.email),
+            );
         }
         if !self.smtp.from_address.contains('@') {
             err(
@@ -636,10 +643,16 @@ impl Config {
             );
         }
         for key in &self.secrets_in_file {
-            let var = if key == "smtp.url" { env::SMTP_URL } else { env::POPULATION_URL };
+            let var = if key == "smtp.url" {
+                env::SMTP_URL
+            } else {
+                env::POPULATION_URL
+            };
             err(
                 key.clone(),
-                format!("holds a password; remove it from the file and set {var} in the environment"),
+                format!(
+                    "holds a password; remove it from the file and set {var} in the environment"
+                ),
             );
         }
         if self.station.batch_size == 0 {
@@ -655,7 +668,10 @@ impl Config {
             ("sun", &self.hours.sun),
         ];
         if days.iter().all(|(_, v)| v.is_none()) {
-            err("hours".into(), "no opening hours at all; give e.g. mon = \"08:00-15:00\"".into());
+            err(
+                "hours".into(),
+                "no opening hours at all; give e.g. mon = \"08:00-15:00\"".into(),
+            );
         }
         for (day, value) in days {
             if let Some(Err(e)) = value.as_deref().map(parse_time_range) {
@@ -677,7 +693,10 @@ impl Config {
             }
         }
         if self.kecamatan.is_empty() {
-            err("kecamatan".into(), "no pickup office; add at least one [[kecamatan]]".into());
+            err(
+                "kecamatan".into(),
+                "no pickup office; add at least one [[kecamatan]]".into(),
+            );
         }
         for (i, k) in self.kecamatan.iter().enumerate() {
             match wilayah.district(&k.code) {
@@ -696,14 +715,19 @@ impl Config {
             }
         }
         if self.services.is_empty() {
-            err("services".into(), "no service offered; add at least one [services.*]".into());
+            err(
+                "services".into(),
+                "no service offered; add at least one [services.*]".into(),
+            );
         }
         for (service, rule) in &self.services {
             for (i, doc) in rule.documents.iter().enumerate() {
                 if !self.documents.contains_key(doc) {
                     err(
                         format!("services.{}.documents[{i}]", service.code()),
-                        format!("`{doc}` is not a document kind; define [documents.{doc}] or fix the name"),
+                        format!(
+                            "`{doc}` is not a document kind; define [documents.{doc}] or fix the name"
+                        ),
                     );
                 }
             }
@@ -712,18 +736,26 @@ impl Config {
             if !self.documents.contains_key(kind) {
                 err(
                     format!("forms.uploads.\"{column}\""),
-                    format!("`{kind}` is not a document kind; define [documents.{kind}] or fix the name"),
+                    format!(
+                        "`{kind}` is not a document kind; define [documents.{kind}] or fix the name"
+                    ),
                 );
             }
         }
         let sla = &self.sla;
         for (key, v) in [
-            ("sla.complete_to_printed_hours", sla.complete_to_printed_hours),
+            (
+                "sla.complete_to_printed_hours",
+                sla.complete_to_printed_hours,
+            ),
             ("sla.printed_to_ready_hours", sla.printed_to_ready_hours),
             ("sla.submitted_to_ready_hours", sla.submitted_to_ready_hours),
         ] {
             if !(v.is_finite() && v > 0.0) {
-                err(key.into(), format!("{v} is not a positive number of working hours"));
+                err(
+                    key.into(),
+                    format!("{v} is not a positive number of working hours"),
+                );
             }
         }
         if let PopulationSource::Parquet { path } = &self.population {
@@ -741,7 +773,6 @@ impl Config {
         }
         out
     }
-
 }
 
 fn url_has_password(url: &str) -> bool {
@@ -756,7 +787,11 @@ mod tests {
     use super::*;
 
     fn load(name: &str) -> Config {
-        Config::from_toml(profiles::text(name).unwrap(), Path::new("/office/sigap.toml")).unwrap()
+        Config::from_toml(
+            profiles::text(name).unwrap(),
+            Path::new("/office/sigap.toml"),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -786,9 +821,10 @@ mod tests {
         assert!(msg.contains("sla.mystery"), "{msg}");
         assert!(msg.contains("/x/sigap.toml"), "{msg}");
 
-        let text = profiles::text("bantul")
-            .unwrap()
-            .replace("adapter = \"parquet\"", "adapter = \"parquet\"\nfile = \"x\"");
+        let text = profiles::text("bantul").unwrap().replace(
+            "adapter = \"parquet\"",
+            "adapter = \"parquet\"\nfile = \"x\"",
+        );
         let msg = Config::from_toml(&text, Path::new("/x/sigap.toml"))
             .unwrap_err()
             .to_string();
@@ -801,7 +837,11 @@ mod tests {
         c.office.kabupaten_code = "99.99".into();
         c.hours.mon = Some("16:00-08:00".into());
         c.kecamatan[0].code = "51.02.01".into();
-        c.services.get_mut(&Service::KtpHilang).unwrap().documents.push("surat_sakti".into());
+        c.services
+            .get_mut(&Service::KtpHilang)
+            .unwrap()
+            .documents
+            .push("surat_sakti".into());
         c.secrets_in_file.push("smtp.url".into());
         let keys: Vec<String> = c
             .problems(Wilayah::embedded())
@@ -816,7 +856,10 @@ mod tests {
             "services.ktp_hilang.documents[1]",
             "smtp.url",
         ] {
-            assert!(keys.iter().any(|k| k == want), "{want} missing from {keys:?}");
+            assert!(
+                keys.iter().any(|k| k == want),
+                "{want} missing from {keys:?}"
+            );
         }
     }
 
@@ -856,14 +899,25 @@ mod tests {
 
     #[test]
     fn a_password_in_the_file_is_an_error_but_not_in_the_environment() {
-        let text = profiles::text("bantul")
-            .unwrap()
-            .replace("reply_to =", "url = \"smtp://u:secret@mail.example:587\"\nreply_to =");
+        let text = profiles::text("bantul").unwrap().replace(
+            "reply_to =",
+            "url = \"smtp://u:secret@mail.example:587\"\nreply_to =",
+        );
         let c = Config::from_toml(&text, Path::new("/x/sigap.toml")).unwrap();
-        assert!(c.problems(Wilayah::embedded()).iter().any(|p| p.key == "smtp.url"));
+        assert!(
+            c.problems(Wilayah::embedded())
+                .iter()
+                .any(|p| p.key == "smtp.url")
+        );
         let mut c = load("bantul");
-        c.apply_env(|k| (k == env::SMTP_URL).then(|| "smtp://u:secret@mail.example:587".to_string()));
-        assert!(!c.problems(Wilayah::embedded()).iter().any(|p| p.key == "smtp.url"));
+        c.apply_env(|k| {
+            (k == env::SMTP_URL).then(|| "smtp://u:secret@mail.example:587".to_string())
+        });
+        assert!(
+            !c.problems(Wilayah::embedded())
+                .iter()
+                .any(|p| p.key == "smtp.url")
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod files;
 pub mod nik;
 pub mod office;
 pub mod reason;
+pub mod sample;
 pub mod service;
 pub mod state;
 pub mod store;

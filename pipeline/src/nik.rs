@@ -388,7 +388,10 @@ mod tests {
         assert_eq!(info.birth_date, ymd(1990, 8, 17));
         assert_eq!(info.sex, Sex::P);
         assert_eq!(nik("3402154108900002").unwrap().birth_date, ymd(1990, 8, 1));
-        assert_eq!(nik("3402157101900002").unwrap().birth_date, ymd(1990, 1, 31));
+        assert_eq!(
+            nik("3402157101900002").unwrap().birth_date,
+            ymd(1990, 1, 31)
+        );
     }
 
     #[test]
@@ -416,27 +419,50 @@ mod tests {
 
     #[test]
     fn the_29th_of_february_only_in_leap_years() {
-        assert_eq!(nik("3402152902960001").unwrap().birth_date, ymd(1996, 2, 29));
+        assert_eq!(
+            nik("3402152902960001").unwrap().birth_date,
+            ymd(1996, 2, 29)
+        );
         // 2000 was a leap year (divisible by 400).
-        assert_eq!(nik("3402152902000001").unwrap().birth_date, ymd(2000, 2, 29));
+        assert_eq!(
+            nik("3402152902000001").unwrap().birth_date,
+            ymd(2000, 2, 29)
+        );
         // A woman born 29 Feb 2004.
-        assert_eq!(nik("3402156902040001").unwrap().birth_date, ymd(2004, 2, 29));
+        assert_eq!(
+            nik("3402156902040001").unwrap().birth_date,
+            ymd(2004, 2, 29)
+        );
         assert_eq!(
             nik("3402152902970001"),
-            Err(NumberError::NoSuchDate { day: 29, month: 2, year: 1997 })
+            Err(NumberError::NoSuchDate {
+                day: 29,
+                month: 2,
+                year: 1997
+            })
         );
         assert_eq!(
             nik("3402153104900001"),
-            Err(NumberError::NoSuchDate { day: 31, month: 4, year: 1990 })
+            Err(NumberError::NoSuchDate {
+                day: 31,
+                month: 4,
+                year: 1990
+            })
         );
     }
 
     #[test]
     fn the_century_keeps_the_birth_date_out_of_the_future() {
         assert_eq!(nik("3402150101050001").unwrap().birth_date, ymd(2005, 1, 1));
-        assert_eq!(nik("3402152311260001").unwrap().birth_date, ymd(2026, 11, 23));
+        assert_eq!(
+            nik("3402152311260001").unwrap().birth_date,
+            ymd(2026, 11, 23)
+        );
         // Tomorrow in 2026 would be in the future: it is 1926.
-        assert_eq!(nik("3402152411260001").unwrap().birth_date, ymd(1926, 11, 24));
+        assert_eq!(
+            nik("3402152411260001").unwrap().birth_date,
+            ymd(1926, 11, 24)
+        );
         assert_eq!(nik("3402150101300001").unwrap().birth_date, ymd(1930, 1, 1));
         // 29 Feb 1900 did not exist; 2000's did, and it is not in the future.
         assert_eq!(nik("3402152902000001").unwrap().birth_date.year(), 2000);
@@ -451,11 +477,15 @@ mod tests {
     fn an_unknown_region_is_refused() {
         assert_eq!(
             nik("3402991708900001"),
-            Err(NumberError::UnknownRegion { code: "340299".into() })
+            Err(NumberError::UnknownRegion {
+                code: "340299".into()
+            })
         );
         assert_eq!(
             nik("9999991708900001"),
-            Err(NumberError::UnknownRegion { code: "999999".into() })
+            Err(NumberError::UnknownRegion {
+                code: "999999".into()
+            })
         );
     }
 
@@ -476,7 +506,13 @@ mod tests {
 
     #[test]
     fn scientific_notation_is_its_own_error() {
-        for s in ["3.40201E+15", "3,40215E+15", "3.402151708900E15", "3E+15", "3.40201e+15"] {
+        for s in [
+            "3.40201E+15",
+            "3,40215E+15",
+            "3.402151708900E15",
+            "3E+15",
+            "3.40201e+15",
+        ] {
             assert!(
                 matches!(nik(s), Err(NumberError::ScientificNotation { .. })),
                 "{s}"
@@ -488,17 +524,29 @@ mod tests {
     fn length_and_characters_are_checked() {
         assert_eq!(nik(""), Err(NumberError::Empty));
         assert_eq!(nik("  '  "), Err(NumberError::Empty));
-        assert_eq!(nik("340215170890001"), Err(NumberError::WrongLength { len: 15 }));
-        assert_eq!(nik("34021517089000011"), Err(NumberError::WrongLength { len: 17 }));
+        assert_eq!(
+            nik("340215170890001"),
+            Err(NumberError::WrongLength { len: 15 })
+        );
+        assert_eq!(
+            nik("34021517089000011"),
+            Err(NumberError::WrongLength { len: 17 })
+        );
         assert_eq!(
             nik("34021517O8900001"),
-            Err(NumberError::NotADigit { found: 'O', position: 9 })
+            Err(NumberError::NotADigit {
+                found: 'O',
+                position: 9
+            })
         );
     }
 
     #[test]
     fn masks_keep_four_and_two() {
-        assert_eq!(nik("3402151708900001").unwrap().nik.masked(), "3402**********01");
+        assert_eq!(
+            nik("3402151708900001").unwrap().nik.masked(),
+            "3402**********01"
+        );
         assert_eq!(
             format!("{}", nik("3402151708900001").unwrap().nik),
             "3402**********01"
@@ -533,6 +581,9 @@ mod tests {
         assert_eq!(s, "3402154903880012");
         let info = nik(&s).unwrap();
         assert_eq!((info.birth_date, info.sex), (ymd(1988, 3, 9), Sex::P));
-        assert_eq!(compose_kk("34.02.15", ymd(2015, 12, 5), 3), "3402150512150003");
+        assert_eq!(
+            compose_kk("34.02.15", ymd(2015, 12, 5), 3),
+            "3402150512150003"
+        );
     }
 }

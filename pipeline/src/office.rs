@@ -72,7 +72,10 @@ mod tests {
             assert!(dir.join(f).is_dir(), "{f}");
         }
         assert!(dir.join("inbox/mail/new").is_dir());
-        assert!(matches!(init(&dir, "tabanan"), Err(InitError::AlreadyExists(_))));
+        assert!(matches!(
+            init(&dir, "tabanan"),
+            Err(InitError::AlreadyExists(_))
+        ));
         assert!(matches!(
             init(&tmp.path().join("x"), "jakarta"),
             Err(InitError::UnknownProfile(_))

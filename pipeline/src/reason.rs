@@ -87,20 +87,46 @@ impl Reason {
     /// The sentence for the applicant's notice, in Bahasa Indonesia.
     pub fn sentence(self) -> &'static str {
         match self {
-            Reason::NikInvalid => "NIK yang Anda tuliskan tidak sesuai format NIK (16 angka dengan kode wilayah dan tanggal lahir yang benar).",
-            Reason::NikNotFound => "NIK Anda tidak ditemukan dalam database kependudukan kabupaten ini.",
-            Reason::Deceased => "Menurut database kependudukan, pemilik NIK ini telah meninggal dunia.",
-            Reason::MovedOut => "Menurut database kependudukan, pemilik NIK ini telah pindah ke luar daerah; permohonan diajukan di daerah tempat tinggal yang baru.",
-            Reason::NotResident => "Alamat domisili Anda tercatat di luar kabupaten ini; permohonan diajukan di Disdukcapil tempat domisili Anda.",
-            Reason::NameMismatch => "Nama yang Anda tuliskan tidak sama dengan nama pada Kartu Keluarga.",
-            Reason::NameNearMatch => "Nama yang Anda tuliskan sedikit berbeda dengan nama pada Kartu Keluarga dan sedang diperiksa petugas.",
-            Reason::BirthDateMismatch => "Tanggal lahir yang Anda tuliskan tidak sama dengan tanggal lahir pada database kependudukan.",
-            Reason::KkMismatch => "Nomor KK yang Anda tuliskan berbeda dengan nomor KK pada database kependudukan dan sedang diperiksa petugas.",
-            Reason::Underage => "Anda belum berusia 17 tahun dan belum/tidak pernah kawin, sehingga belum wajib memiliki KTP-el.",
-            Reason::NotRecorded => "Data perekaman (foto, sidik jari, iris mata) Anda belum ada; Anda perlu melakukan perekaman KTP-el terlebih dahulu.",
-            Reason::SexMismatch => "Jenis kelamin pada NIK tidak sama dengan data pada database kependudukan.",
+            Reason::NikInvalid => {
+                "NIK yang Anda tuliskan tidak sesuai format NIK (16 angka dengan kode wilayah dan tanggal lahir yang benar)."
+            }
+            Reason::NikNotFound => {
+                "NIK Anda tidak ditemukan dalam database kependudukan kabupaten ini."
+            }
+            Reason::Deceased => {
+                "Menurut database kependudukan, pemilik NIK ini telah meninggal dunia."
+            }
+            Reason::MovedOut => {
+                "Menurut database kependudukan, pemilik NIK ini telah pindah ke luar daerah; permohonan diajukan di daerah tempat tinggal yang baru."
+            }
+            Reason::NotResident => {
+                "Alamat domisili Anda tercatat di luar kabupaten ini; permohonan diajukan di Disdukcapil tempat domisili Anda."
+            }
+            Reason::NameMismatch => {
+                "Nama yang Anda tuliskan tidak sama dengan nama pada Kartu Keluarga."
+            }
+            Reason::NameNearMatch => {
+                "Nama yang Anda tuliskan sedikit berbeda dengan nama pada Kartu Keluarga dan sedang diperiksa petugas."
+            }
+            Reason::BirthDateMismatch => {
+                "Tanggal lahir yang Anda tuliskan tidak sama dengan tanggal lahir pada database kependudukan."
+            }
+            Reason::KkMismatch => {
+                "Nomor KK yang Anda tuliskan berbeda dengan nomor KK pada database kependudukan dan sedang diperiksa petugas."
+            }
+            Reason::Underage => {
+                "Anda belum berusia 17 tahun dan belum/tidak pernah kawin, sehingga belum wajib memiliki KTP-el."
+            }
+            Reason::NotRecorded => {
+                "Data perekaman (foto, sidik jari, iris mata) Anda belum ada; Anda perlu melakukan perekaman KTP-el terlebih dahulu."
+            }
+            Reason::SexMismatch => {
+                "Jenis kelamin pada NIK tidak sama dengan data pada database kependudukan."
+            }
             Reason::DocumentMissing => "Dokumen persyaratan untuk layanan ini belum lengkap.",
-            Reason::DuplicateInFlight => "Masih ada permohonan lain dengan NIK yang sama yang sedang diproses.",
+            Reason::DuplicateInFlight => {
+                "Masih ada permohonan lain dengan NIK yang sama yang sedang diproses."
+            }
             Reason::OperatorRejected => "Permohonan ditolak oleh petugas setelah pemeriksaan.",
         }
     }

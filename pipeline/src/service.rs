@@ -119,14 +119,23 @@ mod tests {
     #[test]
     fn labels_match_regardless_of_case_and_spacing() {
         assert_eq!(Service::parse_label("KTP-el Baru"), Some(Service::KtpBaru));
-        assert_eq!(Service::parse_label("  ktp-EL   hilang "), Some(Service::KtpHilang));
+        assert_eq!(
+            Service::parse_label("  ktp-EL   hilang "),
+            Some(Service::KtpHilang)
+        );
         assert_eq!(Service::parse_label("KTP Rusak"), Some(Service::KtpRusak));
         assert_eq!(
             Service::parse_label("KTP-el Salah Data"),
             Some(Service::KtpPerubahanData)
         );
-        assert_eq!(Service::parse_label("kk_perubahan_data"), Some(Service::KkPerubahanData));
-        assert_eq!(Service::parse_label("Kartu Keluarga Hilang"), Some(Service::KkHilang));
+        assert_eq!(
+            Service::parse_label("kk_perubahan_data"),
+            Some(Service::KkPerubahanData)
+        );
+        assert_eq!(
+            Service::parse_label("Kartu Keluarga Hilang"),
+            Some(Service::KkHilang)
+        );
         assert_eq!(Service::parse_label("paspor"), None);
         for s in Service::ALL {
             assert_eq!(Service::parse_label(s.label()), Some(s));

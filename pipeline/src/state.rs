@@ -158,7 +158,9 @@ impl fmt::Display for State {
 
 /// A state name that is not one of the states.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a state; use one of RECEIVED, INCOMPLETE, NEEDS_RECORDING, REJECTED, REVIEW, VERIFIED, BATCHED, DISPATCHED, PRINTED, IN_TRANSIT, READY, COLLECTED, ARCHIVED")]
+#[error(
+    "`{0}` is not a state; use one of RECEIVED, INCOMPLETE, NEEDS_RECORDING, REJECTED, REVIEW, VERIFIED, BATCHED, DISPATCHED, PRINTED, IN_TRANSIT, READY, COLLECTED, ARCHIVED"
+)]
 pub struct UnknownState(pub String);
 
 impl FromStr for State {
@@ -205,7 +207,9 @@ fn describe(kind: IllegalKind) -> &'static str {
     match kind {
         IllegalKind::FromFinalState => "the application is in a final state",
         IllegalKind::SameState => "it is already in that state",
-        IllegalKind::WrongServiceKind => "that move is for the other kind of service (KTP-el vs KK)",
+        IllegalKind::WrongServiceKind => {
+            "that move is for the other kind of service (KTP-el vs KK)"
+        }
         IllegalKind::Backwards => "the flow does not go back there",
         IllegalKind::SkipsSteps => "it would skip a step of the flow",
     }

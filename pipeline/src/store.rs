@@ -85,7 +85,7 @@ pub enum StoreError {
     #[error(transparent)]
     File(#[from] FileError),
     /// SQLite failed.
-    #[error("state database {}: {source}", path.display())]
+    #[error("state database {}", path.display())]
     Sqlite {
         /// The database file.
         path: PathBuf,
@@ -104,13 +104,12 @@ pub enum StoreError {
         known: usize,
     },
     /// The flow does not allow this move.
-    #[error("{id}: {source}")]
+    #[error("{id}: {rule}")]
     Illegal {
         /// The application.
         id: ApplicationId,
         /// Which rule.
-        #[source]
-        source: IllegalTransition,
+        rule: IllegalTransition,
     },
     /// The application is not in the state the caller expected (someone
     /// else moved it first).
@@ -332,7 +331,8 @@ impl Store {
         let mut t = Tx { tx, path };
         let out = f(&mut t)?;
         let Tx { tx, path } = t;
-        tx.commit().map_err(|source| StoreError::Sqlite { path, source })?;
+        tx.commit()
+            .map_err(|source| StoreError::Sqlite { path, source })?;
         Ok(out)
     }
 
@@ -346,7 +346,8 @@ impl Store {
             .query_row([id.0], |r| Ok(read_application(r)))
             .optional()
             .map_err(|e| self.err(e))?;
-        row.transpose().map_err(|(column, value)| self.corrupt(column, value))
+        row.transpose()
+            .map_err(|(column, value)| self.corrupt(column, value))
     }
 
     /// Applications, oldest first, optionally only those in one state.
@@ -370,7 +371,10 @@ impl Store {
     }
 
     /// The id of the application recorded from this source reference, if any.
-    pub fn find_by_source_ref(&self, source_ref: &str) -> Result<Option<ApplicationId>, StoreError> {
+    pub fn find_by_source_ref(
+        &self,
+        source_ref: &str,
+    ) -> Result<Option<ApplicationId>, StoreError> {
         self.conn
             .query_row(
                 "SELECT id FROM applications WHERE source_ref = ?1",
@@ -415,13 +419,18 @@ impl Store {
             let (seq, app, from, to, at, actor, detail) = row.map_err(|e| self.err(e))?;
             let from = match from {
                 None => None,
-                Some(f) => Some(f.parse().map_err(|_| self.corrupt("events.from_state", f))?),
+                Some(f) => Some(
+                    f.parse()
+                        .map_err(|_| self.corrupt("events.from_state", f))?,
+                ),
             };
             out.push(Event {
                 seq,
                 application: ApplicationId(app),
                 from,
-                to: to.parse().map_err(|_| self.corrupt("events.to_state", to.clone()))?,
+                to: to
+                    .parse()
+                    .map_err(|_| self.corrupt("events.to_state", to.clone()))?,
                 at: parse_ts(&at).ok_or_else(|| self.corrupt("events.at", at.clone()))?,
                 actor,
                 detail,
@@ -442,7 +451,9 @@ impl Store {
         let mut out = BTreeMap::new();
         for row in rows {
             let (s, n) = row.map_err(|e| self.err(e))?;
-            let state: State = s.parse().map_err(|_| self.corrupt("applications.state", s))?;
+            let state: State = s
+                .parse()
+                .map_err(|_| self.corrupt("applications.state", s))?;
             out.insert(state, n as u64);
         }
         Ok(out)
@@ -512,7 +523,8 @@ impl Store {
                 finished_at: match finished {
                     None => None,
                     Some(f) => Some(
-                        parse_ts(&f).ok_or_else(|| self.corrupt("job_runs.finished_at", f.clone()))?,
+                        parse_ts(&f)
+                            .ok_or_else(|| self.corrupt("job_runs.finished_at", f.clone()))?,
                     ),
                 },
                 outcome: Outcome::parse(&outcome)
@@ -666,7 +678,9 @@ impl Tx<'_> {
             column,
             value,
         };
-        let actual: State = state.parse().map_err(|_| corrupt("applications.state", state.clone()))?;
+        let actual: State = state
+            .parse()
+            .map_err(|_| corrupt("applications.state", state.clone()))?;
         let service: Service = service
             .parse()
             .map_err(|_| corrupt("applications.service", service.clone()))?;
@@ -678,7 +692,7 @@ impl Tx<'_> {
             });
         }
         from.check_transition(to, service)
-            .map_err(|source| StoreError::Illegal { id, source })?;
+            .map_err(|rule| StoreError::Illegal { id, rule })?;
         self.tx
             .execute(
                 "UPDATE applications SET state = ?2, state_since = ?3 WHERE id = ?1",
@@ -688,12 +702,18 @@ impl Tx<'_> {
         if let Some(reasons) = change.reasons {
             let json = serde_json::to_string(reasons).expect("strings serialise");
             self.tx
-                .execute("UPDATE applications SET reasons = ?2 WHERE id = ?1", params![id.0, json])
+                .execute(
+                    "UPDATE applications SET reasons = ?2 WHERE id = ?1",
+                    params![id.0, json],
+                )
                 .map_err(|e| self.err(e))?;
         }
         if let Some(batch) = change.batch {
             self.tx
-                .execute("UPDATE applications SET batch_id = ?2 WHERE id = ?1", params![id.0, batch])
+                .execute(
+                    "UPDATE applications SET batch_id = ?2 WHERE id = ?1",
+                    params![id.0, batch],
+                )
                 .map_err(|e| self.err(e))?;
         }
         self.log(id, Some(from), to, change.actor, change.detail, at)
@@ -712,14 +732,22 @@ impl Tx<'_> {
             .execute(
                 "INSERT INTO events (application_id, from_state, to_state, at, actor, detail)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id.0, from.map(State::code), to.code(), ts(at), actor, detail],
+                params![
+                    id.0,
+                    from.map(State::code),
+                    to.code(),
+                    ts(at),
+                    actor,
+                    detail
+                ],
             )
             .map_err(|e| self.err(e))?;
         Ok(())
     }
 }
 
-const SELECT_APPLICATION: &str = "SELECT id, source, source_ref, nik, kk_number, name, birth_date, service, kecamatan,
+const SELECT_APPLICATION: &str =
+    "SELECT id, source, source_ref, nik, kk_number, name, birth_date, service, kecamatan,
     email, phone, submitted_at, state, state_since, reasons, batch_id FROM applications";
 
 type Corrupt = (&'static str, String);
@@ -740,7 +768,8 @@ fn read_application(r: &Row<'_>) -> Result<Application, Corrupt> {
     let birth_date = match get(6)? {
         None => None,
         Some(s) => Some(
-            NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| ("applications.birth_date", s))?,
+            NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .map_err(|_| ("applications.birth_date", s))?,
         ),
     };
     let service: Service = {
@@ -786,7 +815,9 @@ fn read_application(r: &Row<'_>) -> Result<Application, Corrupt> {
 }
 
 fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -833,11 +864,23 @@ mod tests {
         {
             let mut s = Store::open(&path).unwrap();
             assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
-            s.write(|tx| tx.insert_application(&sample("f:2", Service::KtpBaru), "sigap:test", at(0)))
-                .unwrap();
+            s.write(|tx| {
+                tx.insert_application(&sample("f:2", Service::KtpBaru), "sigap:test", at(0))
+            })
+            .unwrap();
         }
         let s = Store::open(&path).unwrap();
         assert_eq!(s.applications(None).unwrap().len(), 1);
+        let mode: String = s
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let orphan = s.conn.execute(
+            "INSERT INTO events (application_id, to_state, at, actor) VALUES (999, 'RECEIVED', 'x', 't')",
+            [],
+        );
+        assert!(orphan.unwrap_err().to_string().contains("FOREIGN KEY"));
         for entry in std::fs::read_dir(dir.path()).unwrap() {
             let entry = entry.unwrap();
             let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
@@ -849,7 +892,9 @@ mod tests {
     fn a_transition_writes_state_and_event_together() {
         let mut s = Store::open_in_memory().unwrap();
         let id = s
-            .write(|tx| tx.insert_application(&sample("f:2", Service::KtpBaru), "sigap:ingest", at(0)))
+            .write(|tx| {
+                tx.insert_application(&sample("f:2", Service::KtpBaru), "sigap:ingest", at(0))
+            })
             .unwrap();
         let reasons = vec!["DOCUMENT_MISSING".to_string()];
         s.write(|tx| {
@@ -873,7 +918,10 @@ mod tests {
         assert_eq!(app.state_since, at(5));
         let events = s.events(id).unwrap();
         assert_eq!(events.len(), 2);
-        assert_eq!((events[1].from, events[1].to), (Some(State::Received), State::Incomplete));
+        assert_eq!(
+            (events[1].from, events[1].to),
+            (Some(State::Received), State::Incomplete)
+        );
         assert_eq!(events[1].actor, "sigap:verify");
         assert!(s.check_consistency().unwrap().is_empty());
     }
@@ -889,12 +937,24 @@ mod tests {
             .unwrap_err();
         assert!(matches!(
             e,
-            StoreError::Illegal { source: IllegalTransition { kind: IllegalKind::SkipsSteps, .. }, .. }
+            StoreError::Illegal {
+                rule: IllegalTransition {
+                    kind: IllegalKind::SkipsSteps,
+                    ..
+                },
+                ..
+            }
         ));
         let e = s
             .write(|tx| tx.transition(id, State::Verified, State::Batched, &change("t"), at(1)))
             .unwrap_err();
-        assert!(matches!(e, StoreError::Stale { actual: State::Received, .. }));
+        assert!(matches!(
+            e,
+            StoreError::Stale {
+                actual: State::Received,
+                ..
+            }
+        ));
         assert_eq!(s.application(id).unwrap().unwrap().state, State::Received);
         assert_eq!(s.events(id).unwrap().len(), 1);
     }
@@ -930,9 +990,10 @@ mod tests {
         let mut s = Store::open_in_memory().unwrap();
         s.write(|tx| tx.insert_application(&sample("f:2", Service::KtpBaru), "t", at(0)))
             .unwrap();
-        assert!(s
-            .write(|tx| tx.insert_application(&sample("f:2", Service::KtpBaru), "t", at(0)))
-            .is_err());
+        assert!(
+            s.write(|tx| tx.insert_application(&sample("f:2", Service::KtpBaru), "t", at(0)))
+                .is_err()
+        );
         assert!(s.find_by_source_ref("f:2").unwrap().is_some());
         assert!(s.find_by_source_ref("f:3").unwrap().is_none());
     }
@@ -941,7 +1002,10 @@ mod tests {
     fn job_runs_keep_their_counters() {
         let mut s = Store::open_in_memory().unwrap();
         let run = s.start_run("ingest", at(0)).unwrap();
-        assert_eq!(s.runs(Some("ingest"), 10).unwrap()[0].outcome, Outcome::Running);
+        assert_eq!(
+            s.runs(Some("ingest"), 10).unwrap()[0].outcome,
+            Outcome::Running
+        );
         let counters = BTreeMap::from([("read".to_string(), 10), ("new".to_string(), 9)]);
         s.finish_run(run, Outcome::Attention, &counters, "1 quarantined", at(1))
             .unwrap();
@@ -955,8 +1019,10 @@ mod tests {
     fn counts_per_state() {
         let mut s = Store::open_in_memory().unwrap();
         for i in 0..3 {
-            s.write(|tx| tx.insert_application(&sample(&format!("f:{i}"), Service::KtpBaru), "t", at(0)))
-                .unwrap();
+            s.write(|tx| {
+                tx.insert_application(&sample(&format!("f:{i}"), Service::KtpBaru), "t", at(0))
+            })
+            .unwrap();
         }
         assert_eq!(s.counts_by_state().unwrap()[&State::Received], 3);
     }

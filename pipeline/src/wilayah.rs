@@ -109,7 +109,9 @@ impl Wilayah {
 
     /// The kabupaten/kota name for a dotted (`34.02`) or 4-digit code.
     pub fn regency(&self, code: &str) -> Option<&str> {
-        self.regencies.get(&dotted(&undotted(code))).map(String::as_str)
+        self.regencies
+            .get(&dotted(&undotted(code)))
+            .map(String::as_str)
     }
 
     /// The province name for a 2-digit code.

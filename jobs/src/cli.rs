@@ -1,0 +1,132 @@
+//! The command line: one enum of commands, documented for `--help`.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+use pipeline::State;
+
+/// sigap: the batch back office of a Disdukcapil — ingest applications,
+/// verify them against the population database, print batches, notices and
+/// reports.
+#[derive(Debug, Parser)]
+#[command(name = "sigap", version, propagate_version = true)]
+pub struct Cli {
+    /// The office's config file [default: ./sigap.toml]
+    #[arg(long, global = true, env = "SIGAP_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Office profiles built from the SOPs in shared/seeds.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Profile {
+    /// Disdukcapil Kabupaten Bantul: dinas prints, pickup at the kecamatan after a 1-day courier run.
+    Bantul,
+    /// Kantor Camat Selemadeg Timur, Tabanan: the kecamatan prints; Google Form intake; email notice.
+    Tabanan,
+    /// Disdukcapil Kabupaten Kapuas: dinas counter, 10-minute service standard.
+    Kapuas,
+}
+
+impl Profile {
+    /// The profile's name as the library knows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Bantul => "bantul",
+            Profile::Tabanan => "tabanan",
+            Profile::Kapuas => "kapuas",
+        }
+    }
+}
+
+/// Every sigap command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Make a working office directory (sigap.toml, inbox/, spool/, data/, out/).
+    Init {
+        /// The folder to create.
+        dir: PathBuf,
+        /// Which office profile to start from.
+        #[arg(long, value_enum)]
+        profile: Profile,
+    },
+    /// Make a synthetic office: population snapshot, inbox files with planted defects, manifest.
+    SampleData {
+        /// The folder to create (must not hold a sigap.toml yet).
+        dir: PathBuf,
+        /// Which office profile to start from.
+        #[arg(long, value_enum, default_value = "bantul")]
+        profile: Profile,
+        /// Residents in the population snapshot.
+        #[arg(long, default_value_t = 2000)]
+        population: u64,
+        /// Applications in the inbox.
+        #[arg(long, default_value_t = 200)]
+        applications: u64,
+        /// Random seed; the same seed gives byte-identical files.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The day the sample is "made" (applications fall in the week before).
+        #[arg(long, value_name = "YYYY-MM-DD", default_value = "2026-11-20")]
+        as_of: NaiveDate,
+    },
+    /// Check the configuration.
+    Config {
+        /// What to do with it.
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Parse and check one NIK (or KK number with --kk): region, birth date, sex.
+    Nik {
+        /// The number, as typed (spaces, dots and dashes are fine).
+        number: String,
+        /// Check a KK number instead of a NIK.
+        #[arg(long)]
+        kk: bool,
+    },
+    /// Applications per state, the last run of each job, and where things are.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List or show applications.
+    Applications {
+        /// What to do.
+        #[command(subcommand)]
+        action: ApplicationsAction,
+    },
+}
+
+/// `sigap config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Report every problem of the config at once (exit 2 if any is an error).
+    Check,
+}
+
+/// `sigap applications …`
+#[derive(Debug, Subcommand)]
+pub enum ApplicationsAction {
+    /// One line per application, oldest first.
+    List {
+        /// Only applications in this state (e.g. VERIFIED).
+        #[arg(long)]
+        state: Option<State>,
+        /// One JSON object per application (id, nik, source, service, state, kecamatan, reasons, batch, …).
+        #[arg(long)]
+        json: bool,
+    },
+    /// One application with its event log.
+    Show {
+        /// Application id, e.g. A-000123.
+        id: pipeline::ApplicationId,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,117 @@
+//! Command implementations: glue between the CLI and the libraries.
+
+mod applications;
+mod nik;
+mod office;
+mod status;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use pipeline::Config;
+use pipeline::config::{ConfigError, env};
+use pipeline::store::Store;
+
+use crate::cli::{ApplicationsAction, Cli, Command, ConfigAction};
+
+/// How a command ended, as the process exit code (DESIGN.md "Command line").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Done, nothing needs attention.
+    Ok,
+    /// Ran, but something needs a person (a failed check, quarantined input).
+    Attention,
+    /// Usage or configuration error.
+    Usage,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(match e {
+            Exit::Ok => 0,
+            Exit::Attention => 1,
+            Exit::Usage => 2,
+        })
+    }
+}
+
+/// Configuration errors exit 2; anything else that failed exits 1.
+pub fn exit_for(e: &anyhow::Error) -> Exit {
+    if e.chain().any(|c| c.is::<ConfigError>()) {
+        Exit::Usage
+    } else {
+        Exit::Attention
+    }
+}
+
+/// Logs go to stderr as plain lines; `SIGAP_LOG` sets the filter (default `info`).
+/// They name application ids, never a NIK or a name.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SIGAP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .init();
+}
+
+/// Runs one command.
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    let config = cli.config.as_deref();
+    match cli.command {
+        Command::Init { dir, profile } => office::init(&dir, profile),
+        Command::SampleData {
+            dir,
+            profile,
+            population,
+            applications,
+            seed,
+            as_of,
+        } => office::sample_data(&dir, profile, population, applications, seed, as_of),
+        Command::Config {
+            action: ConfigAction::Check,
+        } => office::check(config),
+        Command::Nik { number, kk } => nik::check(&number, kk, config),
+        Command::Status { json } => status::show(&load_config(config)?, json),
+        Command::Applications { action } => {
+            let config = load_config(config)?;
+            match action {
+                ApplicationsAction::List { state, json } => {
+                    applications::list(&config, state, json)
+                }
+                ApplicationsAction::Show { id, json } => applications::show(&config, id, json),
+            }
+        }
+    }
+}
+
+/// The config file to read: `--config`, `SIGAP_CONFIG` (both via clap), or `./sigap.toml`.
+fn config_path(given: Option<&Path>) -> PathBuf {
+    given
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("sigap.toml"))
+}
+
+/// Loads the config with the environment overrides.
+pub fn load_config(given: Option<&Path>) -> anyhow::Result<Config> {
+    let path = config_path(given);
+    let config = Config::load(&path, |k| std::env::var(k).ok())?;
+    // Never echo SIGAP_* secrets; just note which overrides are in force.
+    for var in [env::POPULATION_URL, env::SMTP_URL] {
+        if std::env::var_os(var).is_some() {
+            tracing::debug!("{var} overrides the config file");
+        }
+    }
+    Ok(config)
+}
+
+/// Opens the office's state database.
+pub fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let path = config.database_path();
+    // A fresh clone has no data/ (git keeps no empty folders): make it, private.
+    pipeline::files::create_private_dir(&config.data_dir())?;
+    Store::open(&path).with_context(|| format!("opening the state database {}", path.display()))
+}

@@ -1,0 +1,94 @@
+//! `sigap init`, `sigap sample-data`, `sigap config check`.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use pipeline::config::Severity;
+use pipeline::wilayah::Wilayah;
+
+use super::{Exit, config_path, load_config};
+use crate::cli::Profile;
+
+pub fn init(dir: &Path, profile: Profile) -> anyhow::Result<Exit> {
+    let config = pipeline::office::init(dir, profile.name())?;
+    println!(
+        "Made office {} from profile {}.",
+        dir.display(),
+        profile.name()
+    );
+    println!("  config: {}", config.display());
+    println!(
+        "  put form exports in {}/inbox/forms, app exports in inbox/app, mail in inbox/mail",
+        dir.display()
+    );
+    println!(
+        "  put the population snapshot at {}/population.parquet (or set SIGAP_POPULATION_URL)",
+        dir.display()
+    );
+    println!("Next: sigap --config {} config check", config.display());
+    Ok(Exit::Ok)
+}
+
+pub fn sample_data(
+    dir: &Path,
+    profile: Profile,
+    population: u64,
+    applications: u64,
+    seed: u64,
+    as_of: NaiveDate,
+) -> anyhow::Result<Exit> {
+    let opts = pipeline::sample::SampleOptions {
+        profile: profile.name().to_string(),
+        population,
+        applications,
+        seed,
+        as_of,
+    };
+    let started = std::time::Instant::now();
+    let manifest = pipeline::sample::generate(dir, &opts)?;
+    let summary = serde_json::to_value(&manifest)?;
+    println!(
+        "Made sample office {} (profile {}, {} residents, {} applications, seed {}) in {:.1}s.",
+        dir.display(),
+        profile.name(),
+        population,
+        applications,
+        seed,
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(planted) = summary.get("planted") {
+        println!("  planted: {planted}");
+    }
+    println!("  manifest: {}", dir.join("manifest.json").display());
+    println!("  config:   {}", dir.join("sigap.toml").display());
+    Ok(Exit::Ok)
+}
+
+pub fn check(given: Option<&Path>) -> anyhow::Result<Exit> {
+    let config = load_config(given)?;
+    let problems = config.problems(Wilayah::embedded());
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    for p in &problems {
+        println!("{}: {p}", config_path(given).display());
+    }
+    if errors > 0 {
+        println!(
+            "{errors} error(s): fix them in {} and run `sigap config check` again",
+            config.source_file.display()
+        );
+        Ok(Exit::Usage)
+    } else {
+        println!(
+            "config OK: {} ({}, {} services, {} pickup offices, {} closed days)",
+            config.source_file.display(),
+            config.office.name,
+            config.services.len(),
+            config.kecamatan.len(),
+            config.holidays.len()
+        );
+        Ok(Exit::Ok)
+    }
+}
