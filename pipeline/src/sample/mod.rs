@@ -352,7 +352,8 @@ pub struct Manifest {
 
 /// Makes a sample office in `dir`: `sigap init`'s layout and config for
 /// `opts.profile`, `population.parquet`, the inbox, and `manifest.json`.
-/// Refuses a folder that already has a `sigap.toml`. Prints nothing.
+/// Refuses a folder that already has a `sigap.toml`. Logs one line per
+/// stage (counts only), since a national-size population takes a while.
 pub fn generate(dir: &Path, opts: &SampleOptions) -> Result<Manifest, SampleError> {
     let config_path = crate::office::init(dir, &opts.profile)?;
     let config = Config::load(&config_path, |_| None)?;
@@ -402,6 +403,10 @@ pub fn generate(dir: &Path, opts: &SampleOptions) -> Result<Manifest, SampleErro
         PopulationSource::Parquet { path } => config.resolve(path),
         PopulationSource::Postgres { .. } => dir.join("population.parquet"),
     };
+    tracing::info!(
+        residents = opts.population,
+        "sample-data: writing the population snapshot"
+    );
     let mut generated = population::write(
         &population_path,
         &districts,
@@ -430,6 +435,11 @@ pub fn generate(dir: &Path, opts: &SampleOptions) -> Result<Manifest, SampleErro
     let summary = std::mem::take(&mut generated.summary);
     drop(generated);
 
+    tracing::info!(
+        families = summary.families,
+        applications = opts.applications,
+        "sample-data: population written; writing the inbox"
+    );
     let inbox = config.inbox_dir();
     let inbox_ctx = inbox::InboxContext {
         config: &config,
