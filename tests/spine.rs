@@ -8,7 +8,7 @@ use pipeline::store::Store;
 use pipeline::{NewApplication, Service, Source};
 use serde_json::Value;
 
-use crate::support::{copy_tree, repo_root, run, tree};
+use crate::support::{copy_office, repo_root, run, tree, written_by_jobs};
 
 #[test]
 fn every_profile_makes_an_office_that_config_check_accepts() {
@@ -146,7 +146,7 @@ fn nik_names_the_rule_that_failed() {
 fn generated_files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     tree(dir)
         .into_iter()
-        .filter(|(p, _)| !["data", "out", "spool"].iter().any(|d| p.starts_with(d)))
+        .filter(|(p, _)| !written_by_jobs(p))
         .collect()
 }
 
@@ -256,7 +256,7 @@ fn the_committed_sample_office_is_what_the_generator_makes() {
 fn status_shows_states_inbox_and_where_things_are() {
     let tmp = tempfile::tempdir().unwrap();
     let office = tmp.path().join("office");
-    copy_tree(&repo_root().join("sample-data"), &office);
+    copy_office(&repo_root().join("sample-data"), &office);
     let cfg = office.join("sigap.toml");
     let out = run(Some(&cfg), &["status"]).expect_code(0);
     for want in [

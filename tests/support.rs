@@ -95,10 +95,16 @@ pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-/// Copies a folder tree (for running jobs on a scratch copy of the sample office).
-pub fn copy_tree(from: &Path, to: &Path) {
+/// True for paths (relative to an office) that jobs write: `data/`, `out/`, `spool/`.
+pub fn written_by_jobs(rel: &Path) -> bool {
+    ["data", "out", "spool"].iter().any(|d| rel.starts_with(d))
+}
+
+/// Copies an office as a fresh clone has it (without what jobs wrote into
+/// `data/`, `out/` and `spool/`), for running jobs on a scratch copy.
+pub fn copy_office(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
-    for (rel, bytes) in tree(from) {
+    for (rel, bytes) in tree(from).into_iter().filter(|(p, _)| !written_by_jobs(p)) {
         let dest = to.join(rel);
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
         std::fs::write(dest, bytes).unwrap();

@@ -19,7 +19,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::application::{Application, ApplicationId, NewApplication, Source};
-use crate::files::{FileError, create_private};
+use crate::files::{FileError, create_private, set_private};
 use crate::service::Service;
 use crate::state::{IllegalTransition, State};
 
@@ -238,9 +238,12 @@ fn ts(at: DateTime<Utc>) -> String {
 }
 
 impl Store {
-    /// Opens (creating mode 0600 if needed) and migrates the database.
+    /// Opens (creating mode 0600 if needed) and migrates the database. A
+    /// database file copied in with looser permissions is tightened to 0600.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if !path.exists() {
+        if path.exists() {
+            set_private(path)?;
+        } else {
             create_private(path)?;
         }
         let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
@@ -853,6 +856,7 @@ mod tests {
             })
             .unwrap();
         }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let s = Store::open(&path).unwrap();
         assert_eq!(s.applications(None).unwrap().len(), 1);
         let mode: String = s
