@@ -591,16 +591,6 @@ impl Config {
         self.data_dir().join("sigap.db")
     }
 
-    /// The pickup office for a kecamatan code, if configured.
-    pub fn pickup_office(&self, code: &str) -> Option<&PickupOffice> {
-        self.kecamatan.iter().find(|k| k.code == code)
-    }
-
-    /// The closed dates (holidays of every kind).
-    pub fn closed_dates(&self) -> Vec<NaiveDate> {
-        self.holidays.iter().filter_map(Holiday::day).collect()
-    }
-
     /// Checks what the types cannot: codes exist, references resolve, hours
     /// and dates parse, targets make sense. Returns every problem found.
     pub fn problems(&self, wilayah: &Wilayah) -> Vec<Problem> {

@@ -145,11 +145,6 @@ impl Nik {
     pub fn masked(&self) -> String {
         mask(&self.0)
     }
-
-    /// The NIK as a number, for fast joins.
-    pub fn as_u64(&self) -> u64 {
-        self.0.parse().expect("a Nik holds 16 digits")
-    }
 }
 
 impl fmt::Display for Nik {

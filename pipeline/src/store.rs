@@ -486,15 +486,31 @@ impl Store {
 
     /// Job runs, newest first, optionally for one job.
     pub fn runs(&self, job: Option<&str>, limit: usize) -> Result<Vec<JobRun>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, job, started_at, finished_at, outcome, counters, message FROM job_runs
-                 WHERE ?1 IS NULL OR job = ?1 ORDER BY id DESC LIMIT ?2",
-            )
-            .map_err(|e| self.err(e))?;
+        self.query_runs(
+            "WHERE ?1 IS NULL OR job = ?1 ORDER BY id DESC LIMIT ?2",
+            params![job, limit as i64],
+        )
+    }
+
+    /// The latest run of each job, by job name.
+    pub fn runs_latest_per_job(&self) -> Result<Vec<JobRun>, StoreError> {
+        self.query_runs(
+            "WHERE id IN (SELECT MAX(id) FROM job_runs GROUP BY job) ORDER BY job",
+            params![],
+        )
+    }
+
+    fn query_runs(
+        &self,
+        tail: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<JobRun>, StoreError> {
+        let sql = format!(
+            "SELECT id, job, started_at, finished_at, outcome, counters, message FROM job_runs {tail}"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params![job, limit as i64], |r| {
+            .query_map(args, |r| {
                 <(i64, String, String, Option<String>, String, String, String)>::try_from(r)
             })
             .map_err(|e| self.err(e))?;
@@ -520,26 +536,6 @@ impl Store {
                     .map_err(|_| self.corrupt("job_runs.counters", counters.clone()))?,
                 message,
             });
-        }
-        Ok(out)
-    }
-
-    /// The latest run of each job, by job name.
-    pub fn runs_latest_per_job(&self) -> Result<Vec<JobRun>, StoreError> {
-        let mut jobs: Vec<String> = {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT DISTINCT job FROM job_runs")
-                .map_err(|e| self.err(e))?;
-            stmt.query_map([], |r| r.get(0))
-                .map_err(|e| self.err(e))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| self.err(e))?
-        };
-        jobs.sort();
-        let mut out = Vec::new();
-        for job in jobs {
-            out.extend(self.runs(Some(&job), 1)?);
         }
         Ok(out)
     }
@@ -680,29 +676,24 @@ impl Tx<'_> {
         }
         from.check_transition(to, service)
             .map_err(|rule| StoreError::Illegal { id, rule })?;
+        // One statement: NULL reasons keep the old ones; the batch changes
+        // only when the caller says so (`Some(None)` clears it).
+        let reasons = change
+            .reasons
+            .map(|r| serde_json::to_string(r).expect("strings serialise"));
+        let (set_batch, batch) = match change.batch {
+            Some(b) => (true, b),
+            None => (false, None),
+        };
         self.tx
             .execute(
-                "UPDATE applications SET state = ?2, state_since = ?3 WHERE id = ?1",
-                params![id.0, to.code(), ts(at)],
+                "UPDATE applications SET state = ?2, state_since = ?3,
+                     reasons = COALESCE(?4, reasons),
+                     batch_id = CASE WHEN ?5 THEN ?6 ELSE batch_id END
+                 WHERE id = ?1",
+                params![id.0, to.code(), ts(at), reasons, set_batch, batch],
             )
             .map_err(|e| self.err(e))?;
-        if let Some(reasons) = change.reasons {
-            let json = serde_json::to_string(reasons).expect("strings serialise");
-            self.tx
-                .execute(
-                    "UPDATE applications SET reasons = ?2 WHERE id = ?1",
-                    params![id.0, json],
-                )
-                .map_err(|e| self.err(e))?;
-        }
-        if let Some(batch) = change.batch {
-            self.tx
-                .execute(
-                    "UPDATE applications SET batch_id = ?2 WHERE id = ?1",
-                    params![id.0, batch],
-                )
-                .map_err(|e| self.err(e))?;
-        }
         self.log(id, Some(from), to, change.actor, change.detail, at)
     }
 
@@ -971,6 +962,46 @@ mod tests {
         assert!(upd.unwrap_err().to_string().contains("append-only"));
         let del = s.conn.execute("DELETE FROM events", []);
         assert!(del.unwrap_err().to_string().contains("append-only"));
+    }
+
+    #[test]
+    fn a_transition_sets_keeps_or_clears_the_batch() {
+        let mut s = Store::open_in_memory().unwrap();
+        let id = s
+            .write(|tx| tx.insert_application(&sample("f:2", Service::KtpBaru), "t", at(0)))
+            .unwrap();
+        let batch = |b| Change {
+            actor: "t",
+            batch: b,
+            ..Change::default()
+        };
+        s.write(|tx| {
+            tx.transition(id, State::Received, State::Verified, &change("t"), at(1))?;
+            tx.transition(
+                id,
+                State::Verified,
+                State::Batched,
+                &batch(Some(Some("B-1"))),
+                at(2),
+            )?;
+            tx.transition(id, State::Batched, State::Dispatched, &change("t"), at(3))
+        })
+        .unwrap();
+        assert_eq!(
+            s.application(id).unwrap().unwrap().batch.as_deref(),
+            Some("B-1")
+        );
+        s.write(|tx| {
+            tx.transition(
+                id,
+                State::Dispatched,
+                State::Verified,
+                &batch(Some(None)),
+                at(4),
+            )
+        })
+        .unwrap();
+        assert_eq!(s.application(id).unwrap().unwrap().batch, None);
     }
 
     #[test]

@@ -40,7 +40,6 @@ pub struct Village {
 /// The region tables, indexed for lookup.
 #[derive(Debug)]
 pub struct Wilayah {
-    provinces: HashMap<String, String>,
     regencies: HashMap<String, String>,
     districts: HashMap<String, District>,
     villages: Vec<Village>,
@@ -95,7 +94,6 @@ impl Wilayah {
             })
             .collect();
         Wilayah {
-            provinces,
             regencies,
             districts,
             villages,
@@ -112,11 +110,6 @@ impl Wilayah {
         self.regencies
             .get(&dotted(&undotted(code)))
             .map(String::as_str)
-    }
-
-    /// The province name for a 2-digit code.
-    pub fn province(&self, code: &str) -> Option<&str> {
-        self.provinces.get(code).map(String::as_str)
     }
 
     /// Every kecamatan of a kabupaten (dotted `PP.KK`), in code order.
@@ -140,11 +133,6 @@ impl Wilayah {
             .collect();
         v.sort_by(|a, b| a.code.cmp(&b.code));
         v
-    }
-
-    /// The village with this dotted code.
-    pub fn village(&self, code: &str) -> Option<&Village> {
-        self.villages.iter().find(|v| v.code == code)
     }
 }
 
