@@ -11,7 +11,7 @@
 //! Callers pass the time (`at`) in; the store never reads the clock, so
 //! tests and the scheduler control it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -74,6 +74,22 @@ const MIGRATIONS: &[&str] = &[
         message      TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX job_runs_job ON job_runs(job, id);
+    "#,
+    // 2: documents attached to applications (the files live under data/).
+    r#"
+    CREATE TABLE documents (
+        id              INTEGER PRIMARY KEY,
+        application_id  INTEGER NOT NULL REFERENCES applications(id),
+        kind            TEXT NOT NULL,
+        original_name   TEXT NOT NULL,
+        stored_path     TEXT NOT NULL,
+        sha256          TEXT NOT NULL,
+        size            INTEGER NOT NULL,
+        source_ref      TEXT NOT NULL,
+        received_at     TEXT NOT NULL,
+        UNIQUE (application_id, sha256)
+    );
+    CREATE INDEX documents_application ON documents(application_id);
     "#,
 ];
 
@@ -225,6 +241,26 @@ pub struct Change<'a> {
     pub reasons: Option<&'a [String]>,
     /// Batch to set (`Some(None)` clears it).
     pub batch: Option<Option<&'a str>>,
+}
+
+/// A document kept for an application: the file under `data/` and what
+/// is known of it. The sender's file name is data, never a path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Document {
+    /// The application it belongs to.
+    pub application: ApplicationId,
+    /// Document kind, a key of the profile's `[documents]`.
+    pub kind: String,
+    /// The name the sender gave it (as data only).
+    pub original_name: String,
+    /// Where sigap stored it, relative to the data folder (a generated name).
+    pub stored_path: String,
+    /// SHA-256 of the content, lower-case hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The input it came with (`file:line`, Message-ID, app id).
+    pub source_ref: String,
 }
 
 /// The office's state database.
@@ -387,6 +423,48 @@ impl Store {
             .optional()
             .map(|o| o.map(ApplicationId))
             .map_err(|e| self.err(e))
+    }
+
+    /// The document kinds on file for each application that has any.
+    pub fn document_kinds(&self) -> Result<BTreeMap<ApplicationId, BTreeSet<String>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT application_id, kind FROM documents")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        let mut out: BTreeMap<ApplicationId, BTreeSet<String>> = BTreeMap::new();
+        for row in rows {
+            let (id, kind) = row.map_err(|e| self.err(e))?;
+            out.entry(ApplicationId(id)).or_default().insert(kind);
+        }
+        Ok(out)
+    }
+
+    /// The documents of one application, oldest first.
+    pub fn documents(&self, id: ApplicationId) -> Result<Vec<Document>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT kind, original_name, stored_path, sha256, size, source_ref
+                 FROM documents WHERE application_id = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([id.0], |r| {
+                Ok(Document {
+                    application: id,
+                    kind: r.get(0)?,
+                    original_name: r.get(1)?,
+                    stored_path: r.get(2)?,
+                    sha256: r.get(3)?,
+                    size: r.get::<_, i64>(4)? as u64,
+                    source_ref: r.get(5)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     /// The event log of one application, in order.
@@ -634,6 +712,30 @@ impl Tx<'_> {
         let id = ApplicationId(self.tx.last_insert_rowid());
         self.log(id, None, State::Received, actor, "", at)?;
         Ok(id)
+    }
+
+    /// Records a document of an application. The same content for the same
+    /// application is kept once; returns whether it was new.
+    pub fn add_document(&mut self, doc: &Document, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let n = self
+            .tx
+            .execute(
+                "INSERT OR IGNORE INTO documents (application_id, kind, original_name, stored_path,
+                     sha256, size, source_ref, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    doc.application.0,
+                    doc.kind,
+                    doc.original_name,
+                    doc.stored_path,
+                    doc.sha256,
+                    doc.size as i64,
+                    doc.source_ref,
+                    ts(at)
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
     }
 
     /// Moves an application from `from` to `to`, checking the flow and that
