@@ -2,6 +2,12 @@
 //! carries with each print batch, the SLA-compliance report for management,
 //! and the monthly destruction bundles of surrendered old cards.
 //!
-//! It depends on `pipeline` and never the other way round. The documents
-//! themselves arrive with the issues that need them (print batches, then
-//! management reports); until then this crate holds no code.
+//! It depends on `pipeline` and never the other way round. Documents are
+//! built from plain data and rendered to bytes; writing them (0600, atomic)
+//! is the caller's job.
+
+pub mod pdf;
+pub mod rekap;
+
+#[cfg(test)]
+mod tests;
