@@ -1,8 +1,10 @@
 //! Command implementations: glue between the CLI and the libraries.
 
 mod applications;
+mod ingest;
 mod nik;
 mod office;
+mod quarantine;
 mod status;
 
 use std::path::{Path, PathBuf};
@@ -13,7 +15,7 @@ use pipeline::Config;
 use pipeline::config::{ConfigError, env};
 use pipeline::store::Store;
 
-use crate::cli::{ApplicationsAction, Cli, Command, ConfigAction};
+use crate::cli::{ApplicationsAction, Cli, Command, ConfigAction, QuarantineAction};
 
 /// How a command ended, as the process exit code (DESIGN.md "Command line").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +85,14 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                     applications::list(&config, state, json)
                 }
                 ApplicationsAction::Show { id, json } => applications::show(&config, id, json),
+            }
+        }
+        Command::Ingest { dry_run } => ingest::run(&load_config(config)?, dry_run),
+        Command::Quarantine { action } => {
+            let config = load_config(config)?;
+            match action {
+                QuarantineAction::List { json } => quarantine::list(&config, json),
+                QuarantineAction::Show { id } => quarantine::show(&config, id),
             }
         }
     }
