@@ -68,8 +68,10 @@ fn message(rel: &str, bytes: &[u8], ctx: &Ctx<'_>) -> Item {
     let message_id = parsed
         .as_ref()
         .and_then(|m| m.message_id())
-        .map(|id| id.trim().to_string())
-        .filter(|id| !id.is_empty());
+        .map(|id| id.trim().trim_start_matches('<').trim_end_matches('>'))
+        .filter(|id| !id.is_empty())
+        // Written as in the header, with its angle brackets.
+        .map(|id| format!("<{id}>"));
     let key = match &message_id {
         Some(id) => format!("mail|{id}"),
         None => format!("mail|sha|{}", sha256_hex(bytes)),

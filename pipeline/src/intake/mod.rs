@@ -431,6 +431,11 @@ pub fn ingest(
             }
         }
         if !pending.is_empty() && !options.settle.is_zero() {
+            tracing::info!(
+                "waiting {} ms for {} file(s) to settle",
+                options.settle.as_millis(),
+                pending.len()
+            );
             std::thread::sleep(options.settle);
         }
         for f in pending {

@@ -254,7 +254,7 @@ fn mail_bodies_with_odd_labels_are_applications_and_questions_are_not() {
     let mail = "From: \"Budi\" <budi@example.org>\r\nTo: dinas@example.org\r\nSubject: Permohonan\r\nDate: Fri, 20 Nov 2026 09:10:00 +0700\r\nMessage-ID: <a1@example.org>\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nnik :  3402151708900001\r\nNAMA  LENGKAP: Budi =B7 Santoso\r\ntgl. lahir: 17-08-1990\r\nno. kk: 3402150512150003\r\nlayanan : ktp hilang\r\nKecamatan: Sewon\r\n";
     let got = items("mail/new/1", mail.as_bytes(), &c);
     let a = application(&got[0]);
-    assert_eq!(got[0].key, "mail|a1@example.org");
+    assert_eq!(got[0].key, "mail|<a1@example.org>");
     assert_eq!(a.name, "Budi · Santoso");
     assert_eq!(a.service, Service::KtpHilang);
     assert_eq!(a.kk_number.as_deref(), Some("3402150512150003"));
