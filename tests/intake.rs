@@ -141,6 +141,17 @@ fn the_sample_office_ingests_to_the_manifest_counts_and_a_rerun_adds_nothing() {
         ));
     }
     assert_eq!(got, expected);
+    for planted in m["quarantine"].as_array().unwrap() {
+        if let Some(id) = planted.get("message_id") {
+            let entry = q
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["source"] == planted["source"])
+                .unwrap();
+            assert_eq!(&entry["message_id"], id);
+        }
+    }
     assert_eq!(
         expected.len() as u64,
         want["quarantined"].as_u64().unwrap()

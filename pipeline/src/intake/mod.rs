@@ -518,6 +518,7 @@ impl Run<'_> {
                     file_ext,
                 )?;
                 tx.remember(&item.key, Seen::Quarantine(q), &item.source, self.at)?;
+                tracing::warn!("{q} quarantined: {} ({})", reason.code(), item.source);
                 self.counts.quarantined += 1;
             }
             Body::Application { mut app, documents } => {
@@ -619,7 +620,6 @@ impl Run<'_> {
             },
             self.at,
         )?;
-        tracing::warn!("{id} quarantined: {} ({source})", reason.code());
         Ok(id)
     }
 
@@ -651,7 +651,7 @@ impl Run<'_> {
                 self.counts.documents_stored += u64::from(added);
             }
             Content::Missing(detail) => {
-                self.quarantine(
+                let q = self.quarantine(
                     tx,
                     channel,
                     &doc_source,
@@ -661,6 +661,11 @@ impl Run<'_> {
                     doc.original_name.as_bytes(),
                     None,
                 )?;
+                // The sender's file name may hold a name: not logged.
+                tracing::warn!(
+                    "{q} quarantined: {} (a document of {id})",
+                    QuarantineReason::DocumentFileMissing.code()
+                );
                 self.counts.documents_quarantined += 1;
             }
             Content::Bytes(bytes) => {
