@@ -512,3 +512,44 @@ proptest! {
         prop_assert_eq!(again.new, 0);
     }
 }
+
+#[test]
+fn a_lock_left_by_a_dead_process_is_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    // Above the kernel's pid limit: no such process.
+    std::fs::write(dir.path().join("ingest.lock"), "999999999\n").unwrap();
+    let lock = IngestLock::acquire(dir.path()).unwrap();
+    let pid = std::fs::read_to_string(dir.path().join("ingest.lock")).unwrap();
+    assert_eq!(pid.trim(), std::process::id().to_string());
+    drop(lock);
+    assert!(!dir.path().join("ingest.lock").exists());
+}
+
+#[test]
+fn a_form_export_saved_as_windows_1252_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(dir.path());
+    let mut csv = Vec::new();
+    csv.extend_from_slice(b"\"Cap waktu\",\"NIK\",\"Nama Lengkap\",\"Jenis Permohonan\"\r\n");
+    csv.extend_from_slice(
+        b"\"21/11/2026 08:15:03\",\"3402151708900001\",\"Andr\xe9 \x93Ucok\x94\",\"KK Hilang\"\r\n",
+    );
+    let got = items("forms/w.csv", &csv, &c);
+    assert_eq!(application(&got[0]).name, "André “Ucok”");
+    assert_eq!(application(&got[0]).service, Service::KkHilang);
+}
+
+#[test]
+fn quarantine_ids_and_reasons_print_and_parse() {
+    use quarantine::printable;
+    assert_eq!(QuarantineId(12).to_string(), "Q-000012");
+    assert_eq!("Q-000012".parse::<QuarantineId>(), Ok(QuarantineId(12)));
+    assert_eq!("12".parse::<QuarantineId>(), Ok(QuarantineId(12)));
+    assert!("A-1".parse::<QuarantineId>().is_err());
+    for r in QuarantineReason::ALL {
+        assert_eq!(r.code().parse::<QuarantineReason>(), Ok(r));
+        assert!(!r.sentence().is_empty());
+    }
+    assert_eq!(printable("kk\0.pdf", 50), "kk\\u{0}.pdf");
+    assert!(printable(&"a".repeat(10_000), 20).ends_with("…(10000 chars)"));
+}
