@@ -97,6 +97,7 @@ pub(crate) fn read(
             return whole_file(
                 rel,
                 bytes,
+                ctx,
                 QuarantineReason::Unreadable,
                 format!("cannot read the header row: {e}"),
                 sink,
@@ -109,9 +110,10 @@ pub(crate) fn read(
         return whole_file(
             rel,
             bytes,
+            ctx,
             QuarantineReason::MissingColumns,
             format!(
-                "no column for {}; the header row has {:?}. Add the form's header text to [forms] in sigap.toml and copy the file in again",
+                "no column for {}; the header row has {:?}. Add the form's header text to [forms] in sigap.toml: the next ingest reads the file again",
                 missing.join(", "),
                 headers
             ),
@@ -165,15 +167,24 @@ pub(crate) fn read(
     Ok(())
 }
 
+/// Quarantines a whole export. The key holds the column mapping too: once
+/// `[forms]` is fixed, the same file is a new input.
 fn whole_file(
     rel: &str,
     bytes: &[u8],
+    ctx: &Ctx<'_>,
     reason: QuarantineReason,
     detail: String,
     sink: &mut Sink<'_>,
 ) -> Result<(), IntakeError> {
+    let mapping = serde_json::to_vec(&ctx.config.forms).unwrap_or_default();
+    let key = format!(
+        "file|{rel}|{}|{}",
+        super::sha256_hex(bytes),
+        &super::sha256_hex(&mapping)[..16]
+    );
     sink(Item {
-        key: format!("file|{rel}|{}", super::sha256_hex(bytes)),
+        key,
         source: rel.to_string(),
         message_id: None,
         body: Body::Quarantine {

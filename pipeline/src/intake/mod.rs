@@ -422,6 +422,7 @@ pub fn ingest(
             options,
             at,
             counts: Counts::default(),
+            read_again: false,
         };
         // Files already read with this size and time are not hashed again.
         let mut pending = Vec::new();
@@ -468,7 +469,14 @@ pub fn ingest(
             }
             let items = r.counts.read - before;
             tracing::info!("{}: {items} input(s)", f.rel);
-            tx.remember_file(&f.rel, &sha, f.size, f.mtime_ns, items, at)?;
+            if std::mem::take(&mut r.read_again) {
+                tracing::warn!(
+                    "{}: read again by every run until [forms] maps its columns",
+                    f.rel
+                );
+            } else {
+                tx.remember_file(&f.rel, &sha, f.size, f.mtime_ns, items, at)?;
+            }
             r.counts.files_read += 1;
         }
         Ok(r.counts)
@@ -483,6 +491,9 @@ struct Run<'a> {
     options: &'a Options,
     at: DateTime<Utc>,
     counts: Counts,
+    /// The file being read must be read again next run (its columns are
+    /// missing: fixing `[forms]` in the config makes it readable).
+    read_again: bool,
 }
 
 impl Run<'_> {
@@ -496,6 +507,15 @@ impl Run<'_> {
         file_sha: &str,
     ) -> Result<(), IntakeError> {
         self.counts.read += 1;
+        if matches!(
+            item.body,
+            Body::Quarantine {
+                reason: QuarantineReason::MissingColumns,
+                ..
+            }
+        ) {
+            self.read_again = true;
+        }
         if tx.seen(&item.key)?.is_some() {
             self.counts.already_known += 1;
             return Ok(());

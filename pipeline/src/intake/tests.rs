@@ -553,3 +553,31 @@ fn quarantine_ids_and_reasons_print_and_parse() {
     assert_eq!(printable("kk\0.pdf", 50), "kk\\u{0}.pdf");
     assert!(printable(&"a".repeat(10_000), 20).ends_with("…(10000 chars)"));
 }
+
+#[test]
+fn an_export_with_unmapped_columns_is_read_again_once_the_config_maps_them() {
+    let (dir, mut c) = office();
+    std::fs::write(
+        dir.path().join("inbox/forms/r.csv"),
+        "\"Timestamp\",\"Nomor Induk\",\"Nama Lengkap\",\"Jenis Permohonan\"\n\"21/11/2026 08:15:03\",\"3402151708900001\",\"Budi\",\"KTP-el Baru\"\n",
+    )
+    .unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let first = ingest(&c, &mut store, &options(), at()).unwrap();
+    assert_eq!((first.read, first.quarantined), (1, 1));
+    let q = &store.quarantine().unwrap()[0];
+    assert_eq!(q.reason, QuarantineReason::MissingColumns);
+    assert!(q.stored_path.as_deref().unwrap().starts_with("quarantine/"));
+    assert!(
+        c.data_dir()
+            .join(q.stored_path.as_deref().unwrap())
+            .exists()
+    );
+    let second = ingest(&c, &mut store, &options(), at()).unwrap();
+    assert_eq!((second.read, second.already_known), (1, 1));
+    c.forms.nik.push("Nomor Induk".into());
+    let third = ingest(&c, &mut store, &options(), at()).unwrap();
+    assert_eq!((third.read, third.new), (1, 1));
+    let fourth = ingest(&c, &mut store, &options(), at()).unwrap();
+    assert_eq!(fourth.read, 0);
+}
