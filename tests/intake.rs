@@ -512,5 +512,11 @@ fn two_runs_never_overlap() {
     );
     std::fs::remove_file(&lock).unwrap();
     ingest_env(&cfg, &["ingest"], &[]).expect_code(0);
+    let bad = ingest_env(&cfg, &["ingest"], &[("SIGAP_INGEST_SETTLE_MS", "soon")]).expect_code(2);
+    assert!(
+        bad.stderr.contains("SIGAP_INGEST_SETTLE_MS"),
+        "{}",
+        bad.stderr
+    );
     assert!(!lock.exists());
 }

@@ -102,6 +102,11 @@ pub enum Command {
     },
     /// Read the inbox (forms, app exports, mail): new applications become RECEIVED,
     /// what is not an application goes to quarantine. Exit 1 when anything was quarantined.
+    ///
+    /// SIGAP_INGEST_SETTLE_MS (default 1000) is how long a file must stay unchanged
+    /// before it is read; SIGAP_MAX_DOCUMENT_BYTES (default 10 MiB) is the largest
+    /// document kept. Files are never moved: what was read is remembered in the
+    /// state database.
     Ingest {
         /// Count what would happen; write nothing.
         #[arg(long)]

@@ -38,9 +38,16 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// Configuration errors exit 2; anything else that failed exits 1.
+/// Configuration errors (the file or a setting in the environment) exit 2;
+/// anything else that failed exits 1.
 pub fn exit_for(e: &anyhow::Error) -> Exit {
-    if e.chain().any(|c| c.is::<ConfigError>()) {
+    let bad_setting = |c: &(dyn std::error::Error + 'static)| {
+        matches!(
+            c.downcast_ref::<pipeline::intake::IntakeError>(),
+            Some(pipeline::intake::IntakeError::BadSetting { .. })
+        )
+    };
+    if e.chain().any(|c| c.is::<ConfigError>() || bad_setting(c)) {
         Exit::Usage
     } else {
         Exit::Attention
