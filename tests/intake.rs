@@ -86,6 +86,7 @@ fn the_sample_office_ingests_to_the_manifest_counts_and_a_rerun_adds_nothing() {
     let apps = json(run(Some(&cfg), &["applications", "list", "--json"]));
     let apps = apps.as_array().unwrap();
     assert_eq!(apps.len() as u64, want["new"].as_u64().unwrap());
+    let store = pipeline::store::Store::open(&office.join("data/sigap.db")).unwrap();
     for planted in m["applications"].as_array().unwrap() {
         let sources: Vec<&str> = planted["sources"]
             .as_array()
@@ -101,6 +102,21 @@ fn the_sample_office_ingests_to_the_manifest_counts_and_a_rerun_adds_nothing() {
         assert_eq!(app["service"], planted["service"], "{sources:?}");
         assert_eq!(app["kecamatan"], planted["kecamatan"], "{sources:?}");
         assert_eq!(app["submitted_at"], planted["submitted_at"], "{sources:?}");
+        // Every planted document (form upload, app file, mail attachment) is on file.
+        let id = app["id"].as_str().unwrap().parse().unwrap();
+        let kinds: BTreeSet<String> = store
+            .documents(id)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.kind)
+            .collect();
+        let want: BTreeSet<String> = planted["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(kinds, want, "{sources:?}");
     }
 
     // Quarantine holds exactly what was planted, with the right reasons.
