@@ -4,3 +4,5 @@
 mod support;
 
 mod spine;
+
+mod intake;

@@ -100,6 +100,24 @@ pub enum Command {
         #[command(subcommand)]
         action: ApplicationsAction,
     },
+    /// Read the inbox (forms, app exports, mail): new applications become RECEIVED,
+    /// what is not an application goes to quarantine. Exit 1 when anything was quarantined.
+    ///
+    /// SIGAP_INGEST_SETTLE_MS (default 1000) is how long a file must stay unchanged
+    /// before it is read; SIGAP_MAX_DOCUMENT_BYTES (default 10 MiB) is the largest
+    /// document kept. Files are never moved: what was read is remembered in the
+    /// state database.
+    Ingest {
+        /// Count what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List or show what ingest quarantined.
+    Quarantine {
+        /// What to do.
+        #[command(subcommand)]
+        action: QuarantineAction,
+    },
 }
 
 /// `sigap config …`
@@ -128,5 +146,21 @@ pub enum ApplicationsAction {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `sigap quarantine …`
+#[derive(Debug, Subcommand)]
+pub enum QuarantineAction {
+    /// One line per entry, oldest first.
+    List {
+        /// One JSON object per entry (id, channel, source, message_id, reason, sentence, detail, …).
+        #[arg(long)]
+        json: bool,
+    },
+    /// One entry with its source, reason and the kept content.
+    Show {
+        /// Quarantine id, e.g. Q-000001.
+        id: pipeline::intake::quarantine::QuarantineId,
     },
 }

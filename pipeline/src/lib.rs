@@ -8,6 +8,7 @@
 pub mod application;
 pub mod config;
 pub mod files;
+pub mod intake;
 pub mod nik;
 pub mod office;
 pub mod reason;

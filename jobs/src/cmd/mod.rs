@@ -1,8 +1,10 @@
 //! Command implementations: glue between the CLI and the libraries.
 
 mod applications;
+mod ingest;
 mod nik;
 mod office;
+mod quarantine;
 mod status;
 
 use std::path::{Path, PathBuf};
@@ -13,7 +15,7 @@ use pipeline::Config;
 use pipeline::config::{ConfigError, env};
 use pipeline::store::Store;
 
-use crate::cli::{ApplicationsAction, Cli, Command, ConfigAction};
+use crate::cli::{ApplicationsAction, Cli, Command, ConfigAction, QuarantineAction};
 
 /// How a command ended, as the process exit code (DESIGN.md "Command line").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,9 +38,16 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// Configuration errors exit 2; anything else that failed exits 1.
+/// Configuration errors (the file or a setting in the environment) exit 2;
+/// anything else that failed exits 1.
 pub fn exit_for(e: &anyhow::Error) -> Exit {
-    if e.chain().any(|c| c.is::<ConfigError>()) {
+    let bad_setting = |c: &(dyn std::error::Error + 'static)| {
+        matches!(
+            c.downcast_ref::<pipeline::intake::IntakeError>(),
+            Some(pipeline::intake::IntakeError::BadSetting { .. })
+        )
+    };
+    if e.chain().any(|c| c.is::<ConfigError>() || bad_setting(c)) {
         Exit::Usage
     } else {
         Exit::Attention
@@ -83,6 +92,14 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                     applications::list(&config, state, json)
                 }
                 ApplicationsAction::Show { id, json } => applications::show(&config, id, json),
+            }
+        }
+        Command::Ingest { dry_run } => ingest::run(&load_config(config)?, dry_run),
+        Command::Quarantine { action } => {
+            let config = load_config(config)?;
+            match action {
+                QuarantineAction::List { json } => quarantine::list(&config, json),
+                QuarantineAction::Show { id } => quarantine::show(&config, id),
             }
         }
     }

@@ -23,6 +23,10 @@ use crate::files::{FileError, create_private, set_private};
 use crate::service::Service;
 use crate::state::{IllegalTransition, State};
 
+mod intake;
+
+pub use intake::{NewQuarantine, QuarantineEntry, Seen};
+
 /// Schema versions, applied in order; `PRAGMA user_version` records how
 /// many have run. Append new ones; never edit a released one.
 const MIGRATIONS: &[&str] = &[
@@ -90,6 +94,39 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (application_id, sha256)
     );
     CREATE INDEX documents_application ON documents(application_id);
+    "#,
+    // 3: intake: what was quarantined, which inputs were seen, which files read.
+    r#"
+    CREATE TABLE quarantine (
+        id           INTEGER PRIMARY KEY,
+        channel      TEXT NOT NULL,
+        source       TEXT NOT NULL,
+        message_id   TEXT,
+        reason       TEXT NOT NULL,
+        detail       TEXT NOT NULL,
+        raw          BLOB NOT NULL,
+        stored_path  TEXT,
+        sha256       TEXT,
+        size         INTEGER NOT NULL,
+        received_at  TEXT NOT NULL
+    );
+    CREATE TABLE intake_seen (
+        key             TEXT PRIMARY KEY,
+        application_id  INTEGER REFERENCES applications(id),
+        quarantine_id   INTEGER REFERENCES quarantine(id),
+        source          TEXT NOT NULL,
+        seen_at         TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE intake_files (
+        path      TEXT NOT NULL,
+        sha256    TEXT NOT NULL,
+        size      INTEGER NOT NULL,
+        mtime_ns  INTEGER NOT NULL,
+        items     INTEGER NOT NULL,
+        read_at   TEXT NOT NULL,
+        PRIMARY KEY (path, sha256)
+    );
+    CREATE INDEX applications_nik_service ON applications(nik, service, state);
     "#,
 ];
 
@@ -373,6 +410,35 @@ impl Store {
         tx.commit()
             .map_err(|source| StoreError::Sqlite { path, source })?;
         Ok(out)
+    }
+
+    /// Runs `f` in one write transaction, committed when `commit` is true
+    /// and `f` succeeded, else rolled back: a dry run sees what it would
+    /// have written and leaves the database as it was. `f` may fail with
+    /// its caller's own error type.
+    pub fn transaction<T, E: From<StoreError>>(
+        &mut self,
+        commit: bool,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|source| StoreError::Sqlite {
+                path: path.clone(),
+                source,
+            })?;
+        let mut t = Tx { tx, path };
+        let out = f(&mut t);
+        let Tx { tx, path } = t;
+        let end = if commit && out.is_ok() {
+            tx.commit()
+        } else {
+            tx.rollback()
+        };
+        end.map_err(|source| StoreError::Sqlite { path, source })?;
+        out
     }
 
     /// One application.

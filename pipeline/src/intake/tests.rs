@@ -1,0 +1,583 @@
+//! Unit tests of the intake parsers and of whole runs on a temp office.
+
+use std::path::Path;
+
+use chrono::{NaiveDate, TimeZone};
+use proptest::prelude::*;
+
+use super::documents::{extension, kind_by_name};
+use super::*;
+use crate::config::profiles;
+use crate::service::Service;
+
+fn config(dir: &Path) -> Config {
+    Config::from_toml(profiles::text("bantul").unwrap(), &dir.join("sigap.toml")).unwrap()
+}
+
+fn at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 3, 0, 0).unwrap()
+}
+
+fn wib() -> FixedOffset {
+    FixedOffset::east_opt(7 * 3600).unwrap()
+}
+
+fn options() -> Options {
+    Options {
+        dry_run: false,
+        settle: Duration::ZERO,
+        max_document_bytes: 1024 * 1024,
+    }
+}
+
+/// Every item a parser hands out for `bytes` read as `rel`.
+fn items(rel: &str, bytes: &[u8], config: &Config) -> Vec<Item> {
+    let ctx = Ctx {
+        config,
+        office: wib(),
+        at: at(),
+        inbox: config.inbox_dir(),
+    };
+    let mut out = Vec::new();
+    let mut sink = |i: Item| {
+        out.push(i);
+        Ok(())
+    };
+    match rel.split('/').next() {
+        Some("forms") => forms::read(rel, bytes, &ctx, &mut sink).unwrap(),
+        Some("app") => app::read(rel, bytes, &ctx, &mut sink).unwrap(),
+        _ => mail::read(rel, bytes, &ctx, &mut sink).unwrap(),
+    }
+    out
+}
+
+fn application(item: &Item) -> &NewApplication {
+    match &item.body {
+        Body::Application { app, .. } => app,
+        Body::Quarantine { reason, detail, .. } => panic!("quarantined {reason}: {detail}"),
+    }
+}
+
+fn reason(item: &Item) -> QuarantineReason {
+    match &item.body {
+        Body::Quarantine { reason, .. } => *reason,
+        Body::Application { .. } => panic!("{} was taken as an application", item.source),
+    }
+}
+
+const HEADER: &str = "\"Timestamp\",\"Email Address\",\"NIK\",\"Nomor KK\",\"Nama Lengkap\",\"Tanggal Lahir\",\"Jenis Permohonan\",\"Kecamatan Pengambilan\",\"Nomor HP\",\"Foto Kartu Keluarga\"";
+
+#[test]
+fn google_timestamps_are_read_in_their_offset_or_the_office_timezone() {
+    let want = wib().with_ymd_and_hms(2026, 11, 21, 8, 15, 3).unwrap();
+    assert_eq!(
+        fields::timestamp("2026/11/21 8:15:03 AM GMT+7", wib()),
+        Some(want)
+    );
+    assert_eq!(fields::timestamp("21/11/2026 08:15:03", wib()), Some(want));
+    // The offset written wins over the office's.
+    let ist = fields::timestamp("2026/11/21 8:15:03 AM GMT+5:30", wib()).unwrap();
+    assert_eq!(ist.offset().local_minus_utc(), 5 * 3600 + 1800);
+    let utc = fields::timestamp("2026/11/21 1:15:03 AM GMT", wib()).unwrap();
+    assert_eq!(utc, want);
+    assert_eq!(
+        fields::timestamp("2026/11/21 8:15:03 PM GMT+7", wib()),
+        Some(want + chrono::Duration::hours(12))
+    );
+    assert_eq!(fields::timestamp("kemarin sore", wib()), None);
+    assert_eq!(
+        fields::timestamp("2026/11/21 8:15:03 AM GMT+99", wib()),
+        None
+    );
+}
+
+#[test]
+fn dates_labels_and_kecamatan_are_read_as_people_write_them() {
+    let d = NaiveDate::from_ymd_opt(1990, 8, 17);
+    for s in [
+        "17/08/1990",
+        "17-08-1990",
+        "1990-08-17",
+        "17.08.1990",
+        "17 Agustus 1990",
+        "Bantul, 17-08-1990",
+    ] {
+        assert_eq!(fields::date(s), d, "{s}");
+    }
+    assert_eq!(fields::date("17/13/1990"), None);
+    use fields::Label;
+    for (k, l) in [
+        ("  nik ", Label::Nik),
+        ("NAMA   LENGKAP", Label::Name),
+        ("Tgl. Lahir", Label::BirthDate),
+        ("tanggal lahir", Label::BirthDate),
+        ("No. KK", Label::Kk),
+        ("Nomor KK", Label::Kk),
+        ("LAYANAN", Label::Service),
+        ("Jenis  Permohonan*", Label::Service),
+        ("kecamatan", Label::Kecamatan),
+    ] {
+        assert_eq!(fields::label(k), Some(l), "{k}");
+    }
+    assert_eq!(fields::label("Alamat"), None);
+    let body = "Dengan hormat,\n> NIK : 3402 1517 0890 0001\n- nama lengkap: Budi\nNama: second wins not\n";
+    let got = fields::labelled(body);
+    assert_eq!(got[0], (Label::Nik, "3402 1517 0890 0001".to_string()));
+    assert_eq!(got[1], (Label::Name, "Budi".to_string()));
+    assert_eq!(got.len(), 2);
+
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(dir.path());
+    assert_eq!(fields::kecamatan("Sewon", &c).as_deref(), Some("34.02.15"));
+    assert_eq!(
+        fields::kecamatan("kec. SEWON", &c).as_deref(),
+        Some("34.02.15")
+    );
+    assert_eq!(
+        fields::kecamatan("Kecamatan  Sewon", &c).as_deref(),
+        Some("34.02.15")
+    );
+    // Not a pickup office: kept as typed for a person to read.
+    assert_eq!(fields::kecamatan("Depok", &c).as_deref(), Some("Depok"));
+    assert_eq!(fields::kecamatan(" ", &c), None);
+}
+
+#[test]
+fn niks_are_cleaned_kept_or_refused() {
+    assert_eq!(
+        fields::nik("'3402.1517.0890.0001").unwrap(),
+        "3402151708900001"
+    );
+    // Malformed but present: verification rejects it with the exact rule.
+    assert_eq!(fields::nik("34021517089").unwrap(), "34021517089");
+    assert_eq!(fields::nik("  ").unwrap_err().0, QuarantineReason::EmptyNik);
+    assert_eq!(
+        fields::nik("3.40215E+15").unwrap_err().0,
+        QuarantineReason::ScientificNik
+    );
+    assert_eq!(fields::windows_1252(b"caf\xe9 \x80"), "café €");
+}
+
+#[test]
+fn a_form_export_with_bom_crlf_and_quoted_newlines_is_read_row_by_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(dir.path());
+    let csv = format!(
+        "\u{feff}{HEADER}\r\n\"2026/11/21 8:15:03 AM GMT+7\",\"a@example.org\",\"'3402151708900001\",\"3402150512150003\",\"Hj. Siti, S.Pd\",\"17/08/1990\",\"ktp-EL  baru\",\"Sewon\",\"0812\r\n(WA)\",\"https://drive.google.com/open?id=a, https://drive.google.com/open?id=b\"\r\n\"2026/11/21 9:00:00 AM GMT+7\",\"\",\"3402151708900002\",\"\",\"Say \"\"Hi\"\"\",\"\",\"Paspor\",\"Sewon\",\"\",\"\"\r\n"
+    );
+    let got = items("forms/r.csv", csv.as_bytes(), &c);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].source, "forms/r.csv:2");
+    let a = application(&got[0]);
+    assert_eq!(a.nik, "3402151708900001");
+    assert_eq!(a.name, "Hj. Siti, S.Pd");
+    assert_eq!(a.service, Service::KtpBaru);
+    assert_eq!(a.kecamatan.as_deref(), Some("34.02.15"));
+    assert_eq!(a.phone.as_deref(), Some("0812\r\n(WA)"));
+    assert_eq!(a.birth_date, NaiveDate::from_ymd_opt(1990, 8, 17));
+    match &got[0].body {
+        Body::Application { documents, .. } => {
+            assert_eq!(documents.len(), 1);
+            assert_eq!(documents[0].kind.as_deref(), Some("kk"));
+        }
+        Body::Quarantine { .. } => unreachable!(),
+    }
+    // The quoted newline pushes the second row to line 4.
+    assert_eq!(got[1].source, "forms/r.csv:4");
+    assert_eq!(reason(&got[1]), QuarantineReason::UnknownService);
+    match &got[1].body {
+        Body::Quarantine { raw, .. } => {
+            assert!(String::from_utf8_lossy(raw).contains("Paspor"));
+        }
+        Body::Application { .. } => unreachable!(),
+    }
+
+    // The same response in the Sheet's download (day first, no offset) has the same key.
+    let sheet = "\"Cap waktu\",\"Email Address\",\"NIK\",\"Nomor KK\",\"Nama Lengkap\",\"Tanggal Lahir\",\"Jenis Permohonan\",\"Kecamatan Pengambilan\",\"Nomor HP\",\"Foto Kartu Keluarga\"\n\"21/11/2026 08:15:03\",\"a@example.org\",\"'3402151708900001\",\"\",\"x\",\"\",\"ktp-EL  baru\",\"\",\"\",\"\"\n";
+    let again = items("forms/s.csv", sheet.as_bytes(), &c);
+    assert_eq!(again[0].key, got[0].key);
+}
+
+#[test]
+fn a_form_export_without_the_needed_columns_is_quarantined_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(dir.path());
+    let got = items("forms/x.csv", b"\"When\",\"Who\"\n\"1\",\"2\"\n", &c);
+    assert_eq!(got.len(), 1);
+    assert_eq!(reason(&got[0]), QuarantineReason::MissingColumns);
+    match &got[0].body {
+        Body::Quarantine {
+            detail, file_ext, ..
+        } => {
+            assert!(detail.contains("forms.nik"), "{detail}");
+            assert_eq!(*file_ext, Some("csv"));
+        }
+        Body::Application { .. } => unreachable!(),
+    }
+}
+
+#[test]
+fn app_records_name_their_documents_only_inside_the_export_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(dir.path());
+    std::fs::create_dir_all(dir.path().join("inbox/app/files/X1")).unwrap();
+    std::fs::write(dir.path().join("inbox/app/files/X1/kk.pdf"), b"%PDF-1.4 kk").unwrap();
+    std::fs::write(dir.path().join("secret.pdf"), b"%PDF-1.4 secret").unwrap();
+    let ndjson = concat!(
+        r#"{"id":"X1","submitted_at":"2026-11-17T08:39:41+07:00","nik":"3402151708900001","name":"SRI","service":"ktp_baru","kecamatan":"Bantul","documents":[{"kind":"kk","file":"files/X1/kk.pdf"},{"kind":"kk","file":"../../secret.pdf"},{"kind":"kk","file":"/etc/passwd"}]}"#,
+        "\n\nnot json\n",
+        r#"{"id":"X2","submitted_at":"yesterday","nik":"3402151708900001","name":"SRI","service":"ktp_baru"}"#,
+        "\n"
+    );
+    let got = items("app/e.ndjson", ndjson.as_bytes(), &c);
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[0].key, "app|X1");
+    assert_eq!(got[0].source, "app/e.ndjson#X1");
+    assert_eq!(application(&got[0]).kecamatan.as_deref(), Some("34.02.08"));
+    match &got[0].body {
+        Body::Application { documents, .. } => {
+            assert!(matches!(documents[0].content, Content::Bytes(ref b) if b == b"%PDF-1.4 kk"));
+            assert!(matches!(documents[1].content, Content::Missing(_)));
+            assert!(matches!(documents[2].content, Content::Missing(_)));
+        }
+        Body::Quarantine { .. } => unreachable!(),
+    }
+    assert_eq!(got[1].source, "app/e.ndjson:3");
+    assert_eq!(reason(&got[1]), QuarantineReason::Unreadable);
+    assert_eq!(reason(&got[2]), QuarantineReason::BadTimestamp);
+}
+
+#[test]
+fn mail_bodies_with_odd_labels_are_applications_and_questions_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(dir.path());
+    let mail = "From: \"Budi\" <budi@example.org>\r\nTo: dinas@example.org\r\nSubject: Permohonan\r\nDate: Fri, 20 Nov 2026 09:10:00 +0700\r\nMessage-ID: <a1@example.org>\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nnik :  3402151708900001\r\nNAMA  LENGKAP: Budi =B7 Santoso\r\ntgl. lahir: 17-08-1990\r\nno. kk: 3402150512150003\r\nlayanan : ktp hilang\r\nKecamatan: Sewon\r\n";
+    let got = items("mail/new/1", mail.as_bytes(), &c);
+    let a = application(&got[0]);
+    assert_eq!(got[0].key, "mail|<a1@example.org>");
+    assert_eq!(a.name, "Budi · Santoso");
+    assert_eq!(a.service, Service::KtpHilang);
+    assert_eq!(a.kk_number.as_deref(), Some("3402150512150003"));
+    assert_eq!(a.email.as_deref(), Some("budi@example.org"));
+    assert_eq!(
+        a.submitted_at,
+        wib().with_ymd_and_hms(2026, 11, 20, 9, 10, 0).unwrap()
+    );
+    let question =
+        "From: x@example.org\r\nSubject: Tanya\r\nMessage-ID: <q@x>\r\n\r\nApa syarat KK baru?\r\n";
+    assert_eq!(
+        reason(&items("mail/new/2", question.as_bytes(), &c)[0]),
+        QuarantineReason::NotAnApplication
+    );
+}
+
+#[test]
+fn documents_are_judged_by_size_type_and_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(dir.path());
+    let docs = &c.documents;
+    assert_eq!(
+        kind_by_name("scan_kk_budi.pdf", docs).as_deref(),
+        Some("kk")
+    );
+    assert_eq!(
+        kind_by_name("foto_kk_lama.jpg", docs).as_deref(),
+        Some("kk_lama")
+    );
+    assert_eq!(
+        kind_by_name("sk_hilang_polres.pdf", docs).as_deref(),
+        Some("surat_kehilangan")
+    );
+    assert_eq!(kind_by_name("foto.jpg", docs), None);
+    assert_eq!(extension("a.PDF").as_deref(), Some("pdf"));
+    assert_eq!(extension("../../etc/passwd"), None);
+    assert_eq!(extension("x.p/df"), None);
+    let judge = |name: &str, bytes: &[u8]| documents::judge(None, name, bytes, docs, 100);
+    assert!(
+        matches!(judge("kk.pdf", b"%PDF-1.4"), Verdict::Store { ref kind, ref ext } if kind == "kk" && ext == "pdf")
+    );
+    let q = |v: Verdict| match v {
+        Verdict::Quarantine { reason, .. } => reason,
+        Verdict::Store { .. } => panic!("stored"),
+    };
+    assert_eq!(q(judge("kk.pdf", &[b'%'; 101])), QuarantineReason::TooLarge);
+    assert_eq!(
+        q(judge("kk.docx", b"PK\x03\x04rest")),
+        QuarantineReason::ForbiddenType
+    );
+    assert_eq!(
+        q(judge("kk.pdf", b"MZ\x90\x00")),
+        QuarantineReason::ForbiddenType
+    );
+    assert_eq!(
+        q(judge("kk.exe", b"hello")),
+        QuarantineReason::ForbiddenType
+    );
+    assert_eq!(
+        q(judge("foto.jpg", b"\xff\xd8\xff\xe0")),
+        QuarantineReason::UnknownDocumentKind
+    );
+}
+
+#[test]
+fn options_come_from_the_environment() {
+    let o = Options::from_env(true, |_| None).unwrap();
+    assert_eq!(o.settle, Duration::from_millis(1000));
+    assert_eq!(o.max_document_bytes, 10 * 1024 * 1024);
+    let o = Options::from_env(false, |k| (k == env::SETTLE_MS).then(|| "5".into())).unwrap();
+    assert_eq!(o.settle, Duration::from_millis(5));
+    let e = Options::from_env(false, |k| {
+        (k == env::MAX_DOCUMENT_BYTES).then(|| "ten".into())
+    });
+    assert!(
+        e.unwrap_err()
+            .to_string()
+            .contains("SIGAP_MAX_DOCUMENT_BYTES")
+    );
+}
+
+/// A temp office with an empty inbox.
+fn office() -> (tempfile::TempDir, Config) {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["inbox/forms", "inbox/app", "inbox/mail/new", "data"] {
+        std::fs::create_dir_all(dir.path().join(d)).unwrap();
+    }
+    let c = config(dir.path());
+    (dir, c)
+}
+
+#[test]
+fn a_resubmission_continues_the_incomplete_application() {
+    let (dir, c) = office();
+    let mut store = Store::open_in_memory().unwrap();
+    let first = r#"{"id":"A1","submitted_at":"2026-11-17T08:00:00+07:00","nik":"3402151708900001","name":"SRI","service":"ktp_hilang","documents":[]}"#;
+    std::fs::write(dir.path().join("inbox/app/one.ndjson"), first).unwrap();
+    let counts = ingest(&c, &mut store, &options(), at()).unwrap();
+    assert_eq!((counts.read, counts.new), (1, 1));
+    let id = store.applications(None).unwrap()[0].id;
+    store
+        .write(|tx| {
+            tx.transition(
+                id,
+                State::Received,
+                State::Incomplete,
+                &Change {
+                    actor: "sigap:verify",
+                    ..Change::default()
+                },
+                at(),
+            )
+        })
+        .unwrap();
+    std::fs::create_dir_all(dir.path().join("inbox/app/files")).unwrap();
+    std::fs::write(
+        dir.path().join("inbox/app/files/sk.pdf"),
+        b"%PDF-1.4 polisi",
+    )
+    .unwrap();
+    let second = r#"{"id":"A2","submitted_at":"2026-11-19T08:00:00+07:00","nik":"3402.1517.0890.0001","name":"SRI","service":"KTP-el Hilang","documents":[{"kind":"surat_kehilangan","file":"files/sk.pdf"}]}"#;
+    std::fs::write(dir.path().join("inbox/app/two.ndjson"), second).unwrap();
+    let counts = ingest(&c, &mut store, &options(), at()).unwrap();
+    assert_eq!(
+        (
+            counts.read,
+            counts.new,
+            counts.already_known,
+            counts.continued
+        ),
+        (1, 0, 1, 1)
+    );
+    assert!(counts.adds_up());
+    let apps = store.applications(None).unwrap();
+    assert_eq!(apps.len(), 1);
+    assert_eq!(apps[0].state, State::Received);
+    let docs = store.documents(id).unwrap();
+    assert_eq!(docs[0].kind, "surat_kehilangan");
+    assert!(docs[0].stored_path.starts_with(&format!("documents/{id}/")));
+    assert!(store.check_consistency().unwrap().is_empty());
+}
+
+#[test]
+fn a_dry_run_writes_nothing_and_the_lock_keeps_runs_apart() {
+    let (dir, c) = office();
+    std::fs::write(
+        dir.path().join("inbox/app/one.ndjson"),
+        r#"{"id":"A1","submitted_at":"2026-11-17T08:00:00+07:00","nik":"","name":"SRI","service":"ktp_hilang"}"#,
+    )
+    .unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let dry = Options {
+        dry_run: true,
+        ..options()
+    };
+    let counts = ingest(&c, &mut store, &dry, at()).unwrap();
+    assert_eq!((counts.read, counts.quarantined), (1, 1));
+    assert!(store.quarantine().unwrap().is_empty());
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("data")).unwrap().count(),
+        0
+    );
+
+    let held = IngestLock::acquire(&c.data_dir()).unwrap();
+    let e = ingest(&c, &mut store, &options(), at()).unwrap_err();
+    assert!(matches!(e, IntakeError::Locked { .. }), "{e}");
+    drop(held);
+    let counts = ingest(&c, &mut store, &options(), at()).unwrap();
+    assert_eq!(counts.quarantined, 1);
+    assert!(!c.data_dir().join("ingest.lock").exists());
+}
+
+#[test]
+fn counts_print_and_add_up() {
+    let c = Counts {
+        read: 5,
+        new: 3,
+        already_known: 1,
+        quarantined: 1,
+        ..Counts::default()
+    };
+    assert_eq!(c.line(), "read 5, new 3, already known 1, quarantined 1");
+    assert!(c.adds_up());
+    assert!(c.needs_attention());
+    assert_eq!(c.counters()["already_known"], 1);
+}
+
+/// A valid form row and a valid message, for the property tests to mutate.
+fn valid_inputs() -> (String, String) {
+    let csv = format!(
+        "{HEADER}\r\n\"2026/11/21 8:15:03 AM GMT+7\",\"a@example.org\",\"3402151708900001\",\"\",\"Budi\",\"17/08/1990\",\"KTP-el Baru\",\"Sewon\",\"\",\"https://drive.google.com/open?id=a\"\r\n"
+    );
+    let mail = "From: b@example.org\r\nMessage-ID: <m@x>\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nNIK: 3402151708900001\r\nNama: Budi\r\nJenis Permohonan: KTP-el Baru\r\n--b\r\nContent-Type: application/pdf; name=\"kk.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQ=\r\n--b--\r\n".to_string();
+    (csv, mail)
+}
+
+fn mutate(base: &[u8], edits: &[(usize, u8, u8)]) -> Vec<u8> {
+    let mut out = base.to_vec();
+    for &(pos, byte, op) in edits {
+        if out.is_empty() {
+            out.push(byte);
+            continue;
+        }
+        let i = pos % out.len();
+        match op % 3 {
+            0 => out[i] = byte,
+            1 => out.insert(i, byte),
+            _ => {
+                out.remove(i);
+            }
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Whatever the csv writer quotes, the reader gives back.
+    #[test]
+    fn form_cells_round_trip_through_the_csv_writer(name in "\\PC{1,40}", phone in "[0-9 ,\"\n\r]{0,20}") {
+        prop_assume!(!name.trim().is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let c = config(dir.path());
+        let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(Vec::new());
+        w.write_record(HEADER.split(',').map(|h| h.trim_matches('"'))).unwrap();
+        w.write_record(["2026/11/21 8:15:03 AM GMT+7", "", "3402151708900001", "", name.as_str(), "", "KTP-el Baru", "", phone.as_str(), ""]).unwrap();
+        let bytes = w.into_inner().unwrap();
+        let got = items("forms/p.csv", &bytes, &c);
+        prop_assert_eq!(got.len(), 1);
+        let a = application(&got[0]);
+        prop_assert_eq!(&a.name, name.trim());
+        prop_assert_eq!(a.phone.clone(), fields::opt(&phone));
+    }
+
+    /// Random bytes and random edits of valid rows and messages never
+    /// panic, and every run's counts add up.
+    #[test]
+    fn mangled_inputs_never_panic_and_counts_add_up(
+        edits in proptest::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 0..12),
+        noise in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let (dir, c) = office();
+        let (csv, mail) = valid_inputs();
+        std::fs::write(dir.path().join("inbox/forms/a.csv"), mutate(csv.as_bytes(), &edits)).unwrap();
+        std::fs::write(dir.path().join("inbox/forms/noise.csv"), &noise).unwrap();
+        std::fs::write(dir.path().join("inbox/mail/new/m"), mutate(mail.as_bytes(), &edits)).unwrap();
+        std::fs::write(dir.path().join("inbox/mail/new/noise"), &noise).unwrap();
+        std::fs::write(dir.path().join("inbox/app/noise.json"), &noise).unwrap();
+        let mut store = Store::open_in_memory().unwrap();
+        let counts = ingest(&c, &mut store, &options(), at()).unwrap();
+        prop_assert!(counts.adds_up(), "{:?}", counts);
+        prop_assert!(counts.read >= 3, "{:?}", counts);
+        let again = ingest(&c, &mut store, &options(), at()).unwrap();
+        prop_assert_eq!(again.new, 0);
+    }
+}
+
+#[test]
+fn a_lock_left_by_a_dead_process_is_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    // Above the kernel's pid limit: no such process.
+    std::fs::write(dir.path().join("ingest.lock"), "999999999\n").unwrap();
+    let lock = IngestLock::acquire(dir.path()).unwrap();
+    let pid = std::fs::read_to_string(dir.path().join("ingest.lock")).unwrap();
+    assert_eq!(pid.trim(), std::process::id().to_string());
+    drop(lock);
+    assert!(!dir.path().join("ingest.lock").exists());
+}
+
+#[test]
+fn a_form_export_saved_as_windows_1252_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(dir.path());
+    let mut csv = Vec::new();
+    csv.extend_from_slice(b"\"Cap waktu\",\"NIK\",\"Nama Lengkap\",\"Jenis Permohonan\"\r\n");
+    csv.extend_from_slice(
+        b"\"21/11/2026 08:15:03\",\"3402151708900001\",\"Andr\xe9 \x93Ucok\x94\",\"KK Hilang\"\r\n",
+    );
+    let got = items("forms/w.csv", &csv, &c);
+    assert_eq!(application(&got[0]).name, "André “Ucok”");
+    assert_eq!(application(&got[0]).service, Service::KkHilang);
+}
+
+#[test]
+fn quarantine_ids_and_reasons_print_and_parse() {
+    use quarantine::printable;
+    assert_eq!(QuarantineId(12).to_string(), "Q-000012");
+    assert_eq!("Q-000012".parse::<QuarantineId>(), Ok(QuarantineId(12)));
+    assert_eq!("12".parse::<QuarantineId>(), Ok(QuarantineId(12)));
+    assert!("A-1".parse::<QuarantineId>().is_err());
+    for r in QuarantineReason::ALL {
+        assert_eq!(r.code().parse::<QuarantineReason>(), Ok(r));
+        assert!(!r.sentence().is_empty());
+    }
+    assert_eq!(printable("kk\0.pdf", 50), "kk\\u{0}.pdf");
+    assert!(printable(&"a".repeat(10_000), 20).ends_with("…(10000 chars)"));
+}
+
+#[test]
+fn an_export_with_unmapped_columns_is_read_again_once_the_config_maps_them() {
+    let (dir, mut c) = office();
+    std::fs::write(
+        dir.path().join("inbox/forms/r.csv"),
+        "\"Timestamp\",\"Nomor Induk\",\"Nama Lengkap\",\"Jenis Permohonan\"\n\"21/11/2026 08:15:03\",\"3402151708900001\",\"Budi\",\"KTP-el Baru\"\n",
+    )
+    .unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let first = ingest(&c, &mut store, &options(), at()).unwrap();
+    assert_eq!((first.read, first.quarantined), (1, 1));
+    let q = &store.quarantine().unwrap()[0];
+    assert_eq!(q.reason, QuarantineReason::MissingColumns);
+    assert!(q.stored_path.as_deref().unwrap().starts_with("quarantine/"));
+    assert!(
+        c.data_dir()
+            .join(q.stored_path.as_deref().unwrap())
+            .exists()
+    );
+    let second = ingest(&c, &mut store, &options(), at()).unwrap();
+    assert_eq!((second.read, second.already_known), (1, 1));
+    c.forms.nik.push("Nomor Induk".into());
+    let third = ingest(&c, &mut store, &options(), at()).unwrap();
+    assert_eq!((third.read, third.new), (1, 1));
+    let fourth = ingest(&c, &mut store, &options(), at()).unwrap();
+    assert_eq!(fourth.read, 0);
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Writes the test emails for tests/intake.rs with Python's own `email`
+package, a MIME writer independent of sigap: multipart with attachments,
+quoted-printable Latin-1, Windows-1252, HTML only, base64 text, a
+forwarded message, hostile attachment names, a .docx (zip), an oversized
+scan and a question that is not an application.
+
+Usage: mailgen.py OUT_DIR   (writes OUT_DIR/NN-name.eml, prints the count)
+"""
+
+import sys
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+WIB = timezone(timedelta(hours=7))
+PDF = b"%PDF-1.4\n% sigap test document\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def pdf(tag):
+    return PDF + tag.encode()
+
+
+def base(n, subject, sender="pemohon@example.org"):
+    m = EmailMessage(policy=SMTP)
+    m["From"] = f"Pemohon {n} <{sender}>"
+    m["To"] = "Disdukcapil Kabupaten Bantul <disdukcapil@bantulkab.go.id>"
+    m["Subject"] = subject
+    m["Date"] = format_datetime(datetime(2026, 11, 19, 8, n, 0, tzinfo=WIB))
+    m["Message-ID"] = f"<mailgen-{n:02d}@example.org>"
+    return m
+
+
+def fields(nik, name, service, extra=""):
+    return (
+        "Dengan hormat,\n\n"
+        f"NIK: {nik}\n"
+        f"Nama Lengkap: {name}\n"
+        "Tgl Lahir: 17-08-1990\n"
+        "No KK: 3402150512150003\n"
+        f"Jenis Permohonan: {service}\n"
+        "Kecamatan: Sewon\n"
+        f"{extra}\nTerima kasih.\n"
+    )
+
+
+def main(out):
+    out.mkdir(parents=True, exist_ok=True)
+    mails = {}
+
+    # 1. multipart/mixed, UTF-8 text, two PDF attachments named by keyword.
+    m = base(1, "Permohonan KTP-el Hilang")
+    m.set_content(fields("3402151708900001", "Budi Santoso", "KTP-el Hilang"))
+    m.add_attachment(pdf("kk"), "application", "pdf", filename="KK_budi.pdf")
+    m.add_attachment(pdf("polsek"), "application", "pdf", filename="surat_kehilangan_polsek.pdf")
+    mails["01-multipart"] = m
+
+    # 2. quoted-printable ISO-8859-1, odd case and spacing in the labels.
+    m = base(2, "Permohonan KTP-el Baru")
+    body = (
+        "nik :  3402 1517 0890 0002\n"
+        "NAMA   LENGKAP : Andr\u00e9 Pr\u00e4tama\n"
+        "tanggal lahir: 17/08/1990\n"
+        "layanan:  ktp-el baru\n"
+        "kecamatan:   kec. sewon\n"
+        "Kec. Sewon \u00b7 Bantul\n"
+    )
+    m.set_content(body, charset="iso-8859-1", cte="quoted-printable")
+    mails["02-latin1-qp"] = m
+
+    # 3. Windows-1252 (curly quotes are not in Latin-1).
+    m = base(3, "Permohonan KTP-el Rusak")
+    m.set_content(
+        fields("3402151708900003", "Siti \u201cUmi\u201d Aisyah", "KTP-el Rusak"),
+        charset="windows-1252",
+        cte="quoted-printable",
+    )
+    m.add_attachment(pdf("ktp"), "application", "pdf", filename="foto_ktp_rusak.pdf")
+    mails["03-windows-1252"] = m
+
+    # 4. HTML only.
+    m = base(4, "Permohonan KK Hilang")
+    html = (
+        "<html><body><p>Dengan hormat,</p><p>"
+        "NIK: 3402151708900004<br>Nama: Wulan Sari<br>Tanggal Lahir: 01-02-1985<br>"
+        "Jenis Permohonan: KK Hilang<br>Kecamatan: Sewon</p></body></html>"
+    )
+    m.set_content(html, subtype="html")
+    mails["04-html-only"] = m
+
+    # 5. A forwarded message: the application is inside a message/rfc822 part.
+    inner = base(50, "Permohonan KTP-el Baru", sender="anak@example.org")
+    inner.set_content(fields("3402151708900005", "Rina Lestari", "KTP-el Baru"))
+    inner.add_attachment(pdf("kk5"), "application", "pdf", filename="kartu_keluarga.pdf")
+    m = base(5, "Fwd: Permohonan KTP-el Baru", sender="orangtua@example.org")
+    m.set_content("Saya teruskan permohonan anak saya.\n")
+    m.add_attachment(inner)
+    mails["05-forwarded"] = m
+
+    # 6. base64 text body.
+    m = base(6, "Permohonan KTP-el Perubahan Data")
+    m.set_content(fields("3402151708900006", "Joko Widodo", "KTP-el Perubahan Data"), cte="base64")
+    mails["06-base64"] = m
+
+    # 7. Hostile attachment names: never paths.
+    m = base(7, "Permohonan KTP-el Baru")
+    m.set_content(fields("3402151708900007", "Dewi Lestari", "KTP-el Baru"))
+    hostile = [
+        "../../etc/passwd.pdf",
+        "/abs/path/kk.pdf",
+        "..\\..\\windows\\kk.pdf",
+        "kk\x00.pdf",
+        "a" * 10000 + "_kk.pdf",
+        "CON.pdf",
+        "NUL",
+        "COM1_kk.pdf",
+        "aux.kk.pdf",
+    ]
+    for i, name in enumerate(hostile):
+        m.add_attachment(pdf(f"hostile{i}"), "application", "pdf", filename=name)
+    mails["07-hostile-names"] = m
+
+    # 8. A .docx (a zip archive) and an oversized scan.
+    m = base(8, "Permohonan KTP-el Hilang")
+    m.set_content(fields("3402151708900008", "Agus Salim", "KTP-el Hilang"))
+    m.add_attachment(
+        b"PK\x03\x04" + b"\x00" * 60,
+        "application",
+        "vnd.openxmlformats-officedocument.wordprocessingml.document",
+        filename="surat_kehilangan.docx",
+    )
+    m.add_attachment(pdf("big") + b"0" * 300_000, "application", "pdf", filename="kk_scan_besar.pdf")
+    mails["08-forbidden-and-big"] = m
+
+    # 9. A question, not an application.
+    m = base(9, "Tanya syarat")
+    m.set_content("Selamat siang, apa saja syarat membuat KK baru setelah menikah?\n")
+    mails["09-question"] = m
+
+    for name, msg in mails.items():
+        (out / f"{name}.eml").write_bytes(msg.as_bytes())
+    print(len(mails))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
