@@ -3,4 +3,6 @@
 
 mod support;
 
+mod pg;
 mod spine;
+mod verify;

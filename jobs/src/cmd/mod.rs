@@ -3,7 +3,9 @@
 mod applications;
 mod nik;
 mod office;
+mod review;
 mod status;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,7 +15,7 @@ use pipeline::Config;
 use pipeline::config::{ConfigError, env};
 use pipeline::store::Store;
 
-use crate::cli::{ApplicationsAction, Cli, Command, ConfigAction};
+use crate::cli::{ApplicationsAction, Cli, Command, ConfigAction, ReviewAction};
 
 /// How a command ended, as the process exit code (DESIGN.md "Command line").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +85,15 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                     applications::list(&config, state, json)
                 }
                 ApplicationsAction::Show { id, json } => applications::show(&config, id, json),
+            }
+        }
+        Command::Verify { dry_run } => verify::run(&load_config(config)?, dry_run),
+        Command::Review { action } => {
+            let config = load_config(config)?;
+            match action {
+                ReviewAction::List { json } => review::list(&config, json),
+                ReviewAction::Approve { id, by } => review::approve(&config, id, by),
+                ReviewAction::Reject { id, reason, by } => review::reject(&config, id, &reason, by),
             }
         }
     }
