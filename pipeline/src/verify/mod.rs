@@ -323,6 +323,7 @@ pub fn run(
     };
     let result = decide_all(store, config, wilayah, open).and_then(|(decisions, population)| {
         if !dry_run {
+            tracing::info!(decisions = decisions.len(), "verify: writing the decisions");
             apply(store, &decisions, clock())?;
         }
         Ok((decisions, population))
@@ -394,6 +395,7 @@ fn decide_all(
         "verify: looking the batch up"
     );
     let people = db.lookup(&niks)?;
+    tracing::info!(found = people.len(), "verify: batch looked up; deciding");
     let documents = store.document_kinds()?;
     let decisions = decide(&apps, &people, &documents, config, wilayah);
     for d in &decisions {
