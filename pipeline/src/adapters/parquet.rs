@@ -116,3 +116,75 @@ fn people(df: &DataFrame) -> Result<Vec<Person>, PolarsError> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::{ParquetWriter, df};
+
+    use super::*;
+
+    fn write(path: &Path, mut frame: DataFrame) {
+        ParquetWriter::new(std::fs::File::create(path).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+    }
+
+    #[test]
+    fn one_lookup_returns_exactly_the_batch_s_residents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("population.parquet");
+        let frame = df!(
+            "nik" => ["3402151708900001", "3402155708900002", "not a nik", "3402151708900003"],
+            "kk_number" => ["3402150512150003"; 4],
+            "name" => ["BUDI SANTOSO", "SITI AMINAH", "X", "AGUS SALIM"],
+            "birth_place" => ["BANTUL"; 4],
+            "birth_date" => [7533i32, 7533, 0, 7533],
+            "sex" => ["L", "P", "L", "L"],
+            "district_code" => ["34.02.15"; 4],
+            "marital_status" => ["KAWIN", "BELUM KAWIN", "KAWIN", "KAWIN"],
+            "biometric_recorded" => [true, false, true, true],
+            "status" => ["AKTIF", "AKTIF", "AKTIF", "PINDAH"],
+        )
+        .unwrap();
+        let frame = frame
+            .lazy()
+            .with_column(col("birth_date").cast(DataType::Date))
+            .collect()
+            .unwrap();
+        write(&path, frame);
+        let mut db = ParquetDb::new(path.clone());
+        let mut found = db
+            .lookup(&[
+                3402155708900002,
+                3402151708900001,
+                3402151708900001,
+                3402159999999999,
+            ])
+            .unwrap();
+        found.sort_by_key(|p| p.nik);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].name, "BUDI SANTOSO");
+        assert_eq!(found[0].birth_date, NaiveDate::from_ymd_opt(1990, 8, 17));
+        assert_eq!(
+            (found[1].sex.as_str(), found[1].biometric_recorded),
+            ("P", false)
+        );
+        assert!(db.lookup(&[]).unwrap().is_empty());
+        assert!(db.describe().contains("population.parquet"));
+    }
+
+    #[test]
+    fn a_missing_file_or_column_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("population.parquet");
+        let e = ParquetDb::new(path.clone()).lookup(&[1]).unwrap_err();
+        assert!(matches!(e, PopulationError::SnapshotMissing { .. }));
+        assert!(e.to_string().contains("population.parquet does not exist"));
+        write(&path, df!("nik" => ["3402151708900001"]).unwrap());
+        let e = ParquetDb::new(path)
+            .lookup(&[3402151708900001])
+            .unwrap_err();
+        assert!(matches!(e, PopulationError::Parquet { .. }), "{e:?}");
+        assert!(e.to_string().contains("population.parquet"), "{e}");
+    }
+}
