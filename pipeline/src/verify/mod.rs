@@ -383,7 +383,12 @@ fn decide_all(
     wilayah: &Wilayah,
     open: impl FnOnce() -> Result<Box<dyn PopulationDb>, PopulationError>,
 ) -> Result<(Vec<Decision>, Option<String>), VerifyError> {
-    let apps = store.applications(None)?;
+    // RECEIVED and every other state still in flight (for duplicates); the
+    // office's finished history is not read.
+    let mut apps = Vec::new();
+    for state in State::ALL.into_iter().filter(|s| s.in_flight()) {
+        apps.extend(store.applications(Some(state))?);
+    }
     let niks = batch_niks(&apps);
     if !apps.iter().any(|a| a.state == State::Received) {
         return Ok((Vec::new(), None));
