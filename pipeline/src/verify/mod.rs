@@ -21,7 +21,7 @@ pub mod checks;
 pub mod name;
 pub mod review;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -132,11 +132,13 @@ pub fn decide(
     config: &Config,
     wilayah: &Wilayah,
 ) -> Vec<Decision> {
+    // Reversed so that the first row of a NIK listed twice wins.
     let people: HashMap<u64, &Person> = people.iter().rev().map(|p| (p.nik, p)).collect();
-    let mut taken: HashSet<u64> = apps
+    // Which application holds each NIK in flight.
+    let mut taken: HashMap<u64, ApplicationId> = apps
         .iter()
         .filter(|a| a.state != State::Received && a.state.in_flight())
-        .filter_map(key)
+        .filter_map(|a| key(a).map(|n| (n, a.id)))
         .collect();
     let mut batch: Vec<&Application> = apps.iter().filter(|a| a.state == State::Received).collect();
     batch.sort_by_key(|a| (a.submitted.submitted_at, a.id));
@@ -167,8 +169,9 @@ pub fn decide(
                     }
                     Some(person) => checks::against_record(app, &info, person, &ctx, &mut found),
                 }
-                if taken.contains(&n) {
+                if let Some(holder) = taken.get(&n) {
                     found.insert(Reason::DuplicateInFlight);
+                    notes.push(format!("NIK held by {holder}"));
                 }
             }
         }
@@ -184,7 +187,7 @@ pub fn decide(
         if state != State::Rejected
             && let Some(n) = nik
         {
-            taken.insert(n);
+            taken.entry(n).or_insert(app.id);
         }
         let mut detail: Vec<String> = reasons.iter().map(|r| r.code().to_string()).collect();
         if reasons.contains(&Reason::DocumentMissing) {

@@ -143,6 +143,11 @@ fn the_older_application_keeps_the_nik() {
         d[2].reasons,
         [Reason::NikNotFound, Reason::DuplicateInFlight]
     );
+    assert_eq!(d[1].detail, "DUPLICATE_IN_FLIGHT; NIK held by A-000001");
+    assert_eq!(
+        d[2].detail,
+        "NIK_NOT_FOUND; DUPLICATE_IN_FLIGHT; NIK held by A-000009"
+    );
     // A rejected older one does not block a later, valid one.
     let mut older = app(1, NIK, Service::KtpHilang, wib(19, 9));
     older.submitted.birth_date = None;
