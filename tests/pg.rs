@@ -49,10 +49,16 @@ impl Postgres {
     /// Creates a cluster and starts it; panics with the server log if it fails.
     pub fn start() -> Postgres {
         let as_postgres = is_root();
-        let dir = tempfile::Builder::new()
-            .prefix("sigap-pg-")
-            .tempdir()
-            .unwrap();
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("sigap-pg-");
+        // The postgres user must reach the directory: under root, /tmp
+        // rather than a $TMPDIR that may sit in root's private home.
+        let dir = if as_postgres {
+            builder.tempdir_in("/tmp")
+        } else {
+            builder.tempdir()
+        }
+        .unwrap();
         if as_postgres {
             let ok = Command::new("chown")
                 .args(["postgres:postgres"])

@@ -81,7 +81,7 @@ fn application(label: &str, row: &Row, minute: u32) -> NewApplication {
         source_ref: label.into(),
         nik: row.nik.clone(),
         kk_number: Some(row.kk.clone()),
-        name: pipeline_title_case(&row.name),
+        name: title_case(&row.name),
         birth_date: Some(row.birth),
         service: Service::KtpHilang,
         kecamatan: Some("34.02.15".into()),
@@ -91,7 +91,7 @@ fn application(label: &str, row: &Row, minute: u32) -> NewApplication {
     }
 }
 
-fn pipeline_title_case(name: &str) -> String {
+fn title_case(name: &str) -> String {
     name.split(' ')
         .map(|w| {
             let (first, rest) = w.split_at(1);
