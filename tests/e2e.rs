@@ -3,6 +3,8 @@
 
 mod support;
 
+mod pg;
 mod spine;
 
 mod intake;
+mod verify;

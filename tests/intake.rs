@@ -536,3 +536,71 @@ fn two_runs_never_overlap() {
     );
     assert!(!lock.exists());
 }
+
+/// The committed sample office through the real chain, `sigap ingest` then
+/// `sigap verify`: every planted application reaches the state and reasons
+/// the generator's manifest says, and the totals per outcome and per reason
+/// are the manifest's.
+#[test]
+fn the_sample_office_verifies_to_the_manifest_outcomes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = sample_office(tmp.path());
+    let m = manifest();
+    ingest_env(&cfg, &["ingest"], &[]).expect_code(1);
+    // Exit 1: some applications wait for review.
+    let out = run(Some(&cfg), &["verify"]).expect_code(1);
+    let apps = json(run(Some(&cfg), &["applications", "list", "--json"]));
+    let apps = apps.as_array().unwrap();
+    let mut states = std::collections::BTreeMap::<String, u64>::new();
+    let mut reasons = std::collections::BTreeMap::<String, u64>::new();
+    for app in apps {
+        *states
+            .entry(app["state"].as_str().unwrap().to_string())
+            .or_default() += 1;
+        for r in app["reasons"].as_array().unwrap() {
+            *reasons.entry(r.as_str().unwrap().to_string()).or_default() += 1;
+        }
+    }
+    for planted in m["applications"].as_array().unwrap() {
+        let sources: Vec<&str> = planted["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        let app = apps
+            .iter()
+            .find(|a| sources.contains(&a["source_ref"].as_str().unwrap()))
+            .unwrap_or_else(|| panic!("no application from {sources:?}"));
+        assert_eq!(app["state"], planted["expected_state"], "{sources:?}");
+        let mut got: Vec<&str> = app["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        let mut want: Vec<&str> = planted["expected_reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want, "{sources:?}");
+    }
+    let want = &m["expected"]["verify"];
+    let as_map = |v: &Value| -> std::collections::BTreeMap<String, u64> {
+        v.as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, n)| (k.clone(), n.as_u64().unwrap()))
+            .collect()
+    };
+    assert_eq!(states, as_map(&want["states"]), "{}", out.stdout);
+    assert_eq!(reasons, as_map(&want["reasons"]));
+    // A second verify finds nothing left to decide and changes nothing.
+    run(Some(&cfg), &["verify"]).expect_code(0);
+    let again = json(run(Some(&cfg), &["applications", "list", "--json"]));
+    assert_eq!(&again, &Value::Array(apps.clone()));
+}

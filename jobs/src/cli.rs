@@ -118,6 +118,50 @@ pub enum Command {
         #[command(subcommand)]
         action: QuarantineAction,
     },
+    /// Decide every RECEIVED application against the population database and
+    /// the SOP (exit 1 when some wait for review).
+    Verify {
+        /// Decide and print the counts, but write nothing (not even the run history).
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The review queue: applications a person must decide.
+    Review {
+        /// What to do.
+        #[command(subcommand)]
+        action: ReviewAction,
+    },
+}
+
+/// `sigap review …`
+#[derive(Debug, Subcommand)]
+pub enum ReviewAction {
+    /// Applications waiting for a decision: id, masked NIK, reasons, and what
+    /// was typed beside what the population database records.
+    List {
+        /// Machine-readable output (full NIKs, for the office's own tools).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve: the application becomes VERIFIED.
+    Approve {
+        /// Application id, e.g. A-000123.
+        id: pipeline::ApplicationId,
+        /// The operator deciding [default: the login user].
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Reject: the application becomes REJECTED with the reason.
+    Reject {
+        /// Application id, e.g. A-000123.
+        id: pipeline::ApplicationId,
+        /// A reason code (e.g. NAME_MISMATCH), or free text, stored as OPERATOR_REJECTED.
+        #[arg(long, value_name = "R")]
+        reason: String,
+        /// The operator deciding [default: the login user].
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
 }
 
 /// `sigap config …`

@@ -5,6 +5,7 @@
 //! Stages are plain functions over domain types; a rejected application is
 //! data, not an `Err`. Only I/O fails.
 
+pub mod adapters;
 pub mod application;
 pub mod config;
 pub mod files;
@@ -16,6 +17,7 @@ pub mod sample;
 pub mod service;
 pub mod state;
 pub mod store;
+pub mod verify;
 pub mod wilayah;
 
 pub use application::{Application, ApplicationId, NewApplication, Source};

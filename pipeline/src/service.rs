@@ -108,7 +108,12 @@ pub struct UnknownService(pub String);
 impl FromStr for Service {
     type Err = UnknownService;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Service::parse_label(s).ok_or_else(|| UnknownService(s.to_string()))
+        // The stored code first: the database is read a whole batch at a time.
+        Service::ALL
+            .into_iter()
+            .find(|svc| svc.code() == s)
+            .or_else(|| Service::parse_label(s))
+            .ok_or_else(|| UnknownService(s.to_string()))
     }
 }
 

@@ -5,7 +5,9 @@ mod ingest;
 mod nik;
 mod office;
 mod quarantine;
+mod review;
 mod status;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,7 +17,7 @@ use pipeline::Config;
 use pipeline::config::{ConfigError, env};
 use pipeline::store::Store;
 
-use crate::cli::{ApplicationsAction, Cli, Command, ConfigAction, QuarantineAction};
+use crate::cli::{ApplicationsAction, Cli, Command, ConfigAction, QuarantineAction, ReviewAction};
 
 /// How a command ended, as the process exit code (DESIGN.md "Command line").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +102,15 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             match action {
                 QuarantineAction::List { json } => quarantine::list(&config, json),
                 QuarantineAction::Show { id } => quarantine::show(&config, id),
+            }
+        }
+        Command::Verify { dry_run } => verify::run(&load_config(config)?, dry_run),
+        Command::Review { action } => {
+            let config = load_config(config)?;
+            match action {
+                ReviewAction::List { json } => review::list(&config, json),
+                ReviewAction::Approve { id, by } => review::approve(&config, id, by),
+                ReviewAction::Reject { id, reason, by } => review::reject(&config, id, &reason, by),
             }
         }
     }

@@ -277,6 +277,10 @@ pub struct ExpectedApplication {
     pub resident_nik: Option<String>,
     /// The name as typed.
     pub name: String,
+    /// The KK number as typed.
+    pub kk_number: String,
+    /// The birth date as typed, `YYYY-MM-DD`.
+    pub birth_date: String,
     /// Service code, e.g. `ktp_hilang`.
     pub service: String,
     /// Pickup kecamatan, dotted code.
@@ -579,6 +583,8 @@ fn manifest(
             },
             resident_nik: a.resident_nik.clone(),
             name: a.typed.name.clone(),
+            kk_number: a.typed.kk.clone(),
+            birth_date: a.typed.birth_date.to_string(),
             service: a.service.code().to_string(),
             kecamatan: config.kecamatan[a.kecamatan].code.clone(),
             documents: a.documents.clone(),

@@ -368,7 +368,7 @@ pub(crate) struct Context<'a> {
 }
 
 /// Days of the submission window: the 7 days before `as_of`.
-const WINDOW_DAYS: i64 = 7;
+pub(crate) const WINDOW_DAYS: i64 = 7;
 /// The first export is downloaded this many days before `as_of`.
 const CUTOFF_DAYS: i64 = 3;
 

@@ -299,6 +299,8 @@ impl Reservoir {
 /// The generator's state while households stream out.
 struct Generator<'a> {
     as_of: NaiveDate,
+    /// The first day an application can be submitted.
+    window_start: NaiveDate,
     region: Region,
     districts: &'a [DistrictInfo],
     rng: Rng,
@@ -334,6 +336,7 @@ pub(crate) fn write(
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut g = Generator {
         as_of,
+        window_start: as_of - chrono::Duration::days(super::plan::WINDOW_DAYS),
         region,
         districts,
         rng: Rng::new(seed, 0x0050_4f50),
@@ -691,14 +694,25 @@ impl Generator<'_> {
                 age,
                 has_card: last_card.is_some(),
             };
+            // Verification judges age on the submission date, which can be
+            // any day of the window: the adult pools take only those who are
+            // 17 on its first day, the underage pool those still under 17 on
+            // `as_of`. Whoever turns 17 inside the window applies for nothing.
+            let grown = if age_on(birth, self.window_start) >= 17 {
+                Some(true)
+            } else if !adult {
+                Some(false)
+            } else {
+                None
+            };
             let pick = &mut self.pick_rng;
-            match (status, recorded, adult, married) {
-                (AKTIF, true, true, _) => self.clean.offer(pick, make),
-                (AKTIF, true, false, true) => self.young_married.offer(pick, make),
-                (AKTIF, true, false, false) => self.underage.offer(pick, make),
-                (AKTIF, false, true, _) => self.not_recorded.offer(pick, make),
-                (MENINGGAL, true, true, _) => self.deceased.offer(pick, make),
-                (PINDAH, true, true, _) => self.moved_out.offer(pick, make),
+            match (status, recorded, grown, married) {
+                (AKTIF, true, Some(true), _) => self.clean.offer(pick, make),
+                (AKTIF, true, Some(false), true) => self.young_married.offer(pick, make),
+                (AKTIF, true, Some(false), false) => self.underage.offer(pick, make),
+                (AKTIF, false, Some(true), _) => self.not_recorded.offer(pick, make),
+                (MENINGGAL, true, Some(true), _) => self.deceased.offer(pick, make),
+                (PINDAH, true, Some(true), _) => self.moved_out.offer(pick, make),
                 _ => {}
             }
         }

@@ -449,6 +449,10 @@ fn check_office(dir: &Path, m: &Manifest) {
         .collect();
     for a in &m.applications {
         let service: crate::Service = a.service.parse().unwrap();
+        // Verification judges age on the day the application was submitted.
+        let submitted_on = chrono::DateTime::parse_from_rfc3339(&a.submitted_at)
+            .unwrap()
+            .date_naive();
         let required = &config.services[&service].documents;
         let missing = required.iter().filter(|k| !a.documents.contains(k)).count();
         assert_eq!(
@@ -470,7 +474,7 @@ fn check_office(dir: &Path, m: &Manifest) {
                 assert_eq!(typed.as_deref(), Ok(a.resident_nik.as_deref().unwrap()));
                 assert_eq!(row.status, "AKTIF");
                 assert!(row.recorded);
-                assert!(age_on(row.birth_date, as_of) >= 17 || row.marital == "KAWIN");
+                assert!(age_on(row.birth_date, submitted_on) >= 17 || row.marital == "KAWIN");
                 if a.variations.iter().all(|v| {
                     v.starts_with("nik_")
                         || v == "leading_apostrophe"
@@ -527,14 +531,16 @@ fn check_office(dir: &Path, m: &Manifest) {
             Some("not_recorded") => {
                 let row = row.unwrap();
                 assert!(
-                    !row.recorded && row.status == "AKTIF" && age_on(row.birth_date, as_of) >= 17
+                    !row.recorded
+                        && row.status == "AKTIF"
+                        && age_on(row.birth_date, submitted_on) >= 17
                 );
                 assert!(service.is_ktp());
             }
             Some("underage") => {
                 let row = row.unwrap();
                 assert!(row.recorded && row.status == "AKTIF" && row.marital == "BELUM KAWIN");
-                assert!(age_on(row.birth_date, as_of) < 17);
+                assert!(age_on(row.birth_date, submitted_on) < 17);
                 assert!(service.is_ktp());
             }
             Some(other) => panic!("unexpected plant {other}"),

@@ -307,7 +307,8 @@ pub struct Store {
 }
 
 fn ts(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    // `%Y-%m-%dT%H:%M:%S%.6fZ`, without parsing a format string on every row.
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 impl Store {
@@ -814,13 +815,11 @@ impl Tx<'_> {
         change: &Change<'_>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        // Cached statements: a verify run moves a whole batch in one transaction.
         let current: Option<(String, String)> = self
             .tx
-            .query_row(
-                "SELECT state, service FROM applications WHERE id = ?1",
-                [id.0],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT state, service FROM applications WHERE id = ?1")
+            .and_then(|mut st| st.query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?))))
             .optional()
             .map_err(|e| self.err(e))?;
         let (state, service) = current.ok_or(StoreError::NotFound(id))?;
@@ -854,13 +853,15 @@ impl Tx<'_> {
             None => (false, None),
         };
         self.tx
-            .execute(
+            .prepare_cached(
                 "UPDATE applications SET state = ?2, state_since = ?3,
                      reasons = COALESCE(?4, reasons),
                      batch_id = CASE WHEN ?5 THEN ?6 ELSE batch_id END
                  WHERE id = ?1",
-                params![id.0, to.code(), ts(at), reasons, set_batch, batch],
             )
+            .and_then(|mut st| {
+                st.execute(params![id.0, to.code(), ts(at), reasons, set_batch, batch])
+            })
             .map_err(|e| self.err(e))?;
         self.log(id, Some(from), to, change.actor, change.detail, at)
     }
@@ -875,18 +876,20 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.tx
-            .execute(
+            .prepare_cached(
                 "INSERT INTO events (application_id, from_state, to_state, at, actor, detail)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
+            )
+            .and_then(|mut st| {
+                st.execute(params![
                     id.0,
                     from.map(State::code),
                     to.code(),
                     ts(at),
                     actor,
                     detail
-                ],
-            )
+                ])
+            })
             .map_err(|e| self.err(e))?;
         Ok(())
     }

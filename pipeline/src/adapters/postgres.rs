@@ -1,0 +1,245 @@
+//! The PostgreSQL adapter: the batch's NIKs are copied into a temporary
+//! table (`COPY … FROM STDIN`), the join with the population table runs on
+//! the server, and the matching rows stream back. A national-size table
+//! never leaves the database. `pipeline/sql/population.sql` creates the
+//! table this expects.
+//!
+//! The client is async (tokio-postgres); a current-thread runtime owned by
+//! the adapter drives it, so callers stay synchronous.
+
+use std::io::Cursor;
+use std::pin::pin;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use futures_util::{SinkExt, TryStreamExt};
+use tokio::runtime::Runtime;
+use tokio_postgres::config::Host;
+use tokio_postgres::{Client, NoTls};
+
+use super::{COLUMNS, Person, PopulationDb, PopulationError, nik_number};
+
+/// NIKs per COPY message: big enough for few round trips, small enough to
+/// keep the buffer modest.
+const COPY_CHUNK: usize = 4096;
+
+/// A connection to a PostgreSQL database holding the population table.
+pub struct PostgresDb {
+    runtime: Runtime,
+    client: Client,
+    table: String,
+    target: String,
+}
+
+/// `host:port/dbname` of a URL, without user or password, for messages.
+fn redacted(config: &tokio_postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        Some(Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "postgres://{host}:{port}/{}",
+        config.get_dbname().unwrap_or("")
+    )
+}
+
+/// Quotes a table name, `schema.table` allowed; anything else is refused
+/// (it goes into SQL text, since COPY and identifiers take no parameters).
+fn quoted_table(table: &str) -> Result<String, PopulationError> {
+    let parts: Vec<&str> = table.split('.').collect();
+    let ok = parts.len() <= 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !p.starts_with(|c: char| c.is_ascii_digit())
+        });
+    if !ok {
+        return Err(PopulationError::BadTable(table.to_string()));
+    }
+    Ok(parts
+        .iter()
+        .map(|p| format!("\"{p}\""))
+        .collect::<Vec<_>>()
+        .join("."))
+}
+
+impl PostgresDb {
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/db`) and
+    /// reads `table` on each lookup.
+    pub fn connect(url: &str, table: &str) -> Result<PostgresDb, PopulationError> {
+        let table = quoted_table(table)?;
+        let mut config: tokio_postgres::Config =
+            url.parse().map_err(|source| PopulationError::Connect {
+                // An unparsable URL is not echoed: it may hold a password.
+                target: "SIGAP_POPULATION_URL (not a valid postgres:// URL)".into(),
+                source,
+            })?;
+        if config.get_connect_timeout().is_none() {
+            // A server that is down should fail the job, not hang the night.
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        let target = redacted(&config);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(PopulationError::Runtime)?;
+        let (client, connection) =
+            runtime
+                .block_on(config.connect(NoTls))
+                .map_err(|source| PopulationError::Connect {
+                    target: target.clone(),
+                    source,
+                })?;
+        // The connection does the socket I/O; it runs whenever the runtime
+        // is driven by a `block_on` below.
+        runtime.spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!("population database connection closed: {e}");
+            }
+        });
+        Ok(PostgresDb {
+            runtime,
+            client,
+            table,
+            target,
+        })
+    }
+}
+
+/// One batch: COPY the NIKs in, join on the server, stream the rows back,
+/// all in one transaction (the temporary table drops at COMMIT).
+async fn lookup_batch(
+    client: &mut Client,
+    table: &str,
+    target: &str,
+    niks: &[u64],
+) -> Result<Vec<Person>, PopulationError> {
+    let target = target.to_string();
+    let step_err = |step: &'static str| {
+        let target = target.clone();
+        move |source| PopulationError::Query {
+            target: target.clone(),
+            step,
+            source,
+        }
+    };
+    let tx = client.transaction().await.map_err(step_err("BEGIN"))?;
+    tx.batch_execute("CREATE TEMPORARY TABLE tmp_batch (nik text PRIMARY KEY) ON COMMIT DROP")
+        .await
+        .map_err(step_err("creating the temporary batch table"))?;
+    {
+        let sink = tx
+            .copy_in::<_, Cursor<Vec<u8>>>("COPY tmp_batch (nik) FROM STDIN")
+            .await
+            .map_err(step_err("COPY of the batch's NIKs"))?;
+        let mut sink = pin!(sink);
+        for chunk in niks.chunks(COPY_CHUNK) {
+            let mut buf = Vec::with_capacity(chunk.len() * 17);
+            for n in chunk {
+                buf.extend_from_slice(format!("{n:016}\n").as_bytes());
+            }
+            sink.send(Cursor::new(buf))
+                .await
+                .map_err(step_err("COPY of the batch's NIKs"))?;
+        }
+        sink.as_mut()
+            .finish()
+            .await
+            .map_err(step_err("COPY of the batch's NIKs"))?;
+    }
+    // Fresh statistics let the planner choose the join for the batch's size.
+    tx.batch_execute("ANALYZE tmp_batch")
+        .await
+        .map_err(step_err("ANALYZE of the batch table"))?;
+    let columns = COLUMNS
+        .iter()
+        .map(|c| format!("p.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("SELECT {columns} FROM {table} p JOIN tmp_batch b ON p.nik = b.nik");
+    let rows = tx
+        .query_raw(sql.as_str(), Vec::<String>::new())
+        .await
+        .map_err(step_err("the join with the batch"))?;
+    let mut rows = pin!(rows);
+    let mut out = Vec::with_capacity(niks.len());
+    while let Some(row) = rows
+        .try_next()
+        .await
+        .map_err(step_err("reading the joined rows"))?
+    {
+        let text = |i: usize| -> Result<String, tokio_postgres::Error> {
+            Ok(row.try_get::<_, Option<String>>(i)?.unwrap_or_default())
+        };
+        let read = || -> Result<(String, Person), tokio_postgres::Error> {
+            let nik = text(0)?;
+            Ok((
+                nik,
+                Person {
+                    nik: 0,
+                    kk_number: text(1)?,
+                    name: text(2)?,
+                    birth_date: row.try_get::<_, Option<NaiveDate>>(3)?,
+                    sex: text(4)?,
+                    district_code: text(5)?,
+                    marital_status: text(6)?,
+                    biometric_recorded: row.try_get::<_, Option<bool>>(7)?.unwrap_or(false),
+                    status: text(8)?,
+                },
+            ))
+        };
+        let (nik, mut person) = read().map_err(step_err("reading the joined rows"))?;
+        person.nik = nik_number(nik.trim()).ok_or_else(|| PopulationError::BadNik {
+            source_name: target.clone(),
+            value: nik.clone(),
+        })?;
+        out.push(person);
+    }
+    tx.commit().await.map_err(step_err("COMMIT"))?;
+    Ok(out)
+}
+
+impl PopulationDb for PostgresDb {
+    fn lookup(&mut self, niks: &[u64]) -> Result<Vec<Person>, PopulationError> {
+        let mut unique = niks.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        self.runtime.block_on(lookup_batch(
+            &mut self.client,
+            &self.table,
+            &self.target,
+            &unique,
+        ))
+    }
+
+    fn describe(&self) -> String {
+        format!("PostgreSQL {} (table {})", self.target, self.table)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_are_quoted_or_refused() {
+        assert_eq!(quoted_table("penduduk").unwrap(), "\"penduduk\"");
+        assert_eq!(
+            quoted_table("siak.penduduk").unwrap(),
+            "\"siak\".\"penduduk\""
+        );
+        for bad in ["", "a;drop", "a.b.c", "1abc", "pen duduk", "x\""] {
+            assert!(quoted_table(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn messages_never_show_the_password() {
+        let c: tokio_postgres::Config = "postgres://kasi:rahasia@db.example:5433/siak"
+            .parse()
+            .unwrap();
+        assert_eq!(redacted(&c), "postgres://db.example:5433/siak");
+    }
+}
