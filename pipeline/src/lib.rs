@@ -12,6 +12,7 @@ pub mod files;
 pub mod intake;
 pub mod nik;
 pub mod office;
+pub mod print;
 pub mod reason;
 pub mod sample;
 pub mod service;

@@ -24,8 +24,10 @@ use crate::service::Service;
 use crate::state::{IllegalTransition, State};
 
 mod intake;
+mod print;
 
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
+pub use print::{BatchCard, BatchRecord};
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how
 /// many have run. Append new ones; never edit a released one.
@@ -128,6 +130,8 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX applications_nik_service ON applications(nik, service, state);
     "#,
+    // 4: print batches, their cards, the blanko ledger, station results applied.
+    print::MIGRATION,
 ];
 
 /// A state-store failure. Illegal and stale transitions are errors of
@@ -178,6 +182,16 @@ pub enum StoreError {
     /// No application with this id.
     #[error("no application {0}")]
     NotFound(ApplicationId),
+    /// A batch wanted more blanks than are in stock.
+    #[error(
+        "{wanted} blanko wanted, {available} available; receive stock with `sigap blanko receive N --ref R`"
+    )]
+    NoStock {
+        /// Blanks wanted.
+        wanted: u64,
+        /// Blanks in stock.
+        available: u64,
+    },
     /// A stored value could not be read back (the file was edited by hand?).
     #[error("state database {}: bad value in {column}: {value}", path.display())]
     Corrupt {

@@ -1,0 +1,306 @@
+//! The print jobs over the store and the station: make tonight's batches,
+//! put them in the hot folder, apply the station's results.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::application::{Application, ApplicationId};
+use crate::state::State;
+use crate::store::{Store, StoreError};
+use crate::wilayah::Wilayah;
+
+use super::station::{Dispatch, Station, StationError};
+use super::{
+    BatchFiles, BatchPlan, Candidate, CardFace, CardResult, RejectedResult, parse_results,
+};
+
+const ACTOR_BATCH: &str = "sigap:batch";
+const ACTOR_STATION: &str = "sigap:station";
+
+/// A print job failure: the store or the station.
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    /// The state store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The station's hot folder failed.
+    #[error(transparent)]
+    Station(#[from] StationError),
+}
+
+/// VERIFIED KTP-el applications as batch candidates.
+pub fn candidates(store: &Store) -> Result<Vec<Candidate>, StoreError> {
+    let complete = store.complete_times()?;
+    Ok(store
+        .applications(Some(State::Verified))?
+        .into_iter()
+        .filter(|a| a.submitted.service.is_ktp())
+        .map(|a| Candidate {
+            id: a.id,
+            complete_at: complete.get(&a.id).copied().unwrap_or(a.state_since),
+            kecamatan: a.submitted.kecamatan,
+        })
+        .collect())
+}
+
+/// What tonight's batching would do, without doing it.
+pub fn plan_tonight(
+    store: &Store,
+    batch_size: u32,
+    date: NaiveDate,
+    wilayah: &Wilayah,
+) -> Result<BatchPlan, StoreError> {
+    let available = store.blanko_balance()?.available;
+    Ok(super::plan(
+        &candidates(store)?,
+        available,
+        batch_size,
+        date,
+        &store.batch_ids()?,
+        wilayah,
+    ))
+}
+
+/// Makes the planned batches, all in one transaction.
+pub fn make_batches(
+    store: &mut Store,
+    plan: &BatchPlan,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    store.write(|tx| {
+        for b in &plan.batches {
+            tx.create_batch(b, ACTOR_BATCH, at)?;
+        }
+        Ok(())
+    })
+}
+
+/// Batches made but not yet in the hot folder, with their applications in
+/// print order.
+pub fn undispatched(store: &Store) -> Result<Vec<(String, Vec<Application>)>, StoreError> {
+    let mut out = Vec::new();
+    for b in store
+        .batches()?
+        .into_iter()
+        .filter(|b| b.dispatched_at.is_none())
+    {
+        let mut apps = Vec::new();
+        for card in store.batch_cards(&b.id)? {
+            if let Some(app) = store.application(card.application)? {
+                apps.push(app);
+            }
+        }
+        out.push((b.id, apps));
+    }
+    Ok(out)
+}
+
+/// Writes one batch to the station and records it as DISPATCHED. The
+/// folder is written first: a crash between the two leaves a folder the
+/// next run recognises (same cards) and only records.
+pub fn dispatch_batch(
+    store: &mut Store,
+    station: &dyn Station,
+    files: &BatchFiles,
+    cards: &[ApplicationId],
+    at: DateTime<Utc>,
+) -> Result<Dispatch, PrintError> {
+    let done = station.dispatch(files)?;
+    store.write(|tx| {
+        tx.mark_dispatched(
+            &files.manifest.batch_id,
+            &files.manifest.cards_sha256,
+            cards,
+            ACTOR_BATCH,
+            at,
+        )
+    })?;
+    Ok(done)
+}
+
+/// The card faces of a batch from population records keyed by NIK; a card
+/// whose record is gone since verification is left out and reported.
+pub fn faces(
+    apps: &[Application],
+    records: &BTreeMap<String, CardFace>,
+) -> (Vec<CardFace>, Vec<ApplicationId>) {
+    let mut out = Vec::new();
+    let mut missing = Vec::new();
+    for a in apps {
+        match records.get(&a.submitted.nik) {
+            Some(f) => out.push(CardFace {
+                application_id: a.id.to_string(),
+                ..f.clone()
+            }),
+            None => missing.push(a.id),
+        }
+    }
+    (out, missing)
+}
+
+/// What applying the station's results did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ResultsReport {
+    /// Results files read.
+    pub files: usize,
+    /// Files seen before (same content): nothing done.
+    pub already_applied: usize,
+    /// Cards PRINTED.
+    pub printed: usize,
+    /// Cards spoiled (blank ruined), back in the queue.
+    pub spoiled: usize,
+    /// Cards failed (blank released), back in the queue.
+    pub failed: usize,
+    /// Lines or files that could not be applied, kept with the reason.
+    pub rejected: Vec<RejectedResult>,
+}
+
+impl ResultsReport {
+    /// `files 2 (1 already applied), printed 48, spoiled 2, failed 0, rejected 1`.
+    pub fn line(&self) -> String {
+        format!(
+            "files {} ({} already applied), printed {}, spoiled {}, failed {}, rejected {}",
+            self.files,
+            self.already_applied,
+            self.printed,
+            self.spoiled,
+            self.failed,
+            self.rejected.len()
+        )
+    }
+}
+
+/// Applies every new results file in the station's results folder. A file
+/// applied before (same SHA-256) changes nothing; each file's good lines
+/// are applied in one transaction, its bad lines rejected with a reason.
+pub fn apply_results(
+    store: &mut Store,
+    station: &dyn Station,
+    at: DateTime<Utc>,
+) -> Result<ResultsReport, PrintError> {
+    let mut report = ResultsReport::default();
+    for file in station.results()? {
+        report.files += 1;
+        if store.results_applied(&file.sha256)? {
+            report.already_applied += 1;
+            continue;
+        }
+        let batch_id = file.batch_id().to_string();
+        let reject_file = |code: &'static str, message: String| RejectedResult {
+            source: format!("{}:0", file.name),
+            code,
+            message,
+            raw: String::from_utf8_lossy(&file.bytes).into_owned(),
+        };
+        let mut rejected = Vec::new();
+        let mut good = Vec::new();
+        match store.batch(&batch_id)? {
+            None => rejected.push(reject_file(
+                "UNKNOWN_BATCH",
+                format!(
+                    "{}: no batch {batch_id} was made by this office; a results file is named after its batch folder (<batch>.csv)",
+                    file.name
+                ),
+            )),
+            Some(b) if b.dispatched_at.is_none() => rejected.push(reject_file(
+                "NOT_DISPATCHED",
+                format!("{}: batch {batch_id} has not been dispatched yet", file.name),
+            )),
+            Some(_) => {
+                let (lines, bad) = parse_results(&file.name, &file.bytes);
+                rejected.extend(bad);
+                let cards: BTreeMap<ApplicationId, Option<CardResult>> = store
+                    .batch_cards(&batch_id)?
+                    .into_iter()
+                    .map(|c| (c.application, c.result))
+                    .collect();
+                let mut seen = std::collections::BTreeSet::new();
+                for l in lines {
+                    let source = format!("{}:{}", file.name, l.line);
+                    let raw = format!(
+                        "{},{},{},{},{}",
+                        l.application,
+                        l.nik,
+                        l.result.code(),
+                        l.blanko_serial,
+                        l.reason
+                    );
+                    let problem = match cards.get(&l.application) {
+                        None => Some((
+                            "UNKNOWN_CARD",
+                            format!("{} is not a card of batch {batch_id}", l.application),
+                        )),
+                        Some(Some(r)) => Some((
+                            "DUPLICATE_RESULT",
+                            format!(
+                                "{} already has the result {} in batch {batch_id}",
+                                l.application,
+                                r.code()
+                            ),
+                        )),
+                        Some(None) if !seen.insert(l.application) => Some((
+                            "DUPLICATE_RESULT",
+                            format!("{} appears twice in this file", l.application),
+                        )),
+                        Some(None) => {
+                            let app = store.application(l.application)?;
+                            match app {
+                                Some(a) if a.submitted.nik != l.nik => Some((
+                                    "NIK_MISMATCH",
+                                    format!(
+                                        "field nik: the NIK does not match {}'s; check the card",
+                                        l.application
+                                    ),
+                                )),
+                                Some(a) if a.state != State::Dispatched => Some((
+                                    "NOT_DISPATCHED",
+                                    format!("{} is {}, not DISPATCHED", l.application, a.state),
+                                )),
+                                _ => None,
+                            }
+                        }
+                    };
+                    match problem {
+                        Some((code, message)) => rejected.push(RejectedResult {
+                            source,
+                            code,
+                            message: format!("{} line {}: {message}", file.name, l.line),
+                            raw,
+                        }),
+                        None => good.push(l),
+                    }
+                }
+            }
+        }
+        let summary = serde_json::json!({
+            "applied": good.len(),
+            "rejected": rejected,
+        })
+        .to_string();
+        store.write(|tx| {
+            for l in &good {
+                tx.apply_card_result(
+                    &batch_id,
+                    l.application,
+                    l.result,
+                    &l.blanko_serial,
+                    &l.reason,
+                    ACTOR_STATION,
+                    at,
+                )?;
+            }
+            tx.remember_results(&file.sha256, &file.name, &summary, at)
+        })?;
+        for l in &good {
+            match l.result {
+                CardResult::Printed => report.printed += 1,
+                CardResult::Spoiled => report.spoiled += 1,
+                CardResult::Failed => report.failed += 1,
+            }
+        }
+        report.rejected.extend(rejected);
+    }
+    Ok(report)
+}

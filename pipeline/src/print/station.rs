@@ -1,0 +1,249 @@
+//! The printer station, reached through a hot folder:
+//!
+//! ```text
+//! spool/outgoing/<batch>/manifest.json, cards.csv   sigap → station
+//! spool/results/<batch>.csv                          station → sigap
+//! ```
+//!
+//! A batch folder is written under a dot-name and renamed into place, so the
+//! station never sees half a batch; a results file is read only once it is
+//! complete (no dot-name, no `.tmp`/`.part`). The same adapter serves the
+//! station operator's side (`sigap station list | confirm`), so an office
+//! needs no other software.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::files::{FileError, create_private_dir, sync_dir, write_atomic_private};
+
+use super::{BatchFiles, BatchManifest, sha256_hex};
+
+/// A station failure: which path, what happened, what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StationError {
+    /// A file or folder could not be read or written.
+    #[error("station hot folder: {0}")]
+    File(#[from] FileError),
+    /// A batch folder of the same id holds different cards.
+    #[error(
+        "{path}: a batch folder with this id already holds different cards (its cards.csv has SHA-256 {found}, sigap's batch {expected}); move the folder away after checking with the station, then dispatch again"
+    )]
+    Conflict {
+        /// The folder.
+        path: PathBuf,
+        /// Hash found.
+        found: String,
+        /// Hash expected.
+        expected: String,
+    },
+}
+
+fn io_err(path: &Path, e: io::Error) -> StationError {
+    StationError::File(FileError::new(path, e))
+}
+
+/// What dispatching a batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dispatch {
+    /// The folder was written.
+    Written,
+    /// The same batch was already there (an earlier run, or a crash after
+    /// the rename): nothing written.
+    AlreadyThere,
+}
+
+/// A complete results file in the results folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultsFile {
+    /// File name, e.g. `B-20261126-SEWON-1.csv`.
+    pub name: String,
+    /// Full path.
+    pub path: PathBuf,
+    /// Content.
+    pub bytes: Vec<u8>,
+    /// SHA-256 of the content.
+    pub sha256: String,
+}
+
+impl ResultsFile {
+    /// The batch the file is named after (the name without `.csv`).
+    pub fn batch_id(&self) -> &str {
+        self.name.strip_suffix(".csv").unwrap_or(&self.name)
+    }
+}
+
+/// A batch waiting at the station (no results file yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incoming {
+    /// The batch's manifest.
+    pub manifest: BatchManifest,
+    /// Its folder.
+    pub path: PathBuf,
+}
+
+/// The printer station.
+pub trait Station {
+    /// Puts a batch where the station picks it up. Idempotent.
+    fn dispatch(&self, files: &BatchFiles) -> Result<Dispatch, StationError>;
+    /// Complete results files, by name.
+    fn results(&self) -> Result<Vec<ResultsFile>, StationError>;
+    /// Batches dispatched and not yet answered (the operator's list).
+    fn incoming(&self) -> Result<Vec<Incoming>, StationError>;
+    /// The cards of a dispatched batch (the operator's side).
+    fn cards(&self, batch_id: &str) -> Result<Option<Vec<u8>>, StationError>;
+    /// Writes a results file (the operator's side), whole or not at all.
+    fn write_results(&self, batch_id: &str, bytes: &[u8]) -> Result<PathBuf, StationError>;
+}
+
+/// The hot-folder station under the office's `spool/`.
+#[derive(Debug, Clone)]
+pub struct HotFolder {
+    outgoing: PathBuf,
+    results: PathBuf,
+}
+
+impl HotFolder {
+    /// The station at `spool` (`outgoing/` and `results/` inside).
+    pub fn new(spool: &Path) -> HotFolder {
+        HotFolder {
+            outgoing: spool.join("outgoing"),
+            results: spool.join("results"),
+        }
+    }
+
+    /// Folder of a batch.
+    pub fn batch_dir(&self, batch_id: &str) -> PathBuf {
+        self.outgoing.join(batch_id)
+    }
+
+    fn results_path(&self, batch_id: &str) -> PathBuf {
+        self.results.join(format!("{batch_id}.csv"))
+    }
+}
+
+/// Names a writer is still busy with: never read.
+fn unfinished(name: &str) -> bool {
+    name.starts_with('.')
+        || [".tmp", ".part", ".partial", "~"]
+            .iter()
+            .any(|s| name.ends_with(s))
+}
+
+/// Batch ids become folder and file names: only these characters.
+fn safe_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+impl Station for HotFolder {
+    fn dispatch(&self, files: &BatchFiles) -> Result<Dispatch, StationError> {
+        let id = &files.manifest.batch_id;
+        assert!(safe_id(id), "batch ids are made by sigap: {id}");
+        create_private_dir(&self.outgoing)?;
+        let dir = self.batch_dir(id);
+        if dir.exists() {
+            let csv_path = dir.join("cards.csv");
+            let found = fs::read(&csv_path).map_err(|e| io_err(&csv_path, e))?;
+            let found = sha256_hex(&found);
+            if found == files.manifest.cards_sha256 {
+                return Ok(Dispatch::AlreadyThere);
+            }
+            return Err(StationError::Conflict {
+                path: dir,
+                found,
+                expected: files.manifest.cards_sha256.clone(),
+            });
+        }
+        // Leftovers of a run that died before its rename are rewritten.
+        let tmp = self.outgoing.join(format!(".{id}.partial"));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).map_err(|e| io_err(&tmp, e))?;
+        }
+        create_private_dir(&tmp)?;
+        write_atomic_private(&tmp.join("cards.csv"), &files.cards_csv)?;
+        write_atomic_private(&tmp.join("manifest.json"), &files.manifest_json())?;
+        sync_dir(&tmp)?;
+        fs::rename(&tmp, &dir).map_err(|e| io_err(&dir, e))?;
+        sync_dir(&self.outgoing)?;
+        Ok(Dispatch::Written)
+    }
+
+    fn results(&self) -> Result<Vec<ResultsFile>, StationError> {
+        let entries = match fs::read_dir(&self.results) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err(&self.results, e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io_err(&self.results, e))?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if unfinished(&name) || !path.is_file() {
+                continue;
+            }
+            let bytes = fs::read(&path).map_err(|e| io_err(&path, e))?;
+            out.push(ResultsFile {
+                sha256: sha256_hex(&bytes),
+                name,
+                path,
+                bytes,
+            });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    fn incoming(&self) -> Result<Vec<Incoming>, StationError> {
+        let entries = match fs::read_dir(&self.outgoing) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err(&self.outgoing, e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io_err(&self.outgoing, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if unfinished(&name) || !entry.path().is_dir() {
+                continue;
+            }
+            if self.results_path(&name).exists() {
+                continue;
+            }
+            let path = entry.path().join("manifest.json");
+            let bytes = fs::read(&path).map_err(|e| io_err(&path, e))?;
+            let manifest: BatchManifest = serde_json::from_slice(&bytes)
+                .map_err(|e| io_err(&path, io::Error::new(io::ErrorKind::InvalidData, e)))?;
+            out.push(Incoming {
+                manifest,
+                path: entry.path(),
+            });
+        }
+        out.sort_by(|a, b| a.manifest.batch_id.cmp(&b.manifest.batch_id));
+        Ok(out)
+    }
+
+    fn cards(&self, batch_id: &str) -> Result<Option<Vec<u8>>, StationError> {
+        if !safe_id(batch_id) {
+            return Ok(None);
+        }
+        let path = self.batch_dir(batch_id).join("cards.csv");
+        match fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(&path, e)),
+        }
+    }
+
+    fn write_results(&self, batch_id: &str, bytes: &[u8]) -> Result<PathBuf, StationError> {
+        assert!(safe_id(batch_id), "checked by the caller: {batch_id}");
+        create_private_dir(&self.results)?;
+        let path = self.results_path(batch_id);
+        write_atomic_private(&path, bytes)?;
+        Ok(path)
+    }
+}

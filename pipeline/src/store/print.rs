@@ -1,0 +1,501 @@
+//! Print batches and the blanko ledger in the state store (migration 4).
+//! Cards, their batch and their blanks move in the same transaction as the
+//! application's state, so the ledger always matches the flow.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Change, Store, StoreError, Tx, parse_ts, ts};
+use crate::application::ApplicationId;
+use crate::print::blanko::{BlankoBalance, LedgerEntry, Movement};
+use crate::print::{CardResult, PlannedBatch};
+use crate::state::State;
+
+/// Batches, their cards, the blanko ledger (append-only) and the station
+/// results files already applied.
+pub(super) const MIGRATION: &str = r#"
+    CREATE TABLE batches (
+        id             TEXT PRIMARY KEY,
+        kecamatan      TEXT NOT NULL,
+        created_at     TEXT NOT NULL,
+        card_count     INTEGER NOT NULL,
+        dispatched_at  TEXT,
+        cards_sha256   TEXT
+    );
+    CREATE TABLE batch_cards (
+        batch_id        TEXT NOT NULL REFERENCES batches(id),
+        application_id  INTEGER NOT NULL REFERENCES applications(id),
+        seq             INTEGER NOT NULL,
+        result          TEXT,
+        blanko_serial   TEXT,
+        reason          TEXT,
+        result_at       TEXT,
+        PRIMARY KEY (batch_id, application_id)
+    );
+    CREATE INDEX batch_cards_application ON batch_cards(application_id);
+    CREATE TABLE blanko_ledger (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        at         TEXT NOT NULL,
+        movement   TEXT NOT NULL,
+        quantity   INTEGER NOT NULL CHECK (quantity > 0),
+        reference  TEXT NOT NULL,
+        actor      TEXT NOT NULL,
+        detail     TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TRIGGER blanko_append_only_update BEFORE UPDATE ON blanko_ledger
+        BEGIN SELECT RAISE(ABORT, 'the blanko ledger is append-only'); END;
+    CREATE TRIGGER blanko_append_only_delete BEFORE DELETE ON blanko_ledger
+        BEGIN SELECT RAISE(ABORT, 'the blanko ledger is append-only'); END;
+    CREATE TABLE station_results_applied (
+        sha256      TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        applied_at  TEXT NOT NULL,
+        summary     TEXT NOT NULL
+    );
+"#;
+
+/// A batch as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchRecord {
+    /// Batch id.
+    pub id: String,
+    /// Pickup kecamatan (dotted code).
+    pub kecamatan: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it went to the station, once dispatched.
+    pub dispatched_at: Option<DateTime<Utc>>,
+    /// Cards in it.
+    pub card_count: u64,
+    /// Cards with a PRINTED result.
+    pub printed: u64,
+    /// Cards spoiled or failed (re-queued).
+    pub requeued: u64,
+}
+
+impl BatchRecord {
+    /// Cards the station has not answered for yet.
+    pub fn pending(&self) -> u64 {
+        self.card_count - self.printed - self.requeued
+    }
+}
+
+/// One card of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchCard {
+    /// The application.
+    pub application: ApplicationId,
+    /// Position in the batch (1-based).
+    pub seq: u64,
+    /// The station's result, once known.
+    pub result: Option<CardResult>,
+    /// Blanko serial used.
+    pub blanko_serial: Option<String>,
+    /// Spoil or failure reason.
+    pub reason: Option<String>,
+    /// When the result was applied.
+    pub result_at: Option<DateTime<Utc>>,
+}
+
+fn card_result(s: &str) -> Option<CardResult> {
+    [CardResult::Printed, CardResult::Spoiled, CardResult::Failed]
+        .into_iter()
+        .find(|r| r.code() == s)
+}
+
+impl Store {
+    /// Totals of the blanko ledger.
+    pub fn blanko_balance(&self) -> Result<BlankoBalance, StoreError> {
+        let sums = self.blanko_sums()?;
+        Ok(BlankoBalance::from_sums(|m| {
+            sums.get(&m).copied().unwrap_or(0)
+        }))
+    }
+
+    fn blanko_sums(&self) -> Result<BTreeMap<Movement, u64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT movement, SUM(quantity) FROM blanko_ledger GROUP BY movement")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(|e| self.err(e))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (m, n) = row.map_err(|e| self.err(e))?;
+            let m = Movement::parse(&m).ok_or_else(|| self.corrupt("blanko_ledger.movement", m))?;
+            out.insert(m, n as u64);
+        }
+        Ok(out)
+    }
+
+    /// The ledger, oldest first.
+    pub fn blanko_ledger(&self) -> Result<Vec<LedgerEntry>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT seq, at, movement, quantity, reference, actor, detail
+                 FROM blanko_ledger ORDER BY seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                <(i64, String, String, i64, String, String, String)>::try_from(r)
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, at, m, quantity, reference, actor, detail) = row.map_err(|e| self.err(e))?;
+            out.push(LedgerEntry {
+                seq,
+                at,
+                movement: Movement::parse(&m)
+                    .ok_or_else(|| self.corrupt("blanko_ledger.movement", m))?,
+                quantity: quantity as u64,
+                reference,
+                actor,
+                detail,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Ids of all batches ever made.
+    pub fn batch_ids(&self) -> Result<BTreeSet<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM batches")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Batches, oldest first, with their result counts.
+    pub fn batches(&self) -> Result<Vec<BatchRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT b.id, b.kecamatan, b.created_at, b.dispatched_at, b.card_count,
+                        COUNT(CASE WHEN c.result = 'PRINTED' THEN 1 END),
+                        COUNT(CASE WHEN c.result IN ('SPOILED', 'FAILED') THEN 1 END)
+                 FROM batches b LEFT JOIN batch_cards c ON c.batch_id = b.id
+                 GROUP BY b.id ORDER BY b.created_at, b.id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                <(String, String, String, Option<String>, i64, i64, i64)>::try_from(r)
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, kecamatan, created, dispatched, count, printed, requeued) =
+                row.map_err(|e| self.err(e))?;
+            out.push(BatchRecord {
+                id,
+                kecamatan,
+                created_at: parse_ts(&created)
+                    .ok_or_else(|| self.corrupt("batches.created_at", created.clone()))?,
+                dispatched_at: match dispatched {
+                    None => None,
+                    Some(d) => {
+                        Some(parse_ts(&d).ok_or_else(|| self.corrupt("batches.dispatched_at", d))?)
+                    }
+                },
+                card_count: count as u64,
+                printed: printed as u64,
+                requeued: requeued as u64,
+            });
+        }
+        Ok(out)
+    }
+
+    /// One batch.
+    pub fn batch(&self, id: &str) -> Result<Option<BatchRecord>, StoreError> {
+        Ok(self.batches()?.into_iter().find(|b| b.id == id))
+    }
+
+    /// The cards of a batch, in print order.
+    pub fn batch_cards(&self, batch_id: &str) -> Result<Vec<BatchCard>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT application_id, seq, result, blanko_serial, reason, result_at
+                 FROM batch_cards WHERE batch_id = ?1 ORDER BY seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([batch_id], |r| {
+                <(
+                    i64,
+                    i64,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                )>::try_from(r)
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (app, seq, result, serial, reason, at) = row.map_err(|e| self.err(e))?;
+            out.push(BatchCard {
+                application: ApplicationId(app),
+                seq: seq as u64,
+                result: match result {
+                    None => None,
+                    Some(r) => {
+                        Some(card_result(&r).ok_or_else(|| self.corrupt("batch_cards.result", r))?)
+                    }
+                },
+                blanko_serial: serial,
+                reason,
+                result_at: at.as_deref().and_then(parse_ts),
+            });
+        }
+        Ok(out)
+    }
+
+    /// When each application last arrived in RECEIVED: the moment it
+    /// became complete, which orders the print queue.
+    pub fn complete_times(&self) -> Result<BTreeMap<ApplicationId, DateTime<Utc>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT application_id, MAX(at) FROM events WHERE to_state = 'RECEIVED'
+                 GROUP BY application_id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (id, at) = row.map_err(|e| self.err(e))?;
+            let at = parse_ts(&at).ok_or_else(|| self.corrupt("events.at", at.clone()))?;
+            out.insert(ApplicationId(id), at);
+        }
+        Ok(out)
+    }
+
+    /// Whether a station results file with this content was applied.
+    pub fn results_applied(&self, sha256: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM station_results_applied WHERE sha256 = ?1",
+                [sha256],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|o| o.is_some())
+            .map_err(|e| self.err(e))
+    }
+}
+
+impl Tx<'_> {
+    /// Adds one movement to the blanko ledger. A reservation larger than
+    /// the stock is refused and changes nothing.
+    pub fn blanko_move(
+        &mut self,
+        movement: Movement,
+        quantity: u64,
+        reference: &str,
+        actor: &str,
+        detail: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if movement == Movement::Reserved {
+            let available = self.blanko_available()?;
+            if quantity > available {
+                return Err(StoreError::NoStock {
+                    wanted: quantity,
+                    available,
+                });
+            }
+        }
+        self.tx
+            .execute(
+                "INSERT INTO blanko_ledger (at, movement, quantity, reference, actor, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    ts(at),
+                    movement.code(),
+                    quantity as i64,
+                    reference,
+                    actor,
+                    detail
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn blanko_available(&self) -> Result<u64, StoreError> {
+        let (received, reserved, released): (i64, i64, i64) = self
+            .tx
+            .query_row(
+                "SELECT COALESCE(SUM(CASE WHEN movement = 'RECEIVED' THEN quantity END), 0),
+                        COALESCE(SUM(CASE WHEN movement = 'RESERVED' THEN quantity END), 0),
+                        COALESCE(SUM(CASE WHEN movement = 'RELEASED' THEN quantity END), 0)
+                 FROM blanko_ledger",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(|e| self.err(e))?;
+        Ok((received + released - reserved).max(0) as u64)
+    }
+
+    /// Records a planned batch: the batch and its cards, the blanks it
+    /// reserves, and each application VERIFIED → BATCHED.
+    pub fn create_batch(
+        &mut self,
+        batch: &PlannedBatch,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let n = batch.applications.len() as u64;
+        self.blanko_move(Movement::Reserved, n, &batch.id, actor, "", at)?;
+        self.tx
+            .execute(
+                "INSERT INTO batches (id, kecamatan, created_at, card_count) VALUES (?1, ?2, ?3, ?4)",
+                params![batch.id, batch.kecamatan, ts(at), n as i64],
+            )
+            .map_err(|e| self.err(e))?;
+        for (i, id) in batch.applications.iter().enumerate() {
+            self.tx
+                .execute(
+                    "INSERT INTO batch_cards (batch_id, application_id, seq) VALUES (?1, ?2, ?3)",
+                    params![batch.id, id.0, (i + 1) as i64],
+                )
+                .map_err(|e| self.err(e))?;
+            let detail = format!("batch {}", batch.id);
+            self.transition(
+                *id,
+                State::Verified,
+                State::Batched,
+                &Change {
+                    actor,
+                    detail: &detail,
+                    reasons: None,
+                    batch: Some(Some(&batch.id)),
+                },
+                at,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Records that a batch's folder is at the station: BATCHED → DISPATCHED.
+    pub fn mark_dispatched(
+        &mut self,
+        batch_id: &str,
+        cards_sha256: &str,
+        cards: &[ApplicationId],
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "UPDATE batches SET dispatched_at = ?2, cards_sha256 = ?3 WHERE id = ?1",
+                params![batch_id, ts(at), cards_sha256],
+            )
+            .map_err(|e| self.err(e))?;
+        let detail = format!("batch {batch_id} to the station");
+        for id in cards {
+            self.transition(
+                *id,
+                State::Batched,
+                State::Dispatched,
+                &Change {
+                    actor,
+                    detail: &detail,
+                    ..Change::default()
+                },
+                at,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Applies the station's word on one card: PRINTED (a blank used), or
+    /// back to VERIFIED for the next batch (a blank spoiled, or released
+    /// when the card failed before one was fed).
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply_card_result(
+        &mut self,
+        batch_id: &str,
+        id: ApplicationId,
+        result: CardResult,
+        serial: &str,
+        reason: &str,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "UPDATE batch_cards SET result = ?3, blanko_serial = ?4, reason = ?5, result_at = ?6
+                 WHERE batch_id = ?1 AND application_id = ?2 AND result IS NULL",
+                params![batch_id, id.0, result.code(), serial, reason, ts(at)],
+            )
+            .map_err(|e| self.err(e))?;
+        let (movement, to, detail) = match result {
+            CardResult::Printed => (
+                Movement::Used,
+                State::Printed,
+                format!("printed in batch {batch_id} on blanko {serial}"),
+            ),
+            CardResult::Spoiled => (
+                Movement::Spoiled,
+                State::Verified,
+                format!("spoiled in batch {batch_id} (blanko {serial}): {reason}; queued again"),
+            ),
+            CardResult::Failed => (
+                Movement::Released,
+                State::Verified,
+                format!("failed in batch {batch_id}: {reason}; queued again"),
+            ),
+        };
+        let ledger_detail = format!("{id} {serial} {reason}");
+        self.blanko_move(movement, 1, batch_id, actor, ledger_detail.trim(), at)?;
+        let batch = if to == State::Verified {
+            Some(None)
+        } else {
+            None
+        };
+        self.transition(
+            id,
+            State::Dispatched,
+            to,
+            &Change {
+                actor,
+                detail: &detail,
+                reasons: None,
+                batch,
+            },
+            at,
+        )
+    }
+
+    /// Remembers a station results file as applied.
+    pub fn remember_results(
+        &mut self,
+        sha256: &str,
+        name: &str,
+        summary: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT OR IGNORE INTO station_results_applied (sha256, name, applied_at, summary)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![sha256, name, ts(at), summary],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
