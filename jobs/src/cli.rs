@@ -131,6 +131,62 @@ pub enum Command {
         #[command(subcommand)]
         action: ReviewAction,
     },
+    /// Write the rekap (PDF + CSV) of every dispatched batch and the daily Rekap Cetak KTP-el under out/rekap/.
+    Rekap,
+    /// Blank-card (blanko) stock: receive deliveries, see the ledger's totals.
+    Blanko {
+        /// What to do.
+        #[command(subcommand)]
+        action: BlankoAction,
+    },
+    /// The printer station's hot folder: apply results, or act as the station operator.
+    Station {
+        /// What to do.
+        #[command(subcommand)]
+        action: StationAction,
+    },
+}
+
+/// `sigap blanko …`
+#[derive(Debug, Subcommand)]
+pub enum BlankoAction {
+    /// Record a delivery of N blank cards.
+    Receive {
+        /// Number of blanks delivered.
+        quantity: u64,
+        /// The delivery's reference (BAST / SPB number).
+        #[arg(long = "ref", value_name = "R")]
+        reference: String,
+        /// Who received them [default: the login name].
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Received, reserved, used, spoiled and available blanks.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `sigap station …`
+#[derive(Debug, Subcommand)]
+pub enum StationAction {
+    /// Apply the station's results files (spool/results/): PRINTED, or back in the queue.
+    Results,
+    /// Station operator: batches waiting to be printed.
+    List,
+    /// Station operator: record that a batch was printed (writes its results file).
+    Confirm {
+        /// Batch id, as in `sigap station list`.
+        batch: String,
+        /// Cards whose blank was spoiled: NIK:serial:reason, comma-separated.
+        #[arg(long, value_delimiter = ',', value_name = "NIK:SERIAL:REASON")]
+        spoiled: Vec<String>,
+        /// Serial of the first blank used [default: after the highest serial seen].
+        #[arg(long, value_name = "N")]
+        first_serial: Option<u64>,
+    },
 }
 
 /// `sigap review …`

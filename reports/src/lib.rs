@@ -8,6 +8,7 @@
 
 pub mod pdf;
 pub mod rekap;
+pub mod rekap_files;
 
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@ mod nik;
 mod office;
 mod quarantine;
 mod review;
+mod print;
 mod status;
 mod verify;
 
@@ -17,7 +18,10 @@ use pipeline::Config;
 use pipeline::config::{ConfigError, env};
 use pipeline::store::Store;
 
-use crate::cli::{ApplicationsAction, Cli, Command, ConfigAction, QuarantineAction, ReviewAction};
+use crate::cli::{
+    ApplicationsAction, BlankoAction, Cli, Command, ConfigAction, QuarantineAction, ReviewAction,
+    StationAction,
+};
 
 /// How a command ended, as the process exit code (DESIGN.md "Command line").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +115,30 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 ReviewAction::List { json } => review::list(&config, json),
                 ReviewAction::Approve { id, by } => review::approve(&config, id, by),
                 ReviewAction::Reject { id, reason, by } => review::reject(&config, id, &reason, by),
+            }
+        }
+        Command::Rekap => print::rekap(&load_config(config)?),
+        Command::Blanko { action } => {
+            let config = load_config(config)?;
+            match action {
+                BlankoAction::Receive {
+                    quantity,
+                    reference,
+                    by,
+                } => print::receive(&config, quantity, &reference, by.as_deref()),
+                BlankoAction::Status { json } => print::status(&config, json),
+            }
+        }
+        Command::Station { action } => {
+            let config = load_config(config)?;
+            match action {
+                StationAction::Results => print::results(&config),
+                StationAction::List => print::list(&config),
+                StationAction::Confirm {
+                    batch,
+                    spoiled,
+                    first_serial,
+                } => print::confirm(&config, &batch, &spoiled, first_serial),
             }
         }
     }

@@ -283,6 +283,45 @@ impl Store {
         Ok(out)
     }
 
+    /// Every card result the station has reported, oldest first.
+    pub fn card_results(&self) -> Result<Vec<(String, BatchCard)>, StoreError> {
+        let mut out = Vec::new();
+        for b in self.batches()? {
+            for c in self.batch_cards(&b.id)? {
+                if c.result.is_some() {
+                    out.push((b.id.clone(), c));
+                }
+            }
+        }
+        out.sort_by(|a, b| (a.1.result_at, &a.0, a.1.seq).cmp(&(b.1.result_at, &b.0, b.1.seq)));
+        Ok(out)
+    }
+
+    /// The SHA-256 of a batch's cards.csv as dispatched.
+    pub fn batch_sha256(&self, id: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT cards_sha256 FROM batches WHERE id = ?1",
+                [id],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every blanko serial the station has reported (printed or spoiled).
+    pub fn blanko_serials(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT blanko_serial FROM batch_cards WHERE blanko_serial IS NOT NULL AND blanko_serial != ''")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// Whether a station results file with this content was applied.
     pub fn results_applied(&self, sha256: &str) -> Result<bool, StoreError> {
         self.conn

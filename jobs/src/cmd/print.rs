@@ -1,0 +1,278 @@
+//! `sigap blanko …` and `sigap station …`: blank-card stock, and the printer
+//! station's hot folder from both sides (sigap's results, the operator's
+//! list and confirm).
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use pipeline::Config;
+use pipeline::nik::mask;
+use pipeline::print::blanko::Movement;
+use pipeline::print::run::apply_results;
+use pipeline::print::station::{HotFolder, Station};
+use pipeline::print::{CardResult, results_csv};
+use pipeline::store::Outcome;
+
+use super::{Exit, open_store};
+
+/// Who is at the keyboard: `--by`, else the login name.
+pub fn operator(by: Option<&str>) -> String {
+    by.map(str::to_string)
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// `sigap blanko receive N --ref R`.
+pub fn receive(
+    config: &Config,
+    quantity: u64,
+    reference: &str,
+    by: Option<&str>,
+) -> anyhow::Result<Exit> {
+    if quantity == 0 {
+        bail!("blanko receive: N must be at least 1");
+    }
+    if reference.trim().is_empty() {
+        bail!("blanko receive: --ref must name the delivery (e.g. the BAST or SPB number)");
+    }
+    let mut store = open_store(config)?;
+    let actor = format!("operator:{}", operator(by));
+    store.write(|tx| {
+        tx.blanko_move(
+            Movement::Received,
+            quantity,
+            reference.trim(),
+            &actor,
+            "",
+            Utc::now(),
+        )
+    })?;
+    let b = store.blanko_balance()?;
+    println!(
+        "received {quantity} blanko (ref {}); available {}",
+        reference.trim(),
+        b.available
+    );
+    Ok(Exit::Ok)
+}
+
+/// `sigap blanko status [--json]`.
+pub fn status(config: &Config, json: bool) -> anyhow::Result<Exit> {
+    let store = open_store(config)?;
+    let b = store.blanko_balance()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&b)?);
+    } else {
+        println!("received   {:>8}", b.received);
+        println!("reserved   {:>8}   (by batches at the station)", b.reserved);
+        println!("used       {:>8}   (cards printed)", b.used);
+        println!("spoiled    {:>8}", b.spoiled);
+        println!("available  {:>8}", b.available);
+        if !b.balanced() {
+            println!(
+                "warning: the ledger does not balance; run `sigap blanko status --json` and report it"
+            );
+            return Ok(Exit::Attention);
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+/// `sigap station list`: batches at the station without results yet.
+pub fn list(config: &Config) -> anyhow::Result<Exit> {
+    let station = HotFolder::new(&config.spool_dir());
+    let incoming = station.incoming()?;
+    if incoming.is_empty() {
+        println!("no batches waiting at the station");
+    }
+    for b in incoming {
+        let m = &b.manifest;
+        println!(
+            "{}  {:>4} cards  kecamatan {}  made {}",
+            m.batch_id, m.card_count, m.kecamatan_name, m.created_at
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+/// One `--spoiled NIK:serial:reason` entry.
+struct Spoiled {
+    nik: String,
+    serial: String,
+    reason: String,
+}
+
+fn parse_spoiled(spec: &str) -> anyhow::Result<Spoiled> {
+    let mut parts = spec.splitn(3, ':');
+    let (Some(nik), Some(serial)) = (parts.next(), parts.next()) else {
+        bail!(
+            "--spoiled {}: write NIK:serial:reason, e.g. 3402...:0000000123:pita macet",
+            mask(spec)
+        );
+    };
+    let reason = parts.next().unwrap_or("").trim();
+    if nik.trim().len() != 16 || serial.trim().is_empty() {
+        bail!(
+            "--spoiled {}: write NIK:serial:reason with the card's 16-digit NIK and the spoiled blank's serial",
+            mask(nik)
+        );
+    }
+    Ok(Spoiled {
+        nik: nik.trim().to_string(),
+        serial: serial.trim().to_string(),
+        reason: if reason.is_empty() {
+            "rusak".to_string()
+        } else {
+            reason.to_string()
+        },
+    })
+}
+
+/// `sigap station confirm BATCH [--spoiled NIK:serial:reason,...] [--first-serial N]`:
+/// the operator printed a batch; write its results file. Printed cards get
+/// consecutive blanko serials from `--first-serial` (default: after the
+/// highest serial sigap has seen), skipping the spoiled blanks' serials.
+pub fn confirm(
+    config: &Config,
+    batch: &str,
+    spoiled: &[String],
+    first_serial: Option<u64>,
+) -> anyhow::Result<Exit> {
+    let station = HotFolder::new(&config.spool_dir());
+    let cards = station.cards(batch)?.with_context(|| {
+        format!("no batch folder {batch} at the station (see `sigap station list`)")
+    })?;
+    let spoiled: Vec<Spoiled> = spoiled
+        .iter()
+        .map(|s| parse_spoiled(s))
+        .collect::<anyhow::Result<_>>()?;
+    let mut reader = csv::Reader::from_reader(cards.as_slice());
+    let mut rows = Vec::new();
+    for r in reader.records() {
+        let r = r.with_context(|| format!("reading {batch}/cards.csv"))?;
+        rows.push((r[0].to_string(), r[1].to_string()));
+    }
+    for s in &spoiled {
+        if !rows.iter().any(|(_, nik)| *nik == s.nik) {
+            bail!(
+                "--spoiled {}: no card with this NIK in batch {batch}",
+                mask(&s.nik)
+            );
+        }
+    }
+    let store = open_store(config)?;
+    let used: Vec<u64> = store
+        .blanko_serials()?
+        .iter()
+        .chain(spoiled.iter().map(|s| &s.serial))
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let mut next = first_serial.unwrap_or_else(|| used.iter().max().map_or(1, |m| m + 1));
+    let taken: Vec<&str> = spoiled.iter().map(|s| s.serial.as_str()).collect();
+    let mut lines = Vec::new();
+    for (id, nik) in rows {
+        if let Some(s) = spoiled.iter().find(|s| s.nik == nik) {
+            lines.push((
+                id,
+                nik,
+                CardResult::Spoiled,
+                s.serial.clone(),
+                s.reason.clone(),
+            ));
+            continue;
+        }
+        let mut serial = format!("{next:010}");
+        while taken.contains(&serial.as_str()) {
+            next += 1;
+            serial = format!("{next:010}");
+        }
+        next += 1;
+        lines.push((id, nik, CardResult::Printed, serial, String::new()));
+    }
+    let printed = lines.iter().filter(|l| l.2 == CardResult::Printed).count();
+    let path = station.write_results(batch, &results_csv(&lines))?;
+    println!(
+        "{batch}: {printed} printed, {} spoiled; results written to {}",
+        spoiled.len(),
+        path.display()
+    );
+    Ok(Exit::Ok)
+}
+
+/// `sigap station results`: apply the station's results files.
+pub fn results(config: &Config) -> anyhow::Result<Exit> {
+    let mut store = open_store(config)?;
+    let station = HotFolder::new(&config.spool_dir());
+    let run = store.start_run("station-results", Utc::now())?;
+    let report = match apply_results(&mut store, &station, Utc::now()) {
+        Ok(r) => r,
+        Err(e) => {
+            store.finish_run(
+                run,
+                Outcome::Failed,
+                &BTreeMap::new(),
+                &e.to_string(),
+                Utc::now(),
+            )?;
+            return Err(e.into());
+        }
+    };
+    for r in &report.rejected {
+        println!("rejected {} {}: {}", r.source, r.code, r.message);
+    }
+    println!("station results: {}", report.line());
+    let counters = BTreeMap::from([
+        ("files".to_string(), report.files as i64),
+        ("already_applied".to_string(), report.already_applied as i64),
+        ("printed".to_string(), report.printed as i64),
+        ("spoiled".to_string(), report.spoiled as i64),
+        ("failed".to_string(), report.failed as i64),
+        ("rejected".to_string(), report.rejected.len() as i64),
+    ]);
+    let (outcome, exit) = if report.rejected.is_empty() {
+        (Outcome::Ok, Exit::Ok)
+    } else {
+        (Outcome::Attention, Exit::Attention)
+    };
+    store.finish_run(run, outcome, &counters, &report.line(), Utc::now())?;
+    Ok(exit)
+}
+
+/// `sigap rekap`: write every missing or changed rekap under out/rekap/.
+pub fn rekap(config: &Config) -> anyhow::Result<Exit> {
+    let mut store = open_store(config)?;
+    let run = store.start_run("rekap", Utc::now())?;
+    match reports::rekap_files::write_rekaps(config, &store) {
+        Ok(report) => {
+            for p in &report.written {
+                println!("wrote {}", p.display());
+            }
+            let line = format!(
+                "rekap: {} written, {} unchanged, in {}",
+                report.written.len(),
+                report.unchanged,
+                reports::rekap_files::rekap_dir(config).display()
+            );
+            println!("{line}");
+            let counters = BTreeMap::from([
+                ("written".to_string(), report.written.len() as i64),
+                ("unchanged".to_string(), report.unchanged as i64),
+            ]);
+            store.finish_run(run, Outcome::Ok, &counters, &line, Utc::now())?;
+            Ok(Exit::Ok)
+        }
+        Err(e) => {
+            store.finish_run(
+                run,
+                Outcome::Failed,
+                &BTreeMap::new(),
+                &e.to_string(),
+                Utc::now(),
+            )?;
+            Err(e.into())
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The rekap job: writes the rekap (PDF + CSV) of every dispatched batch
+//! and the Rekap Cetak KTP-el of every day with printed cards, under
+//! `out/rekap/`. Files are rewritten only when their content changes, so a
+//! re-run on an unchanged office touches nothing.
+//!
+//! A batch's card data (name, village) is read back from the `cards.csv`
+//! sigap wrote into the station's hot folder, after checking it against
+//! the SHA-256 recorded at dispatch: the rekap lists exactly what was sent
+//! to the printer, without a second population lookup.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use pipeline::Config;
+use pipeline::files::{FileError, create_private_dir, write_atomic_private};
+use pipeline::print::station::{HotFolder, Station, StationError};
+use pipeline::print::{CardFace, CardResult, sha256_hex};
+use pipeline::store::{Store, StoreError};
+use pipeline::wilayah::Wilayah;
+
+use crate::rekap::{OfficeHeading, PrintedCard, Rekap, RekapCard, RekapCetak};
+
+/// A rekap job failure.
+#[derive(Debug, thiserror::Error)]
+pub enum RekapError {
+    /// The state store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The hot folder could not be read.
+    #[error(transparent)]
+    Station(#[from] StationError),
+    /// An output file could not be written.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// A batch's cards.csv is gone or differs from what was dispatched.
+    #[error(
+        "{path}: {problem}; the rekap of batch {batch} was not written (restore the batch folder from backup, or re-dispatch)"
+    )]
+    Cards {
+        /// The batch.
+        batch: String,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// What the rekap job wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RekapReport {
+    /// Files written (new or changed).
+    pub written: Vec<PathBuf>,
+    /// Files already up to date.
+    pub unchanged: usize,
+}
+
+/// Writes `bytes` unless the file already holds exactly them.
+fn write_if_changed(path: &Path, bytes: &[u8], report: &mut RekapReport) -> Result<(), FileError> {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        report.unchanged += 1;
+        return Ok(());
+    }
+    write_atomic_private(path, bytes)?;
+    report.written.push(path.to_path_buf());
+    Ok(())
+}
+
+/// The folder the rekap files go to.
+pub fn rekap_dir(config: &Config) -> PathBuf {
+    config.out_dir().join("rekap")
+}
+
+fn read_cards(
+    station: &HotFolder,
+    batch: &str,
+    sha: Option<&str>,
+) -> Result<Vec<CardFace>, RekapError> {
+    let path = station.batch_dir(batch).join("cards.csv");
+    let problem = |p: String| RekapError::Cards {
+        batch: batch.to_string(),
+        path: path.clone(),
+        problem: p,
+    };
+    let bytes = station
+        .cards(batch)?
+        .ok_or_else(|| problem("missing".to_string()))?;
+    if sha.is_some_and(|s| s != sha256_hex(&bytes)) {
+        return Err(problem(
+            "changed since dispatch (its SHA-256 differs)".to_string(),
+        ));
+    }
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    reader
+        .deserialize()
+        .collect::<Result<Vec<CardFace>, _>>()
+        .map_err(|e| problem(format!("unreadable: {e}")))
+}
+
+/// Writes every rekap that is missing or out of date.
+pub fn write_rekaps(config: &Config, store: &Store) -> Result<RekapReport, RekapError> {
+    let heading = OfficeHeading::from_config(config);
+    let station = HotFolder::new(&config.spool_dir());
+    let dir = rekap_dir(config);
+    create_private_dir(&config.out_dir())?;
+    create_private_dir(&dir)?;
+    let wilayah = Wilayah::embedded();
+    let tz = config.office.timezone.offset();
+    let kec_name = |code: &str| {
+        wilayah
+            .district(code)
+            .map_or_else(|| code.to_string(), |d| d.name.clone())
+    };
+    let mut report = RekapReport::default();
+    let mut faces: BTreeMap<String, BTreeMap<String, CardFace>> = BTreeMap::new();
+    for b in store.batches()? {
+        let Some(dispatched) = b.dispatched_at else {
+            continue;
+        };
+        let sha = store.batch_sha256(&b.id)?;
+        let cards = read_cards(&station, &b.id, sha.as_deref())?;
+        let mut rekap_cards = Vec::new();
+        for c in &cards {
+            let id: pipeline::ApplicationId =
+                c.application_id.parse().map_err(|_| RekapError::Cards {
+                    batch: b.id.clone(),
+                    path: station.batch_dir(&b.id).join("cards.csv"),
+                    problem: format!("bad application_id `{}`", c.application_id),
+                })?;
+            let service = store
+                .application(id)?
+                .map(|a| a.submitted.service)
+                .ok_or(StoreError::NotFound(id))?;
+            rekap_cards.push(RekapCard {
+                application_id: c.application_id.clone(),
+                nik: c.nik.clone(),
+                name: c.name.clone(),
+                village: c.village.clone(),
+                service,
+            });
+        }
+        let rekap = Rekap {
+            batch_id: b.id.clone(),
+            date: dispatched.with_timezone(&tz).date_naive(),
+            kecamatan: kec_name(&b.kecamatan),
+            cards: rekap_cards,
+        };
+        write_if_changed(
+            &dir.join(format!("rekap-{}.pdf", b.id)),
+            &rekap.pdf(&heading),
+            &mut report,
+        )?;
+        write_if_changed(
+            &dir.join(format!("rekap-{}.csv", b.id)),
+            &rekap.csv(),
+            &mut report,
+        )?;
+        faces.insert(
+            b.id.clone(),
+            cards
+                .into_iter()
+                .map(|c| (c.application_id.clone(), c))
+                .collect(),
+        );
+    }
+
+    // Rekap Cetak KTP-el: per day (office time) with any station result.
+    let mut days: BTreeMap<NaiveDate, RekapCetak> = BTreeMap::new();
+    for (batch, card) in store.card_results()? {
+        let Some(at) = card.result_at else { continue };
+        let date = at.with_timezone(&tz).date_naive();
+        let day = days.entry(date).or_insert_with(|| RekapCetak {
+            date,
+            printed: Vec::new(),
+            spoiled: 0,
+        });
+        match card.result {
+            Some(CardResult::Printed) => {
+                let id = card.application.to_string();
+                let Some(face) = faces.get(&batch).and_then(|f| f.get(&id)) else {
+                    continue;
+                };
+                let app = store
+                    .application(card.application)?
+                    .ok_or(StoreError::NotFound(card.application))?;
+                day.printed.push(PrintedCard {
+                    card: RekapCard {
+                        application_id: id,
+                        nik: face.nik.clone(),
+                        name: face.name.clone(),
+                        village: face.village.clone(),
+                        service: app.submitted.service,
+                    },
+                    kecamatan: app
+                        .submitted
+                        .kecamatan
+                        .as_deref()
+                        .map(&kec_name)
+                        .unwrap_or_default(),
+                    batch_id: batch.clone(),
+                    blanko_serial: card.blanko_serial.clone().unwrap_or_default(),
+                });
+            }
+            Some(CardResult::Spoiled) => day.spoiled += 1,
+            _ => {}
+        }
+    }
+    for (date, day) in days {
+        let stem = format!("rekap-cetak-{}", date.format("%Y-%m-%d"));
+        write_if_changed(
+            &dir.join(format!("{stem}.pdf")),
+            &day.pdf(&heading),
+            &mut report,
+        )?;
+        write_if_changed(&dir.join(format!("{stem}.csv")), &day.csv(), &mut report)?;
+    }
+    Ok(report)
+}
