@@ -7,4 +7,5 @@ mod pg;
 mod spine;
 
 mod intake;
+mod print;
 mod verify;

@@ -584,6 +584,37 @@ fn both_adapters_reach_the_expected_outcome_for_every_check() {
     .expect_code(0);
     assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
     assert_eq!(outcomes(&pg_config), via_parquet);
+
+    // The card faces of a print batch come through the same adapter: the
+    // cards.csv written through either database is the same, byte for byte.
+    let url = pg.url();
+    for (cfg, env) in [
+        (&config, vec![]),
+        (&pg_config, vec![("SIGAP_POPULATION_URL", url.as_str())]),
+    ] {
+        run_env(cfg, &["blanko", "receive", "100", "--ref", "T-1"], &env).expect_code(0);
+        let out = run_env(cfg, &["batch"], &env).expect_code(0);
+        assert!(out.stdout.contains("dispatched"), "{}", out.stdout);
+    }
+    let cards = |office: &Path| -> BTreeMap<String, String> {
+        std::fs::read_dir(office.join("spool/outgoing"))
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let csv = std::fs::read_to_string(e.path().join("cards.csv")).unwrap();
+                (e.file_name().to_string_lossy().into_owned(), csv)
+            })
+            .collect()
+    };
+    let via_parquet = cards(&parquet_office);
+    assert!(!via_parquet.is_empty());
+    assert_eq!(cards(&pg_office), via_parquet);
+    let all: String = via_parquet.values().cloned().collect();
+    assert!(
+        all.contains("LAKI-LAKI") && all.contains("003/011"),
+        "{all}"
+    );
+    assert!(all.contains("JL. PARANGTRITIS KM 5"), "{all}");
 }
 
 #[test]

@@ -131,8 +131,26 @@ pub enum Command {
         #[command(subcommand)]
         action: ReviewAction,
     },
+    /// The whole night in order: ingest, verify, batch (+ dispatch), rekap. Each step is
+    /// recorded in the run history; a failed step does not stop the later ones.
+    Nightly {
+        /// Every step reports what it would do and writes nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Group VERIFIED KTP-el applications into print batches per pickup kecamatan,
+    /// within blanko stock, and put them in the station's hot folder (spool/outgoing/).
+    Batch {
+        /// Plan and report; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Write the rekap (PDF + CSV) of every dispatched batch and the daily Rekap Cetak KTP-el under out/rekap/.
-    Rekap,
+    Rekap {
+        /// Report what would be written; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Blank-card (blanko) stock: receive deliveries, see the ledger's totals.
     Blanko {
         /// What to do.

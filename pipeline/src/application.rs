@@ -65,6 +65,9 @@ pub enum Source {
     App,
     /// An email (`inbox/mail/`).
     Mail,
+    /// The printer station's results (`spool/results/`): only ever the
+    /// channel of a quarantine entry, never an application's source.
+    Station,
 }
 
 impl Source {
@@ -74,6 +77,7 @@ impl Source {
             Source::Form => "form",
             Source::App => "app",
             Source::Mail => "mail",
+            Source::Station => "station",
         }
     }
 }
@@ -85,6 +89,7 @@ impl FromStr for Source {
             "form" => Ok(Source::Form),
             "app" => Ok(Source::App),
             "mail" => Ok(Source::Mail),
+            "station" => Ok(Source::Station),
             other => Err(format!("unknown source `{other}`")),
         }
     }

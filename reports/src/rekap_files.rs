@@ -56,13 +56,21 @@ pub struct RekapReport {
     pub unchanged: usize,
 }
 
-/// Writes `bytes` unless the file already holds exactly them.
-fn write_if_changed(path: &Path, bytes: &[u8], report: &mut RekapReport) -> Result<(), FileError> {
+/// Writes `bytes` unless the file already holds exactly them (a dry run
+/// only counts what it would write).
+fn write_if_changed(
+    path: &Path,
+    bytes: &[u8],
+    dry_run: bool,
+    report: &mut RekapReport,
+) -> Result<(), FileError> {
     if std::fs::read(path).is_ok_and(|old| old == bytes) {
         report.unchanged += 1;
         return Ok(());
     }
-    write_atomic_private(path, bytes)?;
+    if !dry_run {
+        write_atomic_private(path, bytes)?;
+    }
     report.written.push(path.to_path_buf());
     Ok(())
 }
@@ -98,13 +106,20 @@ fn read_cards(
         .map_err(|e| problem(format!("unreadable: {e}")))
 }
 
-/// Writes every rekap that is missing or out of date.
-pub fn write_rekaps(config: &Config, store: &Store) -> Result<RekapReport, RekapError> {
+/// Writes every rekap that is missing or out of date; a dry run writes
+/// nothing and reports what it would write.
+pub fn write_rekaps(
+    config: &Config,
+    store: &Store,
+    dry_run: bool,
+) -> Result<RekapReport, RekapError> {
     let heading = OfficeHeading::from_config(config);
     let station = HotFolder::new(&config.spool_dir());
     let dir = rekap_dir(config);
-    create_private_dir(&config.out_dir())?;
-    create_private_dir(&dir)?;
+    if !dry_run {
+        create_private_dir(&config.out_dir())?;
+        create_private_dir(&dir)?;
+    }
     let wilayah = Wilayah::embedded();
     let tz = config.office.timezone.offset();
     let kec_name = |code: &str| {
@@ -149,11 +164,13 @@ pub fn write_rekaps(config: &Config, store: &Store) -> Result<RekapReport, Rekap
         write_if_changed(
             &dir.join(format!("rekap-{}.pdf", b.id)),
             &rekap.pdf(&heading),
+            dry_run,
             &mut report,
         )?;
         write_if_changed(
             &dir.join(format!("rekap-{}.csv", b.id)),
             &rekap.csv(),
+            dry_run,
             &mut report,
         )?;
         faces.insert(
@@ -211,9 +228,15 @@ pub fn write_rekaps(config: &Config, store: &Store) -> Result<RekapReport, Rekap
         write_if_changed(
             &dir.join(format!("{stem}.pdf")),
             &day.pdf(&heading),
+            dry_run,
             &mut report,
         )?;
-        write_if_changed(&dir.join(format!("{stem}.csv")), &day.csv(), &mut report)?;
+        write_if_changed(
+            &dir.join(format!("{stem}.csv")),
+            &day.csv(),
+            dry_run,
+            &mut report,
+        )?;
     }
     Ok(report)
 }

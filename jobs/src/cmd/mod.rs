@@ -2,11 +2,12 @@
 
 mod applications;
 mod ingest;
+mod nightly;
 mod nik;
 mod office;
+mod print;
 mod quarantine;
 mod review;
-mod print;
 mod status;
 mod verify;
 
@@ -117,7 +118,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 ReviewAction::Reject { id, reason, by } => review::reject(&config, id, &reason, by),
             }
         }
-        Command::Rekap => print::rekap(&load_config(config)?),
+        Command::Nightly { dry_run } => nightly::run(&load_config(config)?, dry_run),
+        Command::Batch { dry_run } => print::batch(&load_config(config)?, dry_run),
+        Command::Rekap { dry_run } => print::rekap(&load_config(config)?, dry_run),
         Command::Blanko { action } => {
             let config = load_config(config)?;
             match action {

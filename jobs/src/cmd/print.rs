@@ -9,7 +9,7 @@ use chrono::Utc;
 use pipeline::Config;
 use pipeline::nik::mask;
 use pipeline::print::blanko::Movement;
-use pipeline::print::run::apply_results;
+use pipeline::print::run::{PrintError, apply_results, batch_and_dispatch};
 use pipeline::print::station::{HotFolder, Station};
 use pipeline::print::{CardResult, results_csv};
 use pipeline::store::Outcome;
@@ -221,7 +221,7 @@ pub fn results(config: &Config) -> anyhow::Result<Exit> {
         }
     };
     for r in &report.rejected {
-        println!("rejected {} {}: {}", r.source, r.code, r.message);
+        println!("rejected {} {}: {}", r.source, r.reason.code(), r.message);
     }
     println!("station results: {}", report.line());
     let counters = BTreeMap::from([
@@ -241,11 +241,92 @@ pub fn results(config: &Config) -> anyhow::Result<Exit> {
     Ok(exit)
 }
 
-/// `sigap rekap`: write every missing or changed rekap under out/rekap/.
-pub fn rekap(config: &Config) -> anyhow::Result<Exit> {
+/// `sigap batch [--dry-run]`: tonight's print batches, into the station's hot folder.
+pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
     let mut store = open_store(config)?;
+    let station = HotFolder::new(&config.spool_dir());
+    let at = Utc::now();
+    let run = (!dry_run)
+        .then(|| store.start_run("batch", at))
+        .transpose()?;
+    let result = pipeline::adapters::open(config)
+        .map_err(PrintError::from)
+        .and_then(|mut db| {
+            batch_and_dispatch(&mut store, config, db.as_mut(), &station, at, dry_run)
+        });
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(run) = run {
+                store.finish_run(
+                    run,
+                    Outcome::Failed,
+                    &BTreeMap::new(),
+                    &e.to_string(),
+                    Utc::now(),
+                )?;
+            }
+            return Err(e.into());
+        }
+    };
+    for (id, kec, n) in &report.made {
+        println!(
+            "{}{id}: {n} card(s) for kecamatan {kec}",
+            if dry_run { "would make " } else { "" }
+        );
+    }
+    for id in &report.dispatched {
+        println!("dispatched {}", station.batch_dir(id).display());
+    }
+    for (reason, n) in &report.waiting {
+        println!("waiting {n}: {}", reason.describe());
+    }
+    let line = report.line();
+    println!(
+        "batch: {line}{}",
+        if dry_run {
+            " (dry run: nothing was written)"
+        } else {
+            ""
+        }
+    );
+    if let Some(run) = run {
+        let mut counters = BTreeMap::from([
+            ("batches".to_string(), report.made.len() as i64),
+            (
+                "cards".to_string(),
+                report.made.iter().map(|m| m.2 as i64).sum(),
+            ),
+            ("dispatched".to_string(), report.dispatched.len() as i64),
+        ]);
+        for (reason, n) in &report.waiting {
+            counters.insert(
+                format!("waiting_{}", reason.code().to_lowercase()),
+                *n as i64,
+            );
+        }
+        store.finish_run(run, Outcome::Ok, &counters, &line, Utc::now())?;
+    }
+    Ok(Exit::Ok)
+}
+
+/// `sigap rekap [--dry-run]`: write every missing or changed rekap under out/rekap/.
+pub fn rekap(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
+    let mut store = open_store(config)?;
+    if dry_run {
+        let report = reports::rekap_files::write_rekaps(config, &store, true)?;
+        for p in &report.written {
+            println!("would write {}", p.display());
+        }
+        println!(
+            "rekap: {} to write, {} unchanged (dry run: nothing was written)",
+            report.written.len(),
+            report.unchanged
+        );
+        return Ok(Exit::Ok);
+    }
     let run = store.start_run("rekap", Utc::now())?;
-    match reports::rekap_files::write_rekaps(config, &store) {
+    match reports::rekap_files::write_rekaps(config, &store, false) {
         Ok(report) => {
             for p in &report.written {
                 println!("wrote {}", p.display());

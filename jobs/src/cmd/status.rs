@@ -42,6 +42,17 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
     let runs = store.runs_latest_per_job()?;
     let inbox = inbox_files(config);
     let total: u64 = counts.values().sum();
+    // What tonight's batch would leave waiting, and why.
+    let today = chrono::Utc::now()
+        .with_timezone(&config.office.timezone.offset())
+        .date_naive();
+    let plan = pipeline::print::run::plan_tonight(
+        &store,
+        config.station.batch_size,
+        today,
+        pipeline::wilayah::Wilayah::embedded(),
+    )?;
+    let blanko = store.blanko_balance()?;
     let paths = [
         ("config", config.source_file.clone()),
         ("state_database", config.database_path()),
@@ -62,6 +73,11 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
             "total": total,
             "last_runs": runs,
             "inbox_files": inbox,
+            "print_queue": {
+                "next_batch_cards": plan.cards(),
+                "waiting": plan.waiting_counts().iter().map(|(r, n)| (r.code(), *n)).collect::<BTreeMap<_, _>>(),
+            },
+            "blanko": blanko,
             "paths": paths.iter().map(|(k, p)| (k.to_string(), p.display().to_string())).collect::<BTreeMap<_, _>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -78,6 +94,16 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
         );
     }
     println!("  {:<16} {:>7}", "total", total);
+    println!();
+    println!(
+        "Print queue: {} card(s) for the next batch; blanko available {} (reserved {})",
+        plan.cards(),
+        blanko.available,
+        blanko.reserved
+    );
+    for (reason, n) in plan.waiting_counts() {
+        println!("  waiting {n:>5}: {}", reason.describe());
+    }
     println!();
     println!("Last runs:");
     if runs.is_empty() {

@@ -33,6 +33,56 @@ pub const COLUMNS: [&str; 9] = [
     "status",
 ];
 
+/// The columns a card face needs, in this order (read for a print batch
+/// only, so verification's lookup stays narrow).
+pub const CARD_COLUMNS: [&str; 13] = [
+    "nik",
+    "name",
+    "birth_place",
+    "birth_date",
+    "sex",
+    "address",
+    "rt",
+    "rw",
+    "village_code",
+    "district_code",
+    "religion",
+    "occupation",
+    "marital_status",
+];
+
+/// What a KTP-el face shows of a resident, as the population database
+/// records it. A NULL text is read as empty.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CardDetails {
+    /// The NIK as a number.
+    pub nik: u64,
+    /// Name as on the KK, upper case.
+    pub name: String,
+    /// Place of birth.
+    pub birth_place: String,
+    /// Birth date.
+    pub birth_date: Option<NaiveDate>,
+    /// `L` or `P`.
+    pub sex: String,
+    /// Street / dusun.
+    pub address: String,
+    /// RT, e.g. `003`.
+    pub rt: String,
+    /// RW, e.g. `004`.
+    pub rw: String,
+    /// Village, dotted (`34.02.15.2001`).
+    pub village_code: String,
+    /// Kecamatan of domicile, dotted.
+    pub district_code: String,
+    /// Religion.
+    pub religion: String,
+    /// Occupation.
+    pub occupation: String,
+    /// Marital status.
+    pub marital_status: String,
+}
+
 /// One resident as the population database records them; only the fields
 /// verification needs. A NULL text is read as empty, a NULL flag as false.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +188,10 @@ pub trait PopulationDb {
     /// The residents whose NIK is in `niks`, in no particular order; a NIK
     /// not found is simply absent. One round trip for the whole batch.
     fn lookup(&mut self, niks: &[u64]) -> Result<Vec<Person>, PopulationError>;
+
+    /// What the card faces of a print batch need, for the residents whose
+    /// NIK is in `niks`; one round trip, like [`PopulationDb::lookup`].
+    fn card_details(&mut self, niks: &[u64]) -> Result<Vec<CardDetails>, PopulationError>;
 
     /// Which database this is, for logs and messages (never a password).
     fn describe(&self) -> String;

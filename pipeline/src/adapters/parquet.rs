@@ -13,7 +13,7 @@ use polars::prelude::{
     PlRefPath, PolarsError, ScanArgsParquet, col,
 };
 
-use super::{COLUMNS, Person, PopulationDb, PopulationError};
+use super::{CARD_COLUMNS, COLUMNS, CardDetails, Person, PopulationDb, PopulationError};
 
 /// A Parquet snapshot (SIAK export) with DESIGN.md's columns.
 #[derive(Debug, Clone)]
@@ -32,10 +32,10 @@ impl ParquetDb {
         &self.path
     }
 
-    fn query(&self, niks: &[u64]) -> Result<DataFrame, PolarsError> {
+    fn query(&self, niks: &[u64], columns: &[&str]) -> Result<DataFrame, PolarsError> {
         let path = PlRefPath::try_from_path(&self.path)?;
         let snapshot = LazyFrame::scan_parquet(path, ScanArgsParquet::default())?.select(
-            COLUMNS
+            columns
                 .iter()
                 .map(|c| match *c {
                     // Non-strict: a NIK that is not a number becomes null and matches nothing.
@@ -54,8 +54,9 @@ impl ParquetDb {
     }
 }
 
-impl PopulationDb for ParquetDb {
-    fn lookup(&mut self, niks: &[u64]) -> Result<Vec<Person>, PopulationError> {
+impl ParquetDb {
+    /// The batch's rows with `columns`, after checking the file is there.
+    fn joined(&self, niks: &[u64], columns: &[&str]) -> Result<DataFrame, PopulationError> {
         if !self.path.is_file() {
             return Err(PopulationError::SnapshotMissing {
                 path: self.path.clone(),
@@ -64,12 +65,27 @@ impl PopulationDb for ParquetDb {
         let mut unique = niks.to_vec();
         unique.sort_unstable();
         unique.dedup();
-        let err = |source| PopulationError::Parquet {
+        self.query(&unique, columns)
+            .map_err(|source| self.err(source))
+    }
+
+    fn err(&self, source: PolarsError) -> PopulationError {
+        PopulationError::Parquet {
             path: self.path.clone(),
             source,
-        };
-        let df = self.query(&unique).map_err(err)?;
-        people(&df).map_err(err)
+        }
+    }
+}
+
+impl PopulationDb for ParquetDb {
+    fn lookup(&mut self, niks: &[u64]) -> Result<Vec<Person>, PopulationError> {
+        let df = self.joined(niks, &COLUMNS)?;
+        people(&df).map_err(|source| self.err(source))
+    }
+
+    fn card_details(&mut self, niks: &[u64]) -> Result<Vec<CardDetails>, PopulationError> {
+        let df = self.joined(niks, &CARD_COLUMNS)?;
+        card_details(&df).map_err(|source| self.err(source))
     }
 
     fn describe(&self) -> String {
@@ -112,6 +128,52 @@ fn people(df: &DataFrame) -> Result<Vec<Person>, PolarsError> {
             marital_status: owned(marital.get(i)),
             biometric_recorded: recorded.get(i).unwrap_or(false),
             status: owned(status.get(i)),
+        });
+    }
+    Ok(out)
+}
+
+/// The joined frame as card details.
+fn card_details(df: &DataFrame) -> Result<Vec<CardDetails>, PolarsError> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let nik = df.column("nik")?.u64()?.clone();
+    let birth = df
+        .column("birth_date")?
+        .cast(&DataType::Int32)?
+        .i32()?
+        .clone();
+    let texts: Vec<_> = CARD_COLUMNS
+        .iter()
+        .filter(|c| !matches!(**c, "nik" | "birth_date"))
+        .map(|c| Ok((*c, df.column(c)?.str()?.clone())))
+        .collect::<Result<_, PolarsError>>()?;
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let Some(n) = nik.get(i) else { continue };
+        let text = |name: &str| {
+            texts
+                .iter()
+                .find(|(c, _)| *c == name)
+                .and_then(|(_, s)| s.get(i))
+                .unwrap_or_default()
+                .to_string()
+        };
+        out.push(CardDetails {
+            nik: n,
+            name: text("name"),
+            birth_place: text("birth_place"),
+            birth_date: birth
+                .get(i)
+                .map(|d| epoch + chrono::Duration::days(i64::from(d))),
+            sex: text("sex"),
+            address: text("address"),
+            rt: text("rt"),
+            rw: text("rw"),
+            village_code: text("village_code"),
+            district_code: text("district_code"),
+            religion: text("religion"),
+            occupation: text("occupation"),
+            marital_status: text("marital_status"),
         });
     }
     Ok(out)

@@ -17,7 +17,9 @@ use tokio::runtime::Runtime;
 use tokio_postgres::config::Host;
 use tokio_postgres::{Client, NoTls};
 
-use super::{COLUMNS, Person, PopulationDb, PopulationError, nik_number};
+use super::{
+    CARD_COLUMNS, COLUMNS, CardDetails, Person, PopulationDb, PopulationError, nik_number,
+};
 
 /// NIKs per COPY message: big enough for few round trips, small enough to
 /// keep the buffer modest.
@@ -108,14 +110,17 @@ impl PostgresDb {
     }
 }
 
-/// One batch: COPY the NIKs in, join on the server, stream the rows back,
-/// all in one transaction (the temporary table drops at COMMIT).
-async fn lookup_batch(
+/// Sends the batch's NIKs to the server (COPY into a temporary table), joins
+/// there and streams back `columns` of each match, read by `read` (whose
+/// first column is the NIK text).
+async fn join_batch<T>(
     client: &mut Client,
     table: &str,
     target: &str,
     niks: &[u64],
-) -> Result<Vec<Person>, PopulationError> {
+    columns: &[&str],
+    read: impl Fn(&tokio_postgres::Row) -> Result<T, tokio_postgres::Error>,
+) -> Result<Vec<(u64, T)>, PopulationError> {
     let target = target.to_string();
     let step_err = |step: &'static str| {
         let target = target.clone();
@@ -153,7 +158,7 @@ async fn lookup_batch(
     tx.batch_execute("ANALYZE tmp_batch")
         .await
         .map_err(step_err("ANALYZE of the batch table"))?;
-    let columns = COLUMNS
+    let columns = columns
         .iter()
         .map(|c| format!("p.{c}"))
         .collect::<Vec<_>>()
@@ -170,48 +175,95 @@ async fn lookup_batch(
         .await
         .map_err(step_err("reading the joined rows"))?
     {
-        let text = |i: usize| -> Result<String, tokio_postgres::Error> {
-            Ok(row.try_get::<_, Option<String>>(i)?.unwrap_or_default())
-        };
-        let read = || -> Result<(String, Person), tokio_postgres::Error> {
-            let nik = text(0)?;
-            Ok((
-                nik,
-                Person {
-                    nik: 0,
-                    kk_number: text(1)?,
-                    name: text(2)?,
-                    birth_date: row.try_get::<_, Option<NaiveDate>>(3)?,
-                    sex: text(4)?,
-                    district_code: text(5)?,
-                    marital_status: text(6)?,
-                    biometric_recorded: row.try_get::<_, Option<bool>>(7)?.unwrap_or(false),
-                    status: text(8)?,
-                },
-            ))
-        };
-        let (nik, mut person) = read().map_err(step_err("reading the joined rows"))?;
-        person.nik = nik_number(nik.trim()).ok_or_else(|| PopulationError::BadNik {
+        let nik: String = row
+            .try_get::<_, Option<String>>(0)
+            .map_err(step_err("reading the joined rows"))?
+            .unwrap_or_default();
+        let value = read(&row).map_err(step_err("reading the joined rows"))?;
+        let nik = nik_number(nik.trim()).ok_or_else(|| PopulationError::BadNik {
             source_name: target.clone(),
             value: nik.clone(),
         })?;
-        out.push(person);
+        out.push((nik, value));
     }
     tx.commit().await.map_err(step_err("COMMIT"))?;
     Ok(out)
 }
 
-impl PopulationDb for PostgresDb {
-    fn lookup(&mut self, niks: &[u64]) -> Result<Vec<Person>, PopulationError> {
+fn text(row: &tokio_postgres::Row, i: usize) -> Result<String, tokio_postgres::Error> {
+    Ok(row.try_get::<_, Option<String>>(i)?.unwrap_or_default())
+}
+
+fn person(row: &tokio_postgres::Row) -> Result<Person, tokio_postgres::Error> {
+    Ok(Person {
+        nik: 0,
+        kk_number: text(row, 1)?,
+        name: text(row, 2)?,
+        birth_date: row.try_get::<_, Option<NaiveDate>>(3)?,
+        sex: text(row, 4)?,
+        district_code: text(row, 5)?,
+        marital_status: text(row, 6)?,
+        biometric_recorded: row.try_get::<_, Option<bool>>(7)?.unwrap_or(false),
+        status: text(row, 8)?,
+    })
+}
+
+fn card(row: &tokio_postgres::Row) -> Result<CardDetails, tokio_postgres::Error> {
+    Ok(CardDetails {
+        nik: 0,
+        name: text(row, 1)?,
+        birth_place: text(row, 2)?,
+        birth_date: row.try_get::<_, Option<NaiveDate>>(3)?,
+        sex: text(row, 4)?,
+        address: text(row, 5)?,
+        rt: text(row, 6)?,
+        rw: text(row, 7)?,
+        village_code: text(row, 8)?,
+        district_code: text(row, 9)?,
+        religion: text(row, 10)?,
+        occupation: text(row, 11)?,
+        marital_status: text(row, 12)?,
+    })
+}
+
+impl PostgresDb {
+    fn unique(niks: &[u64]) -> Vec<u64> {
         let mut unique = niks.to_vec();
         unique.sort_unstable();
         unique.dedup();
-        self.runtime.block_on(lookup_batch(
+        unique
+    }
+}
+
+impl PopulationDb for PostgresDb {
+    fn lookup(&mut self, niks: &[u64]) -> Result<Vec<Person>, PopulationError> {
+        let rows = self.runtime.block_on(join_batch(
             &mut self.client,
             &self.table,
             &self.target,
-            &unique,
-        ))
+            &Self::unique(niks),
+            &COLUMNS,
+            person,
+        ))?;
+        Ok(rows
+            .into_iter()
+            .map(|(nik, p)| Person { nik, ..p })
+            .collect())
+    }
+
+    fn card_details(&mut self, niks: &[u64]) -> Result<Vec<CardDetails>, PopulationError> {
+        let rows = self.runtime.block_on(join_batch(
+            &mut self.client,
+            &self.table,
+            &self.target,
+            &Self::unique(niks),
+            &CARD_COLUMNS,
+            card,
+        ))?;
+        Ok(rows
+            .into_iter()
+            .map(|(nik, c)| CardDetails { nik, ..c })
+            .collect())
     }
 
     fn describe(&self) -> String {

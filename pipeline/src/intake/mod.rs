@@ -465,6 +465,8 @@ pub fn ingest(
                     Source::Form => forms::read(&f.rel, &bytes, &ctx, &mut sink)?,
                     Source::App => app::read(&f.rel, &bytes, &ctx, &mut sink)?,
                     Source::Mail => mail::read(&f.rel, &bytes, &ctx, &mut sink)?,
+                    // `scan` assigns only the three inbox channels.
+                    Source::Station => unreachable!("the inbox has no station channel"),
                 }
             }
             let items = r.counts.read - before;

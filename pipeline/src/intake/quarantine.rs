@@ -84,11 +84,23 @@ pub enum QuarantineReason {
     /// An app record names a document file that is not there (or is
     /// outside the app export folder).
     DocumentFileMissing,
+    /// Station results for a batch this office never made.
+    UnknownBatch,
+    /// Station results for a batch, or a card, not at the station.
+    NotDispatched,
+    /// A station result for a card that is not in the batch.
+    UnknownCard,
+    /// A second result for the same card.
+    DuplicateResult,
+    /// A station result whose NIK is not the card's.
+    NikMismatch,
+    /// A station results line or file that cannot be read.
+    MalformedResult,
 }
 
 impl QuarantineReason {
     /// Every reason.
-    pub const ALL: [QuarantineReason; 13] = [
+    pub const ALL: [QuarantineReason; 19] = [
         QuarantineReason::EmptyNik,
         QuarantineReason::ScientificNik,
         QuarantineReason::UnknownService,
@@ -102,6 +114,12 @@ impl QuarantineReason {
         QuarantineReason::ForbiddenType,
         QuarantineReason::TooLarge,
         QuarantineReason::DocumentFileMissing,
+        QuarantineReason::UnknownBatch,
+        QuarantineReason::NotDispatched,
+        QuarantineReason::UnknownCard,
+        QuarantineReason::DuplicateResult,
+        QuarantineReason::NikMismatch,
+        QuarantineReason::MalformedResult,
     ];
 
     /// The stable code.
@@ -120,6 +138,12 @@ impl QuarantineReason {
             QuarantineReason::ForbiddenType => "FORBIDDEN_TYPE",
             QuarantineReason::TooLarge => "TOO_LARGE",
             QuarantineReason::DocumentFileMissing => "DOCUMENT_FILE_MISSING",
+            QuarantineReason::UnknownBatch => "UNKNOWN_BATCH",
+            QuarantineReason::NotDispatched => "NOT_DISPATCHED",
+            QuarantineReason::UnknownCard => "UNKNOWN_CARD",
+            QuarantineReason::DuplicateResult => "DUPLICATE_RESULT",
+            QuarantineReason::NikMismatch => "NIK_MISMATCH",
+            QuarantineReason::MalformedResult => "MALFORMED_RESULT",
         }
     }
 
@@ -158,6 +182,24 @@ impl QuarantineReason {
             QuarantineReason::TooLarge => "Ukuran lampiran melebihi batas yang diizinkan.",
             QuarantineReason::DocumentFileMissing => {
                 "Berkas dokumen yang disebut dalam data aplikasi tidak ditemukan."
+            }
+            QuarantineReason::UnknownBatch => {
+                "Hasil cetak untuk batch yang tidak pernah dibuat kantor ini; nama berkas hasil harus sama dengan nama folder batch."
+            }
+            QuarantineReason::NotDispatched => {
+                "Hasil cetak untuk batch atau kartu yang belum dikirim ke mesin cetak."
+            }
+            QuarantineReason::UnknownCard => {
+                "Hasil cetak untuk kartu yang tidak termasuk dalam batch ini."
+            }
+            QuarantineReason::DuplicateResult => {
+                "Kartu ini sudah memiliki hasil cetak; hasil kedua tidak diterapkan."
+            }
+            QuarantineReason::NikMismatch => {
+                "NIK pada hasil cetak tidak sama dengan NIK kartu; periksa kartu tersebut."
+            }
+            QuarantineReason::MalformedResult => {
+                "Baris atau berkas hasil cetak tidak dapat dibaca; format yang benar: application_id,nik,result,blanko_serial,reason."
             }
         }
     }

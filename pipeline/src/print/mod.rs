@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::application::ApplicationId;
+use crate::intake::quarantine::QuarantineReason;
 use crate::wilayah::Wilayah;
 
 /// A VERIFIED KTP-el application that may be batched.
@@ -43,8 +44,6 @@ pub enum WaitReason {
     NoStock,
     /// No pickup kecamatan to send the card to.
     NoPickupKecamatan,
-    /// Fits, and goes in the next batch run.
-    NextBatch,
 }
 
 impl WaitReason {
@@ -53,7 +52,6 @@ impl WaitReason {
         match self {
             WaitReason::NoStock => "NO_STOCK",
             WaitReason::NoPickupKecamatan => "NO_PICKUP_KECAMATAN",
-            WaitReason::NextBatch => "NEXT_BATCH",
         }
     }
 
@@ -64,7 +62,6 @@ impl WaitReason {
             WaitReason::NoPickupKecamatan => {
                 "no pickup kecamatan on the application (correct it, then batch)"
             }
-            WaitReason::NextBatch => "waiting for the next batch",
         }
     }
 }
@@ -211,6 +208,50 @@ pub struct CardFace {
     pub photo_ref: String,
 }
 
+impl CardFace {
+    /// The face of one application's card from its population record.
+    pub fn from_details(
+        application: ApplicationId,
+        d: &crate::adapters::CardDetails,
+        wilayah: &Wilayah,
+    ) -> CardFace {
+        let village = wilayah
+            .villages_of(&d.district_code)
+            .into_iter()
+            .find(|v| v.code == d.village_code)
+            .map_or_else(|| d.village_code.clone(), |v| v.name.to_uppercase());
+        let kecamatan = wilayah
+            .district(&d.district_code)
+            .map_or_else(|| d.district_code.clone(), |k| k.name.to_uppercase());
+        CardFace {
+            application_id: application.to_string(),
+            nik: format!("{:016}", d.nik),
+            name: d.name.clone(),
+            birth_place: d.birth_place.clone(),
+            birth_date: d
+                .birth_date
+                .map(|b| b.format("%d-%m-%Y").to_string())
+                .unwrap_or_default(),
+            sex: match d.sex.as_str() {
+                "L" => "LAKI-LAKI".to_string(),
+                "P" => "PEREMPUAN".to_string(),
+                other => other.to_string(),
+            },
+            address: d.address.clone(),
+            rt_rw: format!("{}/{}", d.rt, d.rw),
+            village,
+            kecamatan,
+            religion: d.religion.clone(),
+            marital_status: d.marital_status.clone(),
+            occupation: d.occupation.clone(),
+            // The card's photo is the one taken at perekaman, which the
+            // station fetches from the biometric record by NIK; no profile
+            // has a photo document kind to point to instead.
+            photo_ref: String::new(),
+        }
+    }
+}
+
 /// The header of `cards.csv`, in column order.
 pub const CARDS_CSV_HEADER: [&str; 14] = [
     "application_id",
@@ -268,7 +309,11 @@ impl BatchFiles {
         created_at: DateTime<Utc>,
         cards: &[CardFace],
     ) -> BatchFiles {
-        let mut w = csv::Writer::from_writer(Vec::new());
+        // The header is written by hand (serde would only write it with the
+        // first card), so an empty batch still has one.
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
         // Writing to memory cannot fail.
         w.write_record(CARDS_CSV_HEADER).expect("csv into memory");
         for c in cards {
@@ -362,8 +407,8 @@ pub struct ResultLine {
 pub struct RejectedResult {
     /// `results/<file>:<line>` (line 0 for the whole file).
     pub source: String,
-    /// Stable reason code.
-    pub code: &'static str,
+    /// Why.
+    pub reason: QuarantineReason,
     /// What is wrong and what to do, in English for the operator.
     pub message: String,
     /// The raw line (or file) as read.
@@ -389,7 +434,7 @@ pub fn parse_results(name: &str, bytes: &[u8]) -> (Vec<ResultLine>, Vec<Rejected
     if !header_ok {
         rejected.push(RejectedResult {
             source: format!("{name}:1"),
-            code: "MALFORMED_RESULTS",
+            reason: QuarantineReason::MalformedResult,
             message: format!(
                 "{name}: the first line must be the header `{}`; ask the station to export results in this format",
                 RESULTS_CSV_HEADER.join(",")
@@ -414,7 +459,7 @@ pub fn parse_results(name: &str, bytes: &[u8]) -> (Vec<ResultLine>, Vec<Rejected
             Ok(l) => lines.push(l),
             Err(message) => rejected.push(RejectedResult {
                 source: format!("{name}:{line}"),
-                code: "MALFORMED_RESULT",
+                reason: QuarantineReason::MalformedResult,
                 message: format!("{name} line {line}: {message}"),
                 raw,
             }),

@@ -6,9 +6,14 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::application::{Application, ApplicationId};
+use crate::adapters::{PopulationDb, PopulationError};
+use crate::application::{Application, ApplicationId, Source};
+use crate::config::Config;
+use crate::intake::quarantine::QuarantineReason;
 use crate::state::State;
+use crate::store::NewQuarantine;
 use crate::store::{Store, StoreError};
+use crate::verify::nik_key;
 use crate::wilayah::Wilayah;
 
 use super::station::{Dispatch, Station, StationError};
@@ -28,6 +33,18 @@ pub enum PrintError {
     /// The station's hot folder failed.
     #[error(transparent)]
     Station(#[from] StationError),
+    /// The population database failed.
+    #[error(transparent)]
+    Population(#[from] PopulationError),
+    /// Residents of a batch are gone from the population database since
+    /// verification; the batch stays BATCHED.
+    #[error("batch {batch}: no population record for {}; check them with `sigap applications show`, then run `sigap batch` again", ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))]
+    RecordsGone {
+        /// The batch.
+        batch: String,
+        /// Applications without a record.
+        ids: Vec<ApplicationId>,
+    },
 }
 
 /// VERIFIED KTP-el applications as batch candidates.
@@ -120,16 +137,118 @@ pub fn dispatch_batch(
     Ok(done)
 }
 
+/// What `sigap batch` did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    /// Batches made now: id, kecamatan, cards.
+    pub made: Vec<(String, String, usize)>,
+    /// Batch folders written to the station.
+    pub dispatched: Vec<String>,
+    /// Batch folders that were already there (an earlier, interrupted run).
+    pub already_there: Vec<String>,
+    /// Verified applications left waiting, per reason.
+    pub waiting: BTreeMap<super::WaitReason, usize>,
+}
+
+impl BatchReport {
+    /// `batches 2 (37 cards), dispatched 2, waiting: NO_STOCK 5`.
+    pub fn line(&self) -> String {
+        let cards: usize = self.made.iter().map(|m| m.2).sum();
+        let mut line = format!(
+            "batches {} ({cards} cards), dispatched {}",
+            self.made.len(),
+            self.dispatched.len() + self.already_there.len()
+        );
+        if !self.waiting.is_empty() {
+            let w: Vec<String> = self
+                .waiting
+                .iter()
+                .map(|(r, n)| format!("{} {n}", r.code()))
+                .collect();
+            line.push_str(&format!(", waiting: {}", w.join(", ")));
+        }
+        line
+    }
+}
+
+/// `sigap batch`: plans tonight's batches within stock, records them and
+/// puts every batch not yet at the station into its hot folder, with the
+/// card faces from the population database (one lookup per batch). A dry
+/// run plans and reports, and writes nothing.
+pub fn batch_and_dispatch(
+    store: &mut Store,
+    config: &Config,
+    db: &mut dyn PopulationDb,
+    station: &dyn Station,
+    at: DateTime<Utc>,
+    dry_run: bool,
+) -> Result<BatchReport, PrintError> {
+    let wilayah = Wilayah::embedded();
+    let today = at
+        .with_timezone(&config.office.timezone.offset())
+        .date_naive();
+    let plan = plan_tonight(store, config.station.batch_size, today, wilayah)?;
+    let mut report = BatchReport {
+        made: plan
+            .batches
+            .iter()
+            .map(|b| (b.id.clone(), b.kecamatan.clone(), b.applications.len()))
+            .collect(),
+        waiting: plan.waiting_counts(),
+        ..BatchReport::default()
+    };
+    if dry_run {
+        return Ok(report);
+    }
+    make_batches(store, &plan, at)?;
+    for (id, apps) in undispatched(store)? {
+        let niks: Vec<u64> = apps.iter().filter_map(nik_key).collect();
+        let records: BTreeMap<u64, CardFace> = db
+            .card_details(&niks)?
+            .iter()
+            .map(|d| (d.nik, CardFace::from_details(ApplicationId(0), d, wilayah)))
+            .collect();
+        let (cards, missing) = faces(&apps, &records);
+        if !missing.is_empty() {
+            return Err(PrintError::RecordsGone {
+                batch: id,
+                ids: missing,
+            });
+        }
+        let batch = store.batch(&id)?.ok_or_else(|| StoreError::Corrupt {
+            path: config.database_path(),
+            column: "batches.id",
+            value: id.clone(),
+        })?;
+        let kec_name = wilayah
+            .district(&batch.kecamatan)
+            .map_or_else(|| batch.kecamatan.clone(), |d| d.name.clone());
+        let files = BatchFiles::new(
+            &id,
+            (&config.office.code, &config.office.name),
+            (&batch.kecamatan, &kec_name),
+            batch.created_at,
+            &cards,
+        );
+        let ids: Vec<ApplicationId> = apps.iter().map(|a| a.id).collect();
+        match dispatch_batch(store, station, &files, &ids, at)? {
+            Dispatch::Written => report.dispatched.push(id),
+            Dispatch::AlreadyThere => report.already_there.push(id),
+        }
+    }
+    Ok(report)
+}
+
 /// The card faces of a batch from population records keyed by NIK; a card
 /// whose record is gone since verification is left out and reported.
 pub fn faces(
     apps: &[Application],
-    records: &BTreeMap<String, CardFace>,
+    records: &BTreeMap<u64, CardFace>,
 ) -> (Vec<CardFace>, Vec<ApplicationId>) {
     let mut out = Vec::new();
     let mut missing = Vec::new();
     for a in apps {
-        match records.get(&a.submitted.nik) {
+        match nik_key(a).and_then(|n| records.get(&n)) {
             Some(f) => out.push(CardFace {
                 application_id: a.id.to_string(),
                 ..f.clone()
@@ -188,9 +307,9 @@ pub fn apply_results(
             continue;
         }
         let batch_id = file.batch_id().to_string();
-        let reject_file = |code: &'static str, message: String| RejectedResult {
+        let reject_file = |reason: QuarantineReason, message: String| RejectedResult {
             source: format!("{}:0", file.name),
-            code,
+            reason,
             message,
             raw: String::from_utf8_lossy(&file.bytes).into_owned(),
         };
@@ -198,14 +317,14 @@ pub fn apply_results(
         let mut good = Vec::new();
         match store.batch(&batch_id)? {
             None => rejected.push(reject_file(
-                "UNKNOWN_BATCH",
+                QuarantineReason::UnknownBatch,
                 format!(
                     "{}: no batch {batch_id} was made by this office; a results file is named after its batch folder (<batch>.csv)",
                     file.name
                 ),
             )),
             Some(b) if b.dispatched_at.is_none() => rejected.push(reject_file(
-                "NOT_DISPATCHED",
+                QuarantineReason::NotDispatched,
                 format!("{}: batch {batch_id} has not been dispatched yet", file.name),
             )),
             Some(_) => {
@@ -229,11 +348,11 @@ pub fn apply_results(
                     );
                     let problem = match cards.get(&l.application) {
                         None => Some((
-                            "UNKNOWN_CARD",
+                            QuarantineReason::UnknownCard,
                             format!("{} is not a card of batch {batch_id}", l.application),
                         )),
                         Some(Some(r)) => Some((
-                            "DUPLICATE_RESULT",
+                            QuarantineReason::DuplicateResult,
                             format!(
                                 "{} already has the result {} in batch {batch_id}",
                                 l.application,
@@ -241,21 +360,21 @@ pub fn apply_results(
                             ),
                         )),
                         Some(None) if !seen.insert(l.application) => Some((
-                            "DUPLICATE_RESULT",
+                            QuarantineReason::DuplicateResult,
                             format!("{} appears twice in this file", l.application),
                         )),
                         Some(None) => {
                             let app = store.application(l.application)?;
                             match app {
                                 Some(a) if a.submitted.nik != l.nik => Some((
-                                    "NIK_MISMATCH",
+                                    QuarantineReason::NikMismatch,
                                     format!(
                                         "field nik: the NIK does not match {}'s; check the card",
                                         l.application
                                     ),
                                 )),
                                 Some(a) if a.state != State::Dispatched => Some((
-                                    "NOT_DISPATCHED",
+                                    QuarantineReason::NotDispatched,
                                     format!("{} is {}, not DISPATCHED", l.application, a.state),
                                 )),
                                 _ => None,
@@ -263,9 +382,9 @@ pub fn apply_results(
                         }
                     };
                     match problem {
-                        Some((code, message)) => rejected.push(RejectedResult {
+                        Some((reason, message)) => rejected.push(RejectedResult {
                             source,
-                            code,
+                            reason,
                             message: format!("{} line {}: {message}", file.name, l.line),
                             raw,
                         }),
@@ -276,7 +395,7 @@ pub fn apply_results(
         }
         let summary = serde_json::json!({
             "applied": good.len(),
-            "rejected": rejected,
+            "quarantined": rejected.len(),
         })
         .to_string();
         store.write(|tx| {
@@ -288,6 +407,23 @@ pub fn apply_results(
                     &l.blanko_serial,
                     &l.reason,
                     ACTOR_STATION,
+                    at,
+                )?;
+            }
+            // Kept whole in the quarantine, with the file and line.
+            for r in &rejected {
+                tx.add_quarantine(
+                    &NewQuarantine {
+                        channel: Source::Station,
+                        source: &format!("results/{}", r.source),
+                        message_id: None,
+                        reason: r.reason,
+                        detail: &r.message,
+                        raw: r.raw.as_bytes(),
+                        stored_path: None,
+                        sha256: None,
+                        size: r.raw.len() as u64,
+                    },
                     at,
                 )?;
             }

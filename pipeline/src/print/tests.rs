@@ -136,7 +136,7 @@ fn results_files_are_read_line_by_line_with_reasons() {
     let (good, bad) = parse_results("B-1.csv", b"id;result\n1;PRINTED\n");
     assert!(good.is_empty());
     assert_eq!(bad.len(), 1);
-    assert_eq!(bad[0].code, "MALFORMED_RESULTS");
+    assert_eq!(bad[0].reason.code(), "MALFORMED_RESULT");
     assert!(bad[0].message.contains("header"));
 }
 
@@ -213,9 +213,9 @@ fn face(nik: &str) -> CardFace {
 fn dispatch_all(o: &mut Office, min: u32) -> Vec<Dispatch> {
     let mut done = Vec::new();
     for (id, apps) in undispatched(&o.store).unwrap() {
-        let records: BTreeMap<String, CardFace> = apps
+        let records: BTreeMap<u64, CardFace> = apps
             .iter()
-            .map(|a| (a.submitted.nik.clone(), face(&a.submitted.nik)))
+            .map(|a| (a.submitted.nik.parse().unwrap(), face(&a.submitted.nik)))
             .collect();
         let (cards, missing) = faces(&apps, &records);
         assert!(missing.is_empty());
@@ -411,7 +411,7 @@ fn bad_results_are_rejected_with_source_and_reason_and_change_nothing() {
     let codes: Vec<(String, &str)> = r
         .rejected
         .iter()
-        .map(|x| (x.source.clone(), x.code))
+        .map(|x| (x.source.clone(), x.reason.code()))
         .collect();
     let expected: Vec<(String, &str)> = vec![
         ("B-19990101-NOWHERE-1.csv:0".to_string(), "UNKNOWN_BATCH"),

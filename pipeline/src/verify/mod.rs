@@ -101,7 +101,9 @@ pub fn outcome(found: &BTreeSet<Reason>) -> (State, Vec<Reason>) {
 
 /// The NIK of an application as a number, when it is 16 digits after the
 /// separators people type are removed.
-fn key(app: &Application) -> Option<u64> {
+/// The application's NIK as typed, cleaned, as the number the population
+/// database is searched by (None when it is not 16 digits).
+pub fn nik_key(app: &Application) -> Option<u64> {
     clean_digits(&app.submitted.nik)
         .ok()
         .and_then(|d| nik_number(&d))
@@ -115,7 +117,7 @@ pub fn batch_niks(apps: &[Application]) -> Vec<u64> {
 
 /// The NIKs of `apps` that can be looked up: sorted, each once.
 pub fn niks<'a>(apps: impl IntoIterator<Item = &'a Application>) -> Vec<u64> {
-    let mut niks: Vec<u64> = apps.into_iter().filter_map(key).collect();
+    let mut niks: Vec<u64> = apps.into_iter().filter_map(nik_key).collect();
     niks.sort_unstable();
     niks.dedup();
     niks
@@ -138,7 +140,7 @@ pub fn decide(
     let mut taken: HashMap<u64, ApplicationId> = apps
         .iter()
         .filter(|a| a.state != State::Received && a.state.in_flight())
-        .filter_map(|a| key(a).map(|n| (n, a.id)))
+        .filter_map(|a| nik_key(a).map(|n| (n, a.id)))
         .collect();
     let mut batch: Vec<&Application> = apps.iter().filter(|a| a.state == State::Received).collect();
     batch.sort_by_key(|a| (a.submitted.submitted_at, a.id));
