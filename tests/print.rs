@@ -134,6 +134,18 @@ fn nightly_batches_the_station_prints_spoiled_cards_come_back_and_the_ledger_bal
     )
     .expect_code(0);
     assert!(out.stdout.contains("available 1000"), "{}", out.stdout);
+    // The same delivery twice is refused, not counted twice.
+    let again = sg(
+        &cfg,
+        &["blanko", "receive", "1000", "--ref", "BAST-2026-11-01"],
+    )
+    .expect_code(1);
+    assert!(
+        again.stdout.contains("already received"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(blanko(&cfg)["received"].as_u64(), Some(1000));
 
     // Ingest and verify ran above: the night only batches and writes rekaps.
     let night = sg(&cfg, &["nightly"]).expect_code(0);

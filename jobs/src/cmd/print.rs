@@ -39,6 +39,15 @@ pub fn receive(
         bail!("blanko receive: --ref must name the delivery (e.g. the BAST or SPB number)");
     }
     let mut store = open_store(config)?;
+    // A delivery is received once: the same reference again is a mistake
+    // (or a script run twice), never more stock.
+    if let Some((at, n)) = store.blanko_delivery(reference.trim())? {
+        println!(
+            "delivery {} was already received at {at} ({n} blanko); nothing added. Use the reference of the new delivery.",
+            reference.trim()
+        );
+        return Ok(Exit::Attention);
+    }
     let actor = format!("operator:{}", operator(by));
     store.write(|tx| {
         tx.blanko_move(

@@ -310,6 +310,18 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// The delivery recorded under this reference, if any: (when, how many).
+    pub fn blanko_delivery(&self, reference: &str) -> Result<Option<(String, u64)>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT at, quantity FROM blanko_ledger WHERE movement = 'RECEIVED' AND reference = ?1",
+                [reference],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// Every blanko serial the station has reported (printed or spoiled).
     pub fn blanko_serials(&self) -> Result<Vec<String>, StoreError> {
         let mut stmt = self
