@@ -35,6 +35,22 @@ fn manifest() -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// The application recorded from a planted one of the manifest (found by
+/// any of its sources), and those sources.
+fn application_of<'a>(apps: &'a [Value], planted: &'a Value) -> (&'a Value, Vec<&'a str>) {
+    let sources: Vec<&str> = planted["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    let app = apps
+        .iter()
+        .find(|a| sources.contains(&a["source_ref"].as_str().unwrap()))
+        .unwrap_or_else(|| panic!("no application from {sources:?}"));
+    (app, sources)
+}
+
 fn json(run: Run) -> Value {
     serde_json::from_str(&run.expect_code(0).stdout).unwrap()
 }
@@ -88,16 +104,7 @@ fn the_sample_office_ingests_to_the_manifest_counts_and_a_rerun_adds_nothing() {
     assert_eq!(apps.len() as u64, want["new"].as_u64().unwrap());
     let store = pipeline::store::Store::open(&office.join("data/sigap.db")).unwrap();
     for planted in m["applications"].as_array().unwrap() {
-        let sources: Vec<&str> = planted["sources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap())
-            .collect();
-        let app = apps
-            .iter()
-            .find(|a| sources.contains(&a["source_ref"].as_str().unwrap()))
-            .unwrap_or_else(|| panic!("no application from {sources:?}"));
+        let (app, sources) = application_of(apps, planted);
         assert_eq!(app["state"], "RECEIVED");
         assert_eq!(app["service"], planted["service"], "{sources:?}");
         assert_eq!(app["kecamatan"], planted["kecamatan"], "{sources:?}");
@@ -562,16 +569,7 @@ fn the_sample_office_verifies_to_the_manifest_outcomes() {
         }
     }
     for planted in m["applications"].as_array().unwrap() {
-        let sources: Vec<&str> = planted["sources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap())
-            .collect();
-        let app = apps
-            .iter()
-            .find(|a| sources.contains(&a["source_ref"].as_str().unwrap()))
-            .unwrap_or_else(|| panic!("no application from {sources:?}"));
+        let (app, sources) = application_of(apps, planted);
         assert_eq!(app["state"], planted["expected_state"], "{sources:?}");
         let mut got: Vec<&str> = app["reasons"]
             .as_array()

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use crate::support::{Run, copy_office, repo_root, sigap};
+use crate::support::{Run, copy_office, repo_root, sigap, tree};
 
 fn office(tmp: &Path) -> PathBuf {
     let dir = tmp.join("office");
@@ -74,32 +74,19 @@ fn pdftotext(pdf: &Path) -> String {
 
 /// Every file under `dir` with its content and modification time.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
-    let mut out = BTreeMap::new();
     if !dir.exists() {
-        return out;
+        return BTreeMap::new();
     }
-    for e in walkdir(dir) {
-        let meta = std::fs::metadata(&e).unwrap();
-        if meta.is_file() {
-            out.insert(
-                e.clone(),
-                (std::fs::read(&e).unwrap(), meta.modified().unwrap()),
-            );
-        }
-    }
-    out
-}
-
-fn walkdir(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walkdir(&p));
-        }
-        out.push(p);
-    }
-    out
+    tree(dir)
+        .into_iter()
+        .map(|(rel, bytes)| {
+            let modified = std::fs::metadata(dir.join(&rel))
+                .unwrap()
+                .modified()
+                .unwrap();
+            (rel, (bytes, modified))
+        })
+        .collect()
 }
 
 fn ktp_verified(all: &[Value]) -> usize {

@@ -219,13 +219,7 @@ pub fn results(config: &Config) -> anyhow::Result<Exit> {
     let report = match apply_results(&mut store, &station, Utc::now()) {
         Ok(r) => r,
         Err(e) => {
-            store.finish_run(
-                run,
-                Outcome::Failed,
-                &BTreeMap::new(),
-                &e.to_string(),
-                Utc::now(),
-            )?;
+            record_failure(&mut store, run, &e)?;
             return Err(e.into());
         }
     };
@@ -267,13 +261,7 @@ pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
         Ok(r) => r,
         Err(e) => {
             if let Some(run) = run {
-                store.finish_run(
-                    run,
-                    Outcome::Failed,
-                    &BTreeMap::new(),
-                    &e.to_string(),
-                    Utc::now(),
-                )?;
+                record_failure(&mut store, run, &e)?;
             }
             return Err(e.into());
         }
@@ -355,14 +343,24 @@ pub fn rekap(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
         Err(e) => {
-            store.finish_run(
-                run,
-                Outcome::Failed,
-                &BTreeMap::new(),
-                &e.to_string(),
-                Utc::now(),
-            )?;
+            record_failure(&mut store, run, &e)?;
             Err(e.into())
         }
     }
+}
+
+/// Records a job run that failed, with the error as its message.
+fn record_failure(
+    store: &mut pipeline::store::Store,
+    run: i64,
+    e: &dyn std::fmt::Display,
+) -> anyhow::Result<()> {
+    store.finish_run(
+        run,
+        Outcome::Failed,
+        &BTreeMap::new(),
+        &e.to_string(),
+        Utc::now(),
+    )?;
+    Ok(())
 }
