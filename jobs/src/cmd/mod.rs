@@ -174,3 +174,24 @@ pub fn open_store(config: &Config) -> anyhow::Result<Store> {
     pipeline::files::create_private_dir(&config.data_dir())?;
     Store::open(&path).with_context(|| format!("opening the state database {}", path.display()))
 }
+
+/// Who is at the keyboard: `--by`, else the login user ($USER, $LOGNAME, `id -un`).
+pub fn operator(by: Option<String>) -> anyhow::Result<String> {
+    let login = || {
+        ["USER", "LOGNAME"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok())
+            .or_else(|| {
+                std::process::Command::new("id")
+                    .arg("-un")
+                    .output()
+                    .ok()
+                    .filter(|o| o.status.success())
+                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            })
+    };
+    by.or_else(login)
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .context("cannot tell who you are: pass --by NAME")
+}

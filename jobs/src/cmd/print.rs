@@ -14,16 +14,7 @@ use pipeline::print::station::{HotFolder, Station};
 use pipeline::print::{CardResult, results_csv};
 use pipeline::store::Outcome;
 
-use super::{Exit, open_store};
-
-/// Who is at the keyboard: `--by`, else the login name.
-pub fn operator(by: Option<&str>) -> String {
-    by.map(str::to_string)
-        .or_else(|| std::env::var("USER").ok())
-        .or_else(|| std::env::var("LOGNAME").ok())
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "unknown".to_string())
-}
+use super::{Exit, open_store, operator};
 
 /// `sigap blanko receive N --ref R`.
 pub fn receive(
@@ -48,7 +39,7 @@ pub fn receive(
         );
         return Ok(Exit::Attention);
     }
-    let actor = format!("operator:{}", operator(by));
+    let actor = format!("operator:{}", operator(by.map(str::to_string))?);
     store.write(|tx| {
         tx.blanko_move(
             Movement::Received,

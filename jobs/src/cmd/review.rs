@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use anyhow::Context;
 use chrono::Utc;
 use pipeline::adapters::{self, Person};
 use pipeline::nik::{clean_digits, mask};
@@ -10,28 +9,7 @@ use pipeline::verify::review;
 use pipeline::{Application, ApplicationId, Config};
 use serde_json::{Value, json};
 
-use super::{Exit, open_store};
-
-/// Who decides: `--by`, else the login user ($USER, $LOGNAME, `id -un`).
-fn operator(by: Option<String>) -> anyhow::Result<String> {
-    let login = || {
-        ["USER", "LOGNAME"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok())
-            .or_else(|| {
-                std::process::Command::new("id")
-                    .arg("-un")
-                    .output()
-                    .ok()
-                    .filter(|o| o.status.success())
-                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            })
-    };
-    by.or_else(login)
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty())
-        .context("cannot tell who is deciding: pass --by NAME")
-}
+use super::{Exit, open_store, operator};
 
 /// The record of an application's NIK, if it was found.
 fn record<'a>(records: &'a HashMap<u64, Person>, a: &Application) -> Option<&'a Person> {

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::intake::quarantine::QuarantineReason;
 use crate::state::State;
 use crate::store::NewQuarantine;
-use crate::store::{Store, StoreError};
+use crate::store::{BatchRecord, Store, StoreError};
 use crate::verify::nik_key;
 use crate::wilayah::Wilayah;
 
@@ -96,20 +96,29 @@ pub fn make_batches(
 
 /// Batches made but not yet in the hot folder, with their applications in
 /// print order.
-pub fn undispatched(store: &Store) -> Result<Vec<(String, Vec<Application>)>, StoreError> {
-    let mut out = Vec::new();
-    for b in store
+pub fn undispatched(store: &Store) -> Result<Vec<(BatchRecord, Vec<Application>)>, StoreError> {
+    let waiting: Vec<BatchRecord> = store
         .batches()?
         .into_iter()
         .filter(|b| b.dispatched_at.is_none())
-    {
-        let mut apps = Vec::new();
-        for card in store.batch_cards(&b.id)? {
-            if let Some(app) = store.application(card.application)? {
-                apps.push(app);
-            }
-        }
-        out.push((b.id, apps));
+        .collect();
+    if waiting.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One read of every BATCHED application, not one per card.
+    let mut batched: BTreeMap<ApplicationId, Application> = store
+        .applications(Some(State::Batched))?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let mut out = Vec::new();
+    for b in waiting {
+        let apps = store
+            .batch_cards(&b.id)?
+            .iter()
+            .filter_map(|c| batched.remove(&c.application))
+            .collect();
+        out.push((b, apps));
     }
     Ok(out)
 }
@@ -201,13 +210,22 @@ pub fn batch_and_dispatch(
         return Ok(report);
     }
     make_batches(store, &plan, at)?;
-    for (id, apps) in undispatched(store)? {
-        let niks: Vec<u64> = apps.iter().filter_map(nik_key).collect();
-        let records: BTreeMap<u64, CardFace> = db
-            .card_details(&niks)?
+    let pending = undispatched(store)?;
+    // One population lookup for every card going out tonight.
+    let niks: Vec<u64> = pending
+        .iter()
+        .flat_map(|(_, apps)| apps.iter().filter_map(nik_key))
+        .collect();
+    let records: BTreeMap<u64, CardFace> = if niks.is_empty() {
+        BTreeMap::new()
+    } else {
+        db.card_details(&niks)?
             .iter()
             .map(|d| (d.nik, CardFace::from_details(ApplicationId(0), d, wilayah)))
-            .collect();
+            .collect()
+    };
+    for (batch, apps) in pending {
+        let id = batch.id.clone();
         let (cards, missing) = faces(&apps, &records);
         if !missing.is_empty() {
             return Err(PrintError::RecordsGone {
@@ -215,11 +233,6 @@ pub fn batch_and_dispatch(
                 ids: missing,
             });
         }
-        let batch = store.batch(&id)?.ok_or_else(|| StoreError::Corrupt {
-            path: config.database_path(),
-            column: "batches.id",
-            value: id.clone(),
-        })?;
         let kec_name = wilayah
             .district(&batch.kecamatan)
             .map_or_else(|| batch.kecamatan.clone(), |d| d.name.clone());

@@ -212,14 +212,14 @@ fn face(nik: &str) -> CardFace {
 
 fn dispatch_all(o: &mut Office, min: u32) -> Vec<Dispatch> {
     let mut done = Vec::new();
-    for (id, apps) in undispatched(&o.store).unwrap() {
+    for (b, apps) in undispatched(&o.store).unwrap() {
+        let id = b.id.clone();
         let records: BTreeMap<u64, CardFace> = apps
             .iter()
             .map(|a| (a.submitted.nik.parse().unwrap(), face(&a.submitted.nik)))
             .collect();
         let (cards, missing) = faces(&apps, &records);
         assert!(missing.is_empty());
-        let b = o.store.batch(&id).unwrap().unwrap();
         let files = BatchFiles::new(
             &id,
             ("bantul", "Disdukcapil Bantul"),
