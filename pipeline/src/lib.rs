@@ -12,6 +12,7 @@ pub mod config;
 pub mod files;
 pub mod intake;
 pub mod nik;
+pub mod notice;
 pub mod office;
 pub mod print;
 pub mod reason;

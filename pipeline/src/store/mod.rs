@@ -24,6 +24,7 @@ use crate::service::Service;
 use crate::state::{IllegalTransition, State};
 
 mod intake;
+mod notices;
 mod print;
 
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
@@ -134,6 +135,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 4: print batches, their cards, the blanko ledger, station results applied.
     print::MIGRATION,
+    // 5: the notice outbox.
+    notices::MIGRATION,
 ];
 
 /// A state-store failure. Illegal and stale transitions are errors of
@@ -832,13 +835,17 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         // Cached statements: a verify run moves a whole batch in one transaction.
-        let current: Option<(String, String)> = self
+        let current: Option<(String, String, bool)> = self
             .tx
-            .prepare_cached("SELECT state, service FROM applications WHERE id = ?1")
-            .and_then(|mut st| st.query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?))))
+            .prepare_cached(
+                "SELECT state, service, COALESCE(TRIM(email), '') != '' FROM applications WHERE id = ?1",
+            )
+            .and_then(|mut st| {
+                st.query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            })
             .optional()
             .map_err(|e| self.err(e))?;
-        let (state, service) = current.ok_or(StoreError::NotFound(id))?;
+        let (state, service, has_email) = current.ok_or(StoreError::NotFound(id))?;
         let corrupt = |column, value: String| StoreError::Corrupt {
             path: self.path.clone(),
             column,
@@ -879,7 +886,12 @@ impl Tx<'_> {
                 st.execute(params![id.0, to.code(), ts(at), reasons, set_batch, batch])
             })
             .map_err(|e| self.err(e))?;
-        self.log(id, Some(from), to, change.actor, change.detail, at)
+        self.log(id, Some(from), to, change.actor, change.detail, at)?;
+        // The notice is written with the change it reports, or not at all.
+        match crate::notice::kind_for(to, service) {
+            Some(kind) if has_email => self.add_notice(id, kind, at),
+            _ => Ok(()),
+        }
     }
 
     fn log(

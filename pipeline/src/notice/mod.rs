@@ -1,0 +1,223 @@
+//! Notices by email: what the applicant is told, when, and how often a
+//! send is retried.
+//!
+//! A notice is created by the state store in the same transaction as the
+//! state change that calls for it ([`kind_for`]), so a change is never
+//! committed without its notice nor a notice without its change. `sigap
+//! notify` sends the due ones later (the outbox pattern).
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::service::Service;
+use crate::state::State;
+
+/// What a notice tells the applicant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum NoticeKind {
+    /// The card is printed: where and from when to collect it.
+    ReadyForPickup,
+    /// Documents are missing: which, and how to send them.
+    Incomplete,
+    /// Perekaman (biometrics) is needed: where and when to come.
+    NeedsRecording,
+    /// The application is refused: why, and whom to contact.
+    Rejected,
+}
+
+impl NoticeKind {
+    /// Every kind.
+    pub const ALL: [NoticeKind; 4] = [
+        NoticeKind::ReadyForPickup,
+        NoticeKind::Incomplete,
+        NoticeKind::NeedsRecording,
+        NoticeKind::Rejected,
+    ];
+
+    /// The stable code used in the database, JSON and the CLI.
+    pub fn code(self) -> &'static str {
+        match self {
+            NoticeKind::ReadyForPickup => "READY_FOR_PICKUP",
+            NoticeKind::Incomplete => "INCOMPLETE",
+            NoticeKind::NeedsRecording => "NEEDS_RECORDING",
+            NoticeKind::Rejected => "REJECTED",
+        }
+    }
+
+    /// The template's base name (`<name>.txt`, `<name>.html`).
+    pub fn template(self) -> &'static str {
+        match self {
+            NoticeKind::ReadyForPickup => "ready_for_pickup",
+            NoticeKind::Incomplete => "incomplete",
+            NoticeKind::NeedsRecording => "needs_recording",
+            NoticeKind::Rejected => "rejected",
+        }
+    }
+
+    /// The state, in the applicant's words, for the subject line.
+    pub fn subject_state(self) -> &'static str {
+        match self {
+            NoticeKind::ReadyForPickup => "siap diambil",
+            NoticeKind::Incomplete => "dokumen belum lengkap",
+            NoticeKind::NeedsRecording => "perlu perekaman",
+            NoticeKind::Rejected => "ditolak",
+        }
+    }
+}
+
+impl fmt::Display for NoticeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for NoticeKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        NoticeKind::ALL
+            .into_iter()
+            .find(|k| k.code().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("`{s}` is not a notice kind"))
+    }
+}
+
+/// Where a notice is in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum NoticeState {
+    /// Waiting to be sent (or to be retried at `next_attempt_at`).
+    Due,
+    /// The mail server accepted it.
+    Sent,
+    /// Given up on: the server refused it for good, or every retry failed.
+    Failed,
+}
+
+impl NoticeState {
+    /// Every state.
+    pub const ALL: [NoticeState; 3] = [NoticeState::Due, NoticeState::Sent, NoticeState::Failed];
+
+    /// The stable code used in the database, JSON and the CLI.
+    pub fn code(self) -> &'static str {
+        match self {
+            NoticeState::Due => "DUE",
+            NoticeState::Sent => "SENT",
+            NoticeState::Failed => "FAILED",
+        }
+    }
+}
+
+impl fmt::Display for NoticeState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for NoticeState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        NoticeState::ALL
+            .into_iter()
+            .find(|k| k.code().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("`{s}` is not a notice state; use DUE, SENT or FAILED"))
+    }
+}
+
+/// The notice a move to `to` calls for, if any. Ready for pickup is sent
+/// when a KTP-el card is printed (a KK's "print" is the PDF, sent otherwise).
+pub fn kind_for(to: State, service: Service) -> Option<NoticeKind> {
+    match to {
+        State::Incomplete => Some(NoticeKind::Incomplete),
+        State::NeedsRecording => Some(NoticeKind::NeedsRecording),
+        State::Rejected => Some(NoticeKind::Rejected),
+        State::Printed if service.is_ktp() => Some(NoticeKind::ReadyForPickup),
+        _ => None,
+    }
+}
+
+/// Sends tried per notice before it is FAILED.
+pub const MAX_ATTEMPTS: u32 = 6;
+
+/// The wait after the `attempts`-th failed send: 5 minutes, doubling
+/// (5, 10, 20, 40, 80 minutes).
+pub fn backoff(attempts: u32) -> Duration {
+    Duration::minutes(5 * (1i64 << attempts.saturating_sub(1).min(20)))
+}
+
+/// One notice in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    /// Its number.
+    pub id: i64,
+    /// The application it is about.
+    pub application: crate::application::ApplicationId,
+    /// What it says.
+    pub kind: NoticeKind,
+    /// Where it is in the outbox.
+    pub state: NoticeState,
+    /// Sends tried so far.
+    pub attempts: u32,
+    /// Not sent before this time (UTC).
+    pub next_attempt_at: DateTime<Utc>,
+    /// The Message-ID, fixed before the first send and reused by every retry.
+    pub message_id: Option<String>,
+    /// When the state change that called for it happened (UTC).
+    pub created_at: DateTime<Utc>,
+    /// When the server accepted it (UTC).
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The last send error, empty if none.
+    pub last_error: String,
+}
+
+/// The Message-ID of a notice: stable, unique per notice and office.
+pub fn message_id(
+    notice_id: i64,
+    application: crate::application::ApplicationId,
+    domain: &str,
+) -> String {
+    format!("<notice-{notice_id}.{application}@{domain}>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_states_that_call_for_a_notice() {
+        assert_eq!(
+            kind_for(State::Printed, Service::KtpRusak),
+            Some(NoticeKind::ReadyForPickup)
+        );
+        assert_eq!(kind_for(State::Printed, Service::KkRusak), None);
+        assert_eq!(
+            kind_for(State::Incomplete, Service::KkHilang),
+            Some(NoticeKind::Incomplete)
+        );
+        assert_eq!(kind_for(State::Verified, Service::KtpBaru), None);
+        assert_eq!(
+            kind_for(State::Rejected, Service::KtpBaru),
+            Some(NoticeKind::Rejected)
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_from_five_minutes() {
+        let mins: Vec<i64> = (1..=5).map(|a| backoff(a).num_minutes()).collect();
+        assert_eq!(mins, [5, 10, 20, 40, 80]);
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for k in NoticeKind::ALL {
+            assert_eq!(k.code().parse::<NoticeKind>(), Ok(k));
+        }
+        for s in NoticeState::ALL {
+            assert_eq!(s.code().parse::<NoticeState>(), Ok(s));
+        }
+        assert!("sent".parse::<NoticeState>().is_ok());
+    }
+}

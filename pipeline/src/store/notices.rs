@@ -1,0 +1,344 @@
+//! The notice outbox in the state store (migration 5). A notice row is
+//! written by [`Tx::transition`](super::Tx::transition) in the same
+//! transaction as the state change that calls for it; sending only updates
+//! the row (state, attempts, Message-ID), each step in its own commit.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Store, StoreError, Tx, parse_ts, ts};
+use crate::application::ApplicationId;
+use crate::notice::{MAX_ATTEMPTS, Notice, NoticeKind, NoticeState, backoff};
+
+/// The outbox.
+pub(super) const MIGRATION: &str = r#"
+    CREATE TABLE notices (
+        id               INTEGER PRIMARY KEY,
+        application_id   INTEGER NOT NULL REFERENCES applications(id),
+        kind             TEXT NOT NULL,
+        state            TEXT NOT NULL DEFAULT 'DUE',
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  TEXT NOT NULL,
+        message_id       TEXT UNIQUE,
+        created_at       TEXT NOT NULL,
+        sent_at          TEXT,
+        last_error       TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX notices_state ON notices(state, next_attempt_at);
+    CREATE INDEX notices_application ON notices(application_id);
+"#;
+
+const SELECT_NOTICE: &str = "SELECT id, application_id, kind, state, attempts, next_attempt_at,
+    message_id, created_at, sent_at, last_error FROM notices";
+
+fn read_notice(r: &Row<'_>) -> rusqlite::Result<Result<Notice, (&'static str, String)>> {
+    let kind: String = r.get(2)?;
+    let state: String = r.get(3)?;
+    let next: String = r.get(5)?;
+    let created: String = r.get(7)?;
+    let sent: Option<String> = r.get(8)?;
+    let (id, app, attempts, message_id, last_error): (i64, i64, i64, Option<String>, String) =
+        (r.get(0)?, r.get(1)?, r.get(4)?, r.get(6)?, r.get(9)?);
+    Ok((|| {
+        Ok(Notice {
+            id,
+            application: ApplicationId(app),
+            kind: kind.parse().map_err(|_| ("notices.kind", kind.clone()))?,
+            state: state
+                .parse()
+                .map_err(|_| ("notices.state", state.clone()))?,
+            attempts: attempts as u32,
+            next_attempt_at: parse_ts(&next).ok_or(("notices.next_attempt_at", next.clone()))?,
+            message_id,
+            created_at: parse_ts(&created).ok_or(("notices.created_at", created.clone()))?,
+            sent_at: match &sent {
+                None => None,
+                Some(s) => Some(parse_ts(s).ok_or(("notices.sent_at", s.clone()))?),
+            },
+            last_error,
+        })
+    })())
+}
+
+impl Tx<'_> {
+    /// Queues a notice, due at once (called by `transition`).
+    pub(super) fn add_notice(
+        &mut self,
+        id: ApplicationId,
+        kind: NoticeKind,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let at = ts(at);
+        self.tx
+            .prepare_cached(
+                "INSERT INTO notices (application_id, kind, next_attempt_at, created_at)
+                 VALUES (?1, ?2, ?3, ?3)",
+            )
+            .and_then(|mut st| st.execute(params![id.0, kind.code(), at]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
+
+impl Store {
+    fn query_notices(
+        &self,
+        tail: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<Notice>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("{SELECT_NOTICE} {tail}"))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map(args, read_notice).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(
+                row.map_err(|e| self.err(e))?
+                    .map_err(|(column, value)| self.corrupt(column, value))?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Notices, oldest first, optionally only those in one state.
+    pub fn notices(&self, state: Option<NoticeState>) -> Result<Vec<Notice>, StoreError> {
+        self.query_notices(
+            "WHERE ?1 IS NULL OR state = ?1 ORDER BY id",
+            [state.map(NoticeState::code)],
+        )
+    }
+
+    /// One notice.
+    pub fn notice(&self, id: i64) -> Result<Option<Notice>, StoreError> {
+        Ok(self.query_notices("WHERE id = ?1", [id])?.pop())
+    }
+
+    /// The notices due for sending at `now`, oldest first.
+    pub fn due_notices(&self, now: DateTime<Utc>) -> Result<Vec<Notice>, StoreError> {
+        self.query_notices(
+            "WHERE state = 'DUE' AND next_attempt_at <= ?1 ORDER BY id",
+            [ts(now)],
+        )
+    }
+
+    /// How many notices are in each state (states with none left out).
+    pub fn notice_counts(&self) -> Result<BTreeMap<NoticeState, u64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT state, COUNT(*) FROM notices GROUP BY state")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(|e| self.err(e))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (s, n) = row.map_err(|e| self.err(e))?;
+            let state = s.parse().map_err(|_| self.corrupt("notices.state", s))?;
+            out.insert(state, n as u64);
+        }
+        Ok(out)
+    }
+
+    /// Fixes a notice's Message-ID before its first send, committed, and
+    /// returns the one on record: a retry (even after a crash) reuses it.
+    pub fn fix_message_id(&mut self, id: i64, message_id: &str) -> Result<String, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE notices SET message_id = ?2 WHERE id = ?1 AND message_id IS NULL",
+                params![id, message_id],
+            )
+            .map_err(|e| self.err(e))?;
+        self.conn
+            .query_row("SELECT message_id FROM notices WHERE id = ?1", [id], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| self.corrupt("notices.id", id.to_string()))
+    }
+
+    /// Records that the server accepted a notice (its own commit).
+    pub fn notice_sent(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE notices SET state = 'SENT', sent_at = ?2, attempts = attempts + 1,
+                     last_error = '' WHERE id = ?1 AND state = 'DUE'",
+                params![id, ts(at)],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Records a refused send: FAILED when `permanent` or when this was
+    /// the last allowed attempt, else due again after the backoff. Returns
+    /// the notice's new state.
+    pub fn notice_attempt_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        permanent: bool,
+        at: DateTime<Utc>,
+    ) -> Result<NoticeState, StoreError> {
+        let attempts: i64 = self
+            .conn
+            .query_row("SELECT attempts FROM notices WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.err(e))?;
+        let attempts = attempts as u32 + 1;
+        let state = if permanent || attempts >= MAX_ATTEMPTS {
+            NoticeState::Failed
+        } else {
+            NoticeState::Due
+        };
+        self.conn
+            .execute(
+                "UPDATE notices SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5
+                 WHERE id = ?1",
+                params![
+                    id,
+                    state.code(),
+                    attempts,
+                    ts(at + backoff(attempts)),
+                    error
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone};
+
+    use crate::application::{NewApplication, Source};
+    use crate::service::Service;
+    use crate::state::State;
+    use crate::store::Change;
+
+    use super::*;
+
+    fn at(min: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 20, 1, min, 0).unwrap()
+    }
+
+    fn app(store: &mut Store, source_ref: &str, email: Option<&str>) -> ApplicationId {
+        let new = NewApplication {
+            source: Source::Form,
+            source_ref: source_ref.into(),
+            nik: "3402151708900001".into(),
+            kk_number: None,
+            name: "Budi Santoso".into(),
+            birth_date: NaiveDate::from_ymd_opt(1990, 8, 17),
+            service: Service::KtpBaru,
+            kecamatan: Some("34.02.15".into()),
+            email: email.map(str::to_string),
+            phone: None,
+            submitted_at: at(0).fixed_offset(),
+        };
+        store
+            .write(|tx| tx.insert_application(&new, "sigap:test", at(0)))
+            .unwrap()
+    }
+
+    fn change() -> Change<'static> {
+        Change {
+            actor: "sigap:test",
+            ..Change::default()
+        }
+    }
+
+    #[test]
+    fn a_transition_queues_exactly_one_notice() {
+        let mut s = Store::open_in_memory().unwrap();
+        let id = app(&mut s, "f:1", Some("budi@example.org"));
+        s.write(|tx| tx.transition(id, State::Received, State::Incomplete, &change(), at(1)))
+            .unwrap();
+        let all = s.notices(None).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].application, id);
+        assert_eq!(all[0].kind, NoticeKind::Incomplete);
+        assert_eq!(all[0].state, NoticeState::Due);
+        assert_eq!(all[0].next_attempt_at, at(1));
+        // Back to RECEIVED calls for none.
+        s.write(|tx| tx.transition(id, State::Incomplete, State::Received, &change(), at(2)))
+            .unwrap();
+        assert_eq!(s.notices(None).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_rolled_back_transition_queues_nothing() {
+        let mut s = Store::open_in_memory().unwrap();
+        let id = app(&mut s, "f:1", Some("budi@example.org"));
+        let r: Result<(), StoreError> = s.transaction(false, |tx| {
+            tx.transition(id, State::Received, State::Rejected, &change(), at(1))
+        });
+        r.unwrap();
+        assert!(s.notices(None).unwrap().is_empty());
+        assert_eq!(s.application(id).unwrap().unwrap().state, State::Received);
+    }
+
+    #[test]
+    fn without_an_email_there_is_no_notice() {
+        let mut s = Store::open_in_memory().unwrap();
+        let id = app(&mut s, "f:1", None);
+        let blank = app(&mut s, "f:2", Some(" "));
+        s.write(|tx| {
+            tx.transition(id, State::Received, State::Rejected, &change(), at(1))?;
+            tx.transition(blank, State::Received, State::Rejected, &change(), at(1))
+        })
+        .unwrap();
+        assert!(s.notices(None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn retries_back_off_then_fail_and_the_message_id_stays() {
+        let mut s = Store::open_in_memory().unwrap();
+        let id = app(&mut s, "f:1", Some("budi@example.org"));
+        s.write(|tx| tx.transition(id, State::Received, State::Rejected, &change(), at(1)))
+            .unwrap();
+        let n = s.due_notices(at(1)).unwrap().remove(0);
+        assert_eq!(s.fix_message_id(n.id, "<a@x>").unwrap(), "<a@x>");
+        assert_eq!(s.fix_message_id(n.id, "<b@x>").unwrap(), "<a@x>");
+        assert_eq!(
+            s.notice_attempt_failed(n.id, "421 busy", false, at(2))
+                .unwrap(),
+            NoticeState::Due
+        );
+        assert!(s.due_notices(at(6)).unwrap().is_empty(), "backing off");
+        assert_eq!(s.due_notices(at(7)).unwrap().len(), 1);
+        for _ in 2..MAX_ATTEMPTS {
+            s.notice_attempt_failed(n.id, "421 busy", false, at(8))
+                .unwrap();
+        }
+        assert_eq!(
+            s.notice_attempt_failed(n.id, "421 busy", false, at(9))
+                .unwrap(),
+            NoticeState::Failed
+        );
+        let failed = s.notice(n.id).unwrap().unwrap();
+        assert_eq!(
+            (failed.attempts, failed.state),
+            (MAX_ATTEMPTS, NoticeState::Failed)
+        );
+        assert_eq!(failed.last_error, "421 busy");
+        assert_eq!(s.notice_counts().unwrap()[&NoticeState::Failed], 1);
+    }
+
+    #[test]
+    fn a_sent_notice_is_not_due_again() {
+        let mut s = Store::open_in_memory().unwrap();
+        let id = app(&mut s, "f:1", Some("budi@example.org"));
+        s.write(|tx| tx.transition(id, State::Received, State::NeedsRecording, &change(), at(1)))
+            .unwrap();
+        let n = s.due_notices(at(1)).unwrap().remove(0);
+        s.notice_sent(n.id, at(2)).unwrap();
+        assert!(s.due_notices(at(59)).unwrap().is_empty());
+        let sent = s.notice(n.id).unwrap().unwrap();
+        assert_eq!((sent.state, sent.sent_at), (NoticeState::Sent, Some(at(2))));
+    }
+}
