@@ -6,6 +6,8 @@
 //! committed without its notice nor a notice without its change. `sigap
 //! notify` sends the due ones later (the outbox pattern).
 
+pub mod render;
+
 use std::fmt;
 use std::str::FromStr;
 
