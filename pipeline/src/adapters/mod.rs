@@ -4,9 +4,12 @@
 //! from the config, where `SIGAP_POPULATION_URL` has already overridden the
 //! file.
 //!
+//! Outgoing mail has its own trait and SMTP adapter in [`mail`].
+//!
 //! Both adapters answer a whole batch at once: the batch's NIKs are joined
 //! with the population in one query, never looked up one by one.
 
+pub mod mail;
 mod parquet;
 mod postgres;
 
