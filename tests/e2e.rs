@@ -4,8 +4,10 @@
 mod support;
 
 mod pg;
+mod smtp;
 mod spine;
 
 mod intake;
+mod notify;
 mod print;
 mod verify;

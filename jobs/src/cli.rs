@@ -131,12 +131,25 @@ pub enum Command {
         #[command(subcommand)]
         action: ReviewAction,
     },
-    /// The whole night in order: ingest, verify, batch (+ dispatch), rekap. Each step is
+    /// The whole night in order: ingest, verify, batch (+ dispatch), rekap, notify. Each step is
     /// recorded in the run history; a failed step does not stop the later ones.
     Nightly {
         /// Every step reports what it would do and writes nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Send the due notices by email (SIGAP_SMTP_URL), retrying refused ones with backoff.
+    /// Exit 1 when the server is unreachable (notices stay due) or some were refused.
+    Notify {
+        /// Render the due notices and report; send and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The notice outbox.
+    Notices {
+        /// What to do.
+        #[command(subcommand)]
+        action: NoticesAction,
     },
     /// Group VERIFIED KTP-el applications into print batches per pickup kecamatan,
     /// within blanko stock, and put them in the station's hot folder (spool/outgoing/).
@@ -253,7 +266,7 @@ pub enum ApplicationsAction {
         /// Only applications in this state (e.g. VERIFIED).
         #[arg(long)]
         state: Option<State>,
-        /// One JSON object per application (id, nik, source, service, state, kecamatan, reasons, batch, …).
+        /// One JSON object per application (id, nik, source, service, state, kecamatan, email, reasons, batch, …).
         #[arg(long)]
         json: bool,
     },
@@ -280,5 +293,19 @@ pub enum QuarantineAction {
     Show {
         /// Quarantine id, e.g. Q-000001.
         id: pipeline::intake::quarantine::QuarantineId,
+    },
+}
+
+/// `sigap notices …`
+#[derive(Debug, Subcommand)]
+pub enum NoticesAction {
+    /// One line per notice, oldest first.
+    List {
+        /// Only notices in this state: DUE, SENT or FAILED.
+        #[arg(long)]
+        state: Option<pipeline::notice::NoticeState>,
+        /// One JSON object per notice (id, application, kind, state, attempts, message_id, …).
+        #[arg(long)]
+        json: bool,
     },
 }

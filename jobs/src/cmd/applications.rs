@@ -20,6 +20,7 @@ fn to_json(a: &Application) -> Value {
         "state": a.state.code(),
         "state_since": a.state_since.to_rfc3339(),
         "kecamatan": s.kecamatan,
+        "email": s.email,
         "reasons": a.reasons,
         "batch": a.batch,
         "submitted_at": s.submitted_at.to_rfc3339(),

@@ -4,6 +4,7 @@ mod applications;
 mod ingest;
 mod nightly;
 mod nik;
+mod notify;
 mod office;
 mod print;
 mod quarantine;
@@ -20,8 +21,8 @@ use pipeline::config::{ConfigError, env};
 use pipeline::store::Store;
 
 use crate::cli::{
-    ApplicationsAction, BlankoAction, Cli, Command, ConfigAction, QuarantineAction, ReviewAction,
-    StationAction,
+    ApplicationsAction, BlankoAction, Cli, Command, ConfigAction, NoticesAction, QuarantineAction,
+    ReviewAction, StationAction,
 };
 
 /// How a command ended, as the process exit code (DESIGN.md "Command line").
@@ -119,6 +120,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             }
         }
         Command::Nightly { dry_run } => nightly::run(&load_config(config)?, dry_run),
+        Command::Notify { dry_run } => notify::run(&load_config(config)?, dry_run),
+        Command::Notices {
+            action: NoticesAction::List { state, json },
+        } => notify::list(&load_config(config)?, state, json),
         Command::Batch { dry_run } => print::batch(&load_config(config)?, dry_run),
         Command::Rekap { dry_run } => print::rekap(&load_config(config)?, dry_run),
         Command::Blanko { action } => {

@@ -1,4 +1,4 @@
-//! `sigap nightly [--dry-run]`: ingest → verify → batch (+ dispatch) → rekap,
+//! `sigap nightly [--dry-run]`: ingest → verify → batch (+ dispatch) → rekap → notify,
 //! in that order, each step recorded in the run history by itself. A step
 //! that fails (the population database down, say) is reported and the later
 //! steps still run on what is already there: batches are made from what was
@@ -10,16 +10,17 @@ use chrono::Utc;
 use pipeline::Config;
 use pipeline::store::Outcome;
 
-use super::{Exit, ingest, open_store, print, verify};
+use super::{Exit, ingest, notify, open_store, print, verify};
 
 type Step = fn(&Config, bool) -> anyhow::Result<Exit>;
 
 /// The steps, in order.
-const STEPS: [(&str, Step); 4] = [
+const STEPS: [(&str, Step); 5] = [
     ("ingest", ingest::run),
     ("verify", verify::run),
     ("batch", print::batch),
     ("rekap", print::rekap),
+    ("notify", notify::nightly_step),
 ];
 
 pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
@@ -59,7 +60,7 @@ pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
     }
     let message = if failed.is_empty() {
         format!(
-            "steps ingest, verify, batch, rekap done{}",
+            "steps ingest, verify, batch, rekap, notify done{}",
             if worst == Exit::Ok {
                 ""
             } else {

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use pipeline::notice::NoticeState;
 use pipeline::{Config, State};
 use serde_json::json;
 
@@ -53,6 +54,8 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
         pipeline::wilayah::Wilayah::embedded(),
     )?;
     let blanko = store.blanko_balance()?;
+    let notices = store.notice_counts()?;
+    let notice_count = |s: NoticeState| notices.get(&s).copied().unwrap_or(0);
     let paths = [
         ("config", config.source_file.clone()),
         ("state_database", config.database_path()),
@@ -78,6 +81,7 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
                 "waiting": plan.waiting_counts().iter().map(|(r, n)| (r.code(), *n)).collect::<BTreeMap<_, _>>(),
             },
             "blanko": blanko,
+            "notices": NoticeState::ALL.iter().map(|s| (s.code(), notice_count(*s))).collect::<BTreeMap<_, _>>(),
             "paths": paths.iter().map(|(k, p)| (k.to_string(), p.display().to_string())).collect::<BTreeMap<_, _>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -104,6 +108,18 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
     for (reason, n) in plan.waiting_counts() {
         println!("  waiting {n:>5}: {}", reason.describe());
     }
+    println!();
+    println!(
+        "Notices: {} due, {} sent, {} FAILED{}",
+        notice_count(NoticeState::Due),
+        notice_count(NoticeState::Sent),
+        notice_count(NoticeState::Failed),
+        if notice_count(NoticeState::Failed) > 0 {
+            " (sigap notices list --state FAILED)"
+        } else {
+            ""
+        }
+    );
     println!();
     println!("Last runs:");
     if runs.is_empty() {

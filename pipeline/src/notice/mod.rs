@@ -7,6 +7,7 @@
 //! notify` sends the due ones later (the outbox pattern).
 
 pub mod render;
+pub mod send;
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,0 +1,141 @@
+//! `sigap notify [--dry-run]` and `sigap notices list [--state S] [--json]`.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use pipeline::Config;
+use pipeline::adapters::mail::SmtpMailer;
+use pipeline::notice::render::Templates;
+use pipeline::notice::send::send_due;
+use pipeline::notice::{Notice, NoticeState};
+use pipeline::store::Outcome;
+use serde_json::{Value, json};
+
+use super::{Exit, open_store};
+
+pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
+    let mut store = open_store(config)?;
+    let templates = Templates::load(&Templates::override_dir(config))?;
+    let mut mailer = SmtpMailer::from_config(config)?;
+    let run = (!dry_run)
+        .then(|| store.start_run("notify", Utc::now()))
+        .transpose()?;
+    let result = send_due(
+        &mut store,
+        &mut mailer,
+        &templates,
+        config,
+        &Utc::now,
+        dry_run,
+    );
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(run) = run {
+                store.finish_run(
+                    run,
+                    Outcome::Failed,
+                    &BTreeMap::new(),
+                    &e.to_string(),
+                    Utc::now(),
+                )?;
+            }
+            return Err(e.into());
+        }
+    };
+    let line = report.line();
+    if dry_run {
+        println!("notify (dry run, nothing sent or written): {line}");
+    } else {
+        println!("notify: {line}");
+    }
+    let failed_total = store
+        .notice_counts()?
+        .get(&NoticeState::Failed)
+        .copied()
+        .unwrap_or(0);
+    if failed_total > 0 {
+        println!("{failed_total} notice(s) FAILED in all: sigap notices list --state FAILED");
+    }
+    let (outcome, exit) = if report.unreachable.is_some() {
+        (Outcome::Failed, Exit::Attention)
+    } else if report.failed > 0 || report.retry > 0 {
+        (Outcome::Attention, Exit::Attention)
+    } else {
+        (Outcome::Ok, Exit::Ok)
+    };
+    if let Some(run) = run {
+        let counters = BTreeMap::from([
+            ("due".to_string(), report.due as i64),
+            ("sent".to_string(), report.sent as i64),
+            ("retry".to_string(), report.retry as i64),
+            ("failed".to_string(), report.failed as i64),
+        ]);
+        store.finish_run(run, outcome, &counters, &line, Utc::now())?;
+    }
+    if let Some(why) = &report.unreachable {
+        anyhow::bail!("notify stopped: {why}; the notices not sent stay due for the next run");
+    }
+    Ok(exit)
+}
+
+/// The nightly's last step: notify, or, in an office that has no mail
+/// server configured yet, a note that the notices wait (they stay DUE).
+pub fn nightly_step(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
+    if config.smtp.url.is_some() {
+        return run(config, dry_run);
+    }
+    let due = open_store(config)?
+        .notice_counts()?
+        .get(&NoticeState::Due)
+        .copied()
+        .unwrap_or(0);
+    println!(
+        "notify: no mail server configured (set {}); {due} notice(s) wait, nothing lost",
+        pipeline::config::env::SMTP_URL
+    );
+    Ok(Exit::Ok)
+}
+
+fn to_json(n: &Notice) -> Value {
+    json!({
+        "id": n.id,
+        "application": n.application.to_string(),
+        "kind": n.kind.code(),
+        "state": n.state.code(),
+        "attempts": n.attempts,
+        "next_attempt_at": n.next_attempt_at.to_rfc3339(),
+        "message_id": n.message_id,
+        "created_at": n.created_at.to_rfc3339(),
+        "sent_at": n.sent_at.map(|t| t.to_rfc3339()),
+        "last_error": n.last_error,
+    })
+}
+
+pub fn list(config: &Config, state: Option<NoticeState>, json: bool) -> anyhow::Result<Exit> {
+    let store = open_store(config)?;
+    let notices = store.notices(state)?;
+    if json {
+        let all: Vec<Value> = notices.iter().map(to_json).collect();
+        println!("{}", serde_json::to_string_pretty(&all)?);
+        return Ok(Exit::Ok);
+    }
+    println!(
+        "{:<7} {:<9} {:<17} {:<7} {:>3}  {:<20} last error",
+        "id", "app", "kind", "state", "try", "next attempt (UTC)"
+    );
+    for n in &notices {
+        println!(
+            "{:<7} {:<9} {:<17} {:<7} {:>3}  {:<20} {}",
+            n.id,
+            n.application.to_string(),
+            n.kind.code(),
+            n.state.code(),
+            n.attempts,
+            n.next_attempt_at.format("%Y-%m-%d %H:%M"),
+            n.last_error
+        );
+    }
+    println!("{} notice(s)", notices.len());
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,300 @@
+//! Notices end to end against a real SMTP server (aiosmtpd, tests/smtp.rs):
+//! what arrives is read back from its Maildir and counted per notice.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
+use mail_parser::{MessageParser, MimeHeaders};
+use serde_json::Value;
+
+use crate::smtp::{Smtp, free_port};
+use crate::support::{Run, copy_office, repo_root, sigap};
+
+fn office(tmp: &Path) -> PathBuf {
+    let dir = tmp.join("office");
+    copy_office(&repo_root().join("sample-data"), &dir);
+    dir.join("sigap.toml")
+}
+
+fn sg(cfg: &Path, smtp: Option<&str>, args: &[&str]) -> Run {
+    let mut c = sigap();
+    c.env("SIGAP_INGEST_SETTLE_MS", "0");
+    if let Some(url) = smtp {
+        c.env("SIGAP_SMTP_URL", url);
+    }
+    c.arg("--config").arg(cfg).args(args);
+    c.output().expect("sigap runs").into()
+}
+
+fn json(cfg: &Path, args: &[&str]) -> Vec<Value> {
+    let out = sg(cfg, None, args).expect_code(0);
+    serde_json::from_str(&out.stdout).unwrap()
+}
+
+fn notices(cfg: &Path) -> Vec<Value> {
+    json(cfg, &["notices", "list", "--json"])
+}
+
+/// Ingest and verify the sample office: notices for the incomplete,
+/// needs-perekaman and rejected applications with an email.
+fn verified_office(tmp: &Path) -> PathBuf {
+    let cfg = office(tmp);
+    sg(&cfg, None, &["ingest"]);
+    sg(&cfg, None, &["verify"]);
+    let n = notices(&cfg);
+    assert!(n.len() > 10, "{} notices", n.len());
+    cfg
+}
+
+/// Which notice each received message is, by its Message-ID, counted.
+fn per_notice(smtp: &Smtp, cfg: &Path) -> BTreeMap<i64, usize> {
+    let ids: BTreeMap<String, i64> = notices(cfg)
+        .iter()
+        .filter_map(|n| {
+            let mid = n["message_id"].as_str()?;
+            Some((mid.trim_matches(['<', '>']).to_string(), n["id"].as_i64()?))
+        })
+        .collect();
+    let mut out = BTreeMap::new();
+    for raw in smtp.messages() {
+        let m = MessageParser::default().parse(&raw).unwrap();
+        let mid = m.message_id().expect("every message has a Message-ID");
+        let id = *ids
+            .get(mid)
+            .unwrap_or_else(|| panic!("message {mid} is no notice's"));
+        *out.entry(id).or_insert(0) += 1;
+    }
+    out
+}
+
+/// Every notice arrived exactly once, and nothing else.
+#[track_caller]
+fn each_exactly_once(smtp: &Smtp, cfg: &Path) {
+    let all = notices(cfg);
+    let counts = per_notice(smtp, cfg);
+    assert_eq!(smtp.messages().len(), all.len(), "{}", smtp.log());
+    for n in &all {
+        assert_eq!(n["state"], "SENT", "{n}");
+        let id = n["id"].as_i64().unwrap();
+        assert_eq!(counts.get(&id), Some(&1), "notice {id}: {counts:?}");
+    }
+}
+
+/// Declares every weekday of the 7 days after today (office time) a local
+/// holiday, so a card printed today waits across a weekend and holidays.
+fn close_next_week(cfg: &Path) {
+    let config = pipeline::Config::load(cfg, |_| None).unwrap();
+    let today = config.office.timezone.today();
+    let mut text = std::fs::read_to_string(cfg).unwrap();
+    for d in 1..=7 {
+        let day = today + Duration::days(d);
+        let listed = config.holidays.iter().any(|h| h.day() == Some(day));
+        if !listed && !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            text.push_str(&format!(
+                "\n[[holidays]]\ndate = \"{day}\"\nkind = \"lokal\"\nname = \"Libur uji\"\n"
+            ));
+        }
+    }
+    std::fs::write(cfg, text).unwrap();
+}
+
+#[test]
+fn notices_arrive_once_each_with_headers_both_parts_a_masked_nik_and_the_pickup_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = office(tmp.path());
+    close_next_week(&cfg);
+    sg(&cfg, None, &["ingest"]);
+    sg(&cfg, None, &["verify"]);
+    sg(
+        &cfg,
+        None,
+        &["blanko", "receive", "1000", "--ref", "BAST-1"],
+    )
+    .expect_code(0);
+    // No mail server configured: the nightly's notify step leaves them due.
+    let night = sg(&cfg, None, &["nightly"]);
+    assert!(
+        night.stdout.contains("no mail server configured"),
+        "{}",
+        night.stdout
+    );
+    let outgoing = cfg.parent().unwrap().join("spool/outgoing");
+    let first = std::fs::read_dir(&outgoing)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("B-"))
+        .min()
+        .expect("a batch");
+    sg(&cfg, None, &["station", "confirm", &first]).expect_code(0);
+    sg(&cfg, None, &["station", "results"]).expect_code(0);
+    let all = notices(&cfg);
+    let ready: Vec<&Value> = all
+        .iter()
+        .filter(|n| n["kind"] == "READY_FOR_PICKUP")
+        .collect();
+    assert!(!ready.is_empty(), "{all:?}");
+    assert!(all.iter().all(|n| n["state"] == "DUE"));
+
+    let smtp = Smtp::start(tmp.path(), free_port());
+    let out = sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(0);
+    assert!(
+        out.stdout.contains(&format!("{} sent", all.len())),
+        "{}",
+        out.stdout
+    );
+    each_exactly_once(&smtp, &cfg);
+
+    // The first pickup day: after the weekend and the closed weekdays.
+    let config = pipeline::Config::load(&cfg, |_| None).unwrap();
+    let printed: DateTime<Utc> = ready[0]["created_at"].as_str().unwrap().parse().unwrap();
+    let pickup = pipeline::calendar::pickup_date(printed, config.sla.courier_lead_days, &config);
+    let printed_day = printed
+        .with_timezone(&config.office.timezone.offset())
+        .date_naive();
+    assert!(pickup > printed_day + Duration::days(7), "{pickup}");
+    let pickup_text = pipeline::notice::render::tanggal(pickup);
+
+    let apps = json(&cfg, &["applications", "list", "--json"]);
+    let sent = notices(&cfg);
+    let mut kinds_seen = BTreeMap::new();
+    for raw in smtp.messages() {
+        let m = MessageParser::default().parse(&raw).unwrap();
+        let mid = m.message_id().unwrap();
+        let notice = sent
+            .iter()
+            .find(|n| n["message_id"].as_str() == Some(&format!("<{mid}>")))
+            .unwrap();
+        let app = apps
+            .iter()
+            .find(|a| a["id"] == notice["application"])
+            .unwrap();
+        let nik = app["nik"].as_str().unwrap();
+        let text = m.body_text(0).unwrap().into_owned();
+        let html = m.body_html(0).unwrap().into_owned();
+        let raw = String::from_utf8_lossy(&raw);
+        // The whole NIK is nowhere, the masked one in both parts.
+        assert!(!raw.contains(nik) && !text.contains(nik) && !html.contains(nik));
+        let masked = pipeline::nik::mask(nik);
+        assert!(text.contains(&masked) && html.contains(&masked), "{text}");
+        // Headers.
+        let from = m.from().unwrap().first().unwrap();
+        assert_eq!(from.name(), Some("Disdukcapil Kabupaten Bantul"));
+        assert_eq!(from.address(), Some("noreply@bantulkab.go.id"));
+        assert_eq!(
+            m.reply_to().unwrap().first().unwrap().address(),
+            Some("disdukcapil@bantulkab.go.id")
+        );
+        let to = m.to().unwrap().first().unwrap().address().unwrap();
+        assert_eq!(Some(to), app["email"].as_str());
+        assert!(m.date().is_some());
+        let service = pipeline::Service::ALL
+            .into_iter()
+            .find(|s| s.code() == app["service"].as_str().unwrap())
+            .unwrap();
+        let subject = m.subject().unwrap();
+        assert!(subject.contains(service.label()), "{subject}");
+        assert!(subject.contains(app["id"].as_str().unwrap()), "{subject}");
+        // Both parts, as alternatives.
+        let root = m.root_part().content_type().unwrap();
+        assert_eq!(
+            (root.ctype(), root.subtype()),
+            ("multipart", Some("alternative"))
+        );
+        let kind = notice["kind"].as_str().unwrap().to_string();
+        match kind.as_str() {
+            "READY_FOR_PICKUP" => {
+                assert!(subject.contains("siap diambil"), "{subject}");
+                if notice["created_at"] == ready[0]["created_at"] {
+                    assert!(text.contains(&pickup_text), "{pickup_text}\n{text}");
+                    assert!(html.contains(&pickup_text), "{pickup_text}\n{html}");
+                }
+            }
+            "REJECTED" => assert!(subject.contains("ditolak")),
+            "INCOMPLETE" => assert!(text.contains("belum kami terima"), "{text}"),
+            "NEEDS_RECORDING" => assert!(text.contains("perekaman"), "{text}"),
+            other => panic!("unexpected kind {other}"),
+        }
+        *kinds_seen.entry(kind).or_insert(0) += 1;
+    }
+    assert!(kinds_seen.len() >= 3, "{kinds_seen:?}");
+
+    // A second run finds nothing due and sends nothing.
+    let again = sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(0);
+    assert!(again.stdout.contains("0 due, 0 sent"), "{}", again.stdout);
+    each_exactly_once(&smtp, &cfg);
+}
+
+#[test]
+fn with_the_server_down_nothing_is_lost_and_the_next_run_sends_each_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = verified_office(tmp.path());
+    let port = free_port();
+    let url = format!("smtp://127.0.0.1:{port}");
+    let down = sg(&cfg, Some(&url), &["notify"]).expect_code(1);
+    assert!(
+        down.stderr.contains("cannot send through smtp://127.0.0.1")
+            && down.stderr.contains("stay due for the next run"),
+        "{}",
+        down.stderr
+    );
+    for n in notices(&cfg) {
+        assert_eq!(
+            (&n["state"], &n["attempts"]),
+            (&Value::from("DUE"), &Value::from(0)),
+            "{n}"
+        );
+    }
+    let status = sg(&cfg, None, &["status", "--json"]).expect_code(0);
+    let status: Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["notices"]["FAILED"], 0);
+
+    let smtp = Smtp::start(tmp.path(), port);
+    sg(&cfg, Some(&url), &["notify"]).expect_code(0);
+    each_exactly_once(&smtp, &cfg);
+}
+
+#[test]
+fn killing_notify_mid_run_and_running_it_again_sends_no_notice_twice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = verified_office(tmp.path());
+    let total = notices(&cfg).len();
+    let gate = tmp.path().join("gate");
+    std::fs::write(&gate, "").unwrap();
+    let smtp = Smtp::start_gated(tmp.path(), free_port(), &gate);
+
+    let mut child = sigap();
+    child
+        .env("SIGAP_SMTP_URL", smtp.url())
+        .arg("--config")
+        .arg(&cfg)
+        .arg("notify")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = child.spawn().unwrap();
+    // Wait until the first notice is at the server and recorded SENT; the
+    // second then waits at the gate, and the run is killed there.
+    let mut polls = 0;
+    loop {
+        let sent = notices(&cfg)
+            .iter()
+            .filter(|n| n["state"] == "SENT")
+            .count();
+        if smtp.messages().len() == 1 && sent == 1 {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "notify ended early");
+        polls += 1;
+        assert!(polls < 5000, "no first message: {}", smtp.log());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::remove_file(&gate).unwrap();
+    assert_eq!(smtp.messages().len(), 1);
+    let due = notices(&cfg).iter().filter(|n| n["state"] == "DUE").count();
+    assert_eq!(due, total - 1);
+
+    sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(0);
+    each_exactly_once(&smtp, &cfg);
+}

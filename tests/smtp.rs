@@ -1,0 +1,122 @@
+//! A real SMTP server for the tests: aiosmtpd on a free loopback port,
+//! storing every message it accepts in a Maildir, stopped when dropped.
+//!
+//! `./scripts/test` installs aiosmtpd when it is missing and names the
+//! Python that has it in `SIGAP_TEST_SMTP_PYTHON`; without that, `python3`
+//! must have it. The tests are never skipped.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// A running aiosmtpd.
+pub struct Smtp {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+    log: PathBuf,
+}
+
+/// A loopback port nothing listens on (right now).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn python() -> String {
+    std::env::var("SIGAP_TEST_SMTP_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+impl Smtp {
+    /// Starts aiosmtpd's Mailbox handler on `port`, writing to `dir/maildir`.
+    pub fn start(dir: &Path, port: u16) -> Smtp {
+        Smtp::launch(dir, port, "aiosmtpd.handlers.Mailbox", &[])
+    }
+
+    /// Starts the gated handler (tests/smtp_gate.py): from the second
+    /// message on, RCPT waits while `gate` exists.
+    pub fn start_gated(dir: &Path, port: u16, gate: &Path) -> Smtp {
+        Smtp::launch(dir, port, "smtp_gate.GatedMailbox", &[gate])
+    }
+
+    fn launch(dir: &Path, port: u16, handler: &str, extra: &[&Path]) -> Smtp {
+        let maildir = dir.join("maildir");
+        let log = dir.join(format!("aiosmtpd-{port}.log"));
+        // The daemon writes to a file, never to a pipe the test would read.
+        let out = std::fs::File::create(&log).unwrap();
+        let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests");
+        let mut c = Command::new(python());
+        c.args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", handler])
+            .arg(&maildir)
+            .args(extra)
+            .env("PYTHONPATH", &tests)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out);
+        let mut child = c.spawn().unwrap_or_else(|e| {
+            panic!(
+                "cannot start {}: {e}; run ./scripts/test, which installs aiosmtpd",
+                python()
+            )
+        });
+        // Ready when it accepts a connection; a daemon that exited shows its log.
+        loop {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!(
+                    "aiosmtpd exited ({status}): {}\nrun ./scripts/test, which installs aiosmtpd",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Smtp {
+            child,
+            port,
+            maildir,
+            log,
+        }
+    }
+
+    /// The URL for `SIGAP_SMTP_URL`.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received so far, raw.
+    pub fn messages(&self) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            let Ok(rd) = std::fs::read_dir(self.maildir.join(sub)) else {
+                continue;
+            };
+            for e in rd {
+                out.push(std::fs::read(e.unwrap().path()).unwrap());
+            }
+        }
+        out
+    }
+
+    /// The daemon's log, for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops the daemon (also done when dropped).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
