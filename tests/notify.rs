@@ -298,3 +298,55 @@ fn killing_notify_mid_run_and_running_it_again_sends_no_notice_twice() {
     sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(0);
     each_exactly_once(&smtp, &cfg);
 }
+
+#[test]
+fn a_recipient_refused_for_good_is_failed_listed_and_counted_in_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = verified_office(tmp.path());
+    let all = notices(&cfg);
+    let apps = json(&cfg, &["applications", "list", "--json"]);
+    let victim = &all[0];
+    let email = apps
+        .iter()
+        .find(|a| a["id"] == victim["application"])
+        .and_then(|a| a["email"].as_str())
+        .unwrap()
+        .to_string();
+    // Every notice to that address is refused (one applicant may have several).
+    let refused: Vec<i64> = all
+        .iter()
+        .filter(|n| {
+            apps.iter()
+                .any(|a| a["id"] == n["application"] && a["email"].as_str() == Some(&email))
+        })
+        .map(|n| n["id"].as_i64().unwrap())
+        .collect();
+    let smtp = Smtp::start_refusing(tmp.path(), free_port(), &email);
+    let out = sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(1);
+    assert!(
+        out.stdout.contains(&format!("{} failed", refused.len())),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("sigap notices list --state FAILED"));
+    let failed = json(&cfg, &["notices", "list", "--state", "FAILED", "--json"]);
+    let ids: Vec<i64> = failed.iter().map(|n| n["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, refused);
+    assert!(
+        failed[0]["last_error"].as_str().unwrap().contains("550"),
+        "{failed:?}"
+    );
+    assert_eq!(smtp.messages().len(), all.len() - refused.len());
+    let status = sg(&cfg, None, &["status"]).expect_code(0);
+    assert!(
+        status.stdout.contains(&format!(
+            "{} FAILED (sigap notices list --state FAILED)",
+            refused.len()
+        )),
+        "{}",
+        status.stdout
+    );
+    // A FAILED notice is not retried.
+    sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(0);
+    assert_eq!(smtp.messages().len(), all.len() - refused.len());
+}

@@ -38,10 +38,21 @@ impl Smtp {
     /// Starts the gated handler (tests/smtp_gate.py): from the second
     /// message on, RCPT waits while `gate` exists.
     pub fn start_gated(dir: &Path, port: u16, gate: &Path) -> Smtp {
-        Smtp::launch(dir, port, "smtp_gate.GatedMailbox", &[gate])
+        Smtp::launch(dir, port, "smtp_gate.GatedMailbox", &[gate.as_os_str()])
     }
 
-    fn launch(dir: &Path, port: u16, handler: &str, extra: &[&Path]) -> Smtp {
+    /// Starts a server that refuses mail to `address` for good (550).
+    pub fn start_refusing(dir: &Path, port: u16, address: &str) -> Smtp {
+        let gate = dir.join("no-gate");
+        Smtp::launch(
+            dir,
+            port,
+            "smtp_gate.GatedMailbox",
+            &[gate.as_os_str(), address.as_ref()],
+        )
+    }
+
+    fn launch(dir: &Path, port: u16, handler: &str, extra: &[&std::ffi::OsStr]) -> Smtp {
         let maildir = dir.join("maildir");
         let log = dir.join(format!("aiosmtpd-{port}.log"));
         // The daemon writes to a file, never to a pipe the test would read.
