@@ -28,6 +28,7 @@ mod notices;
 mod print;
 
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
+pub use notices::NoticeEvent;
 pub use print::{BatchCard, BatchRecord};
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how

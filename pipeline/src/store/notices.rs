@@ -28,7 +28,37 @@ pub(super) const MIGRATION: &str = r#"
     );
     CREATE INDEX notices_state ON notices(state, next_attempt_at);
     CREATE INDEX notices_application ON notices(application_id);
+    -- What happened to each notice (QUEUED, SENT, REFUSED, FAILED), append-only
+    -- like the event log, so reports can tell when the applicant was told.
+    CREATE TABLE notice_events (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        notice_id  INTEGER NOT NULL REFERENCES notices(id),
+        at         TEXT NOT NULL,
+        event      TEXT NOT NULL,
+        detail     TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX notice_events_notice ON notice_events(notice_id, seq);
+    CREATE TRIGGER notice_events_append_only_update BEFORE UPDATE ON notice_events
+        BEGIN SELECT RAISE(ABORT, 'the notice log is append-only'); END;
+    CREATE TRIGGER notice_events_append_only_delete BEFORE DELETE ON notice_events
+        BEGIN SELECT RAISE(ABORT, 'the notice log is append-only'); END;
 "#;
+
+/// One row of a notice's log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NoticeEvent {
+    /// The notice.
+    pub notice: i64,
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+    /// `QUEUED`, `SENT`, `REFUSED` (will be retried) or `FAILED`.
+    pub event: String,
+    /// The server's answer or the Message-ID.
+    pub detail: String,
+}
+
+const LOG_NOTICE: &str =
+    "INSERT INTO notice_events (notice_id, at, event, detail) VALUES (?1, ?2, ?3, ?4)";
 
 const SELECT_NOTICE: &str = "SELECT id, application_id, kind, state, attempts, next_attempt_at,
     message_id, created_at, sent_at, last_error FROM notices";
@@ -77,6 +107,11 @@ impl Tx<'_> {
                  VALUES (?1, ?2, ?3, ?3)",
             )
             .and_then(|mut st| st.execute(params![id.0, kind.code(), at]))
+            .map_err(|e| self.err(e))?;
+        let notice = self.tx.last_insert_rowid();
+        self.tx
+            .prepare_cached(LOG_NOTICE)
+            .and_then(|mut st| st.execute(params![notice, at, "QUEUED", kind.code()]))
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -162,14 +197,52 @@ impl Store {
 
     /// Records that the server accepted a notice (its own commit).
     pub fn notice_sent(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "UPDATE notices SET state = 'SENT', sent_at = ?2, attempts = attempts + 1,
-                     last_error = '' WHERE id = ?1 AND state = 'DUE'",
-                params![id, ts(at)],
+        self.write(|tx| {
+            let n = tx
+                .tx
+                .execute(
+                    "UPDATE notices SET state = 'SENT', sent_at = ?2, attempts = attempts + 1,
+                         last_error = '' WHERE id = ?1 AND state = 'DUE'",
+                    params![id, ts(at)],
+                )
+                .map_err(|e| tx.err(e))?;
+            if n == 1 {
+                tx.tx
+                    .execute(LOG_NOTICE, params![id, ts(at), "SENT", ""])
+                    .map_err(|e| tx.err(e))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The log of one notice, in order.
+    pub fn notice_events(&self, id: i64) -> Result<Vec<NoticeEvent>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT at, event, detail FROM notice_events WHERE notice_id = ?1 ORDER BY seq",
             )
             .map_err(|e| self.err(e))?;
-        Ok(())
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (at, event, detail) = row.map_err(|e| self.err(e))?;
+            out.push(NoticeEvent {
+                notice: id,
+                at: parse_ts(&at).ok_or_else(|| self.corrupt("notice_events.at", at.clone()))?,
+                event,
+                detail,
+            });
+        }
+        Ok(out)
     }
 
     /// Records a refused send: FAILED when `permanent` or when this was
@@ -194,20 +267,29 @@ impl Store {
         } else {
             NoticeState::Due
         };
-        self.conn
-            .execute(
-                "UPDATE notices SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5
-                 WHERE id = ?1",
-                params![
-                    id,
-                    state.code(),
-                    attempts,
-                    ts(at + backoff(attempts)),
-                    error
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(state)
+        let event = match state {
+            NoticeState::Failed => "FAILED",
+            _ => "REFUSED",
+        };
+        self.write(|tx| {
+            tx.tx
+                .execute(
+                    "UPDATE notices SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5
+                     WHERE id = ?1",
+                    params![
+                        id,
+                        state.code(),
+                        attempts,
+                        ts(at + backoff(attempts)),
+                        error
+                    ],
+                )
+                .map_err(|e| tx.err(e))?;
+            tx.tx
+                .execute(LOG_NOTICE, params![id, ts(at), event, error])
+                .map_err(|e| tx.err(e))?;
+            Ok(state)
+        })
     }
 }
 
@@ -327,6 +409,19 @@ mod tests {
         );
         assert_eq!(failed.last_error, "421 busy");
         assert_eq!(s.notice_counts().unwrap()[&NoticeState::Failed], 1);
+        let events: Vec<String> = s
+            .notice_events(n.id)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event)
+            .collect();
+        assert_eq!(events.len(), 1 + MAX_ATTEMPTS as usize);
+        assert_eq!(events.first().map(String::as_str), Some("QUEUED"));
+        assert_eq!(events.last().map(String::as_str), Some("FAILED"));
+        assert_eq!(
+            events.iter().filter(|e| *e == "REFUSED").count(),
+            MAX_ATTEMPTS as usize - 1
+        );
     }
 
     #[test]
@@ -340,5 +435,19 @@ mod tests {
         assert!(s.due_notices(at(59)).unwrap().is_empty());
         let sent = s.notice(n.id).unwrap().unwrap();
         assert_eq!((sent.state, sent.sent_at), (NoticeState::Sent, Some(at(2))));
+        // Marking it again changes nothing and logs nothing.
+        s.notice_sent(n.id, at(3)).unwrap();
+        let log: Vec<(String, DateTime<Utc>)> = s
+            .notice_events(n.id)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.event, e.at))
+            .collect();
+        assert_eq!(
+            log,
+            [("QUEUED".to_string(), at(1)), ("SENT".to_string(), at(2))]
+        );
+        let rewrite = s.conn.execute("UPDATE notice_events SET event = 'X'", []);
+        assert!(rewrite.unwrap_err().to_string().contains("append-only"));
     }
 }
