@@ -350,3 +350,38 @@ fn a_recipient_refused_for_good_is_failed_listed_and_counted_in_status() {
     sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(0);
     assert_eq!(smtp.messages().len(), all.len() - refused.len());
 }
+
+#[test]
+fn an_office_template_is_used_and_a_broken_one_is_named_by_config_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = verified_office(tmp.path());
+    let templates = cfg.parent().unwrap().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("subject.txt"),
+        "Kabar permohonan {{ number }}",
+    )
+    .unwrap();
+    sg(&cfg, None, &["config", "check"]).expect_code(0);
+    std::fs::write(templates.join("rejected.html"), "<p>\n{{ alasan }}</p>").unwrap();
+    let check = sg(&cfg, None, &["config", "check"]).expect_code(2);
+    assert!(
+        check.stdout.contains("rejected.html:2") && check.stdout.contains("templates"),
+        "{}",
+        check.stdout
+    );
+    let smtp = Smtp::start(tmp.path(), free_port());
+    let broken = sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(1);
+    assert!(
+        broken.stderr.contains("rejected.html:2"),
+        "{}",
+        broken.stderr
+    );
+    std::fs::remove_file(templates.join("rejected.html")).unwrap();
+    sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(0);
+    each_exactly_once(&smtp, &cfg);
+    for raw in smtp.messages() {
+        let m = MessageParser::default().parse(&raw).unwrap();
+        assert!(m.subject().unwrap().starts_with("Kabar permohonan A-"));
+    }
+}

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use pipeline::config::Severity;
+use pipeline::notice::render::Templates;
 use pipeline::wilayah::Wilayah;
 
 use super::{Exit, config_path, load_config};
@@ -67,13 +68,21 @@ pub fn sample_data(
 pub fn check(given: Option<&Path>) -> anyhow::Result<Exit> {
     let config = load_config(given)?;
     let problems = config.problems(Wilayah::embedded());
-    let errors = problems
+    let mut errors = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)
         .count();
     for p in &problems {
         println!("{}: {p}", config_path(given).display());
     }
+    // The notice templates, with any office override, must render.
+    let templates = Templates::load(&Templates::override_dir(&config))
+        .map(|t| t.problems(&config))
+        .unwrap_or_else(|e| vec![e]);
+    for e in &templates {
+        println!("error: {e}");
+    }
+    errors += templates.len();
     if errors > 0 {
         println!(
             "{errors} error(s): fix them in {} and run `sigap config check` again",

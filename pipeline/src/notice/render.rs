@@ -162,6 +162,71 @@ impl Templates {
     }
 }
 
+impl Templates {
+    /// Renders every template for an example application of this office
+    /// (each kind, the first service and pickup office) and returns what
+    /// fails, so `sigap config check` finds a broken override before the night.
+    pub fn problems(&self, config: &Config) -> Vec<TemplateError> {
+        use crate::application::{ApplicationId, NewApplication, Source};
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        let service = config
+            .services
+            .keys()
+            .next()
+            .copied()
+            .unwrap_or(crate::service::Service::KtpBaru);
+        let app = Application {
+            id: ApplicationId(1),
+            submitted: NewApplication {
+                source: Source::Form,
+                source_ref: "contoh".into(),
+                nik: "0000000000000000".into(),
+                kk_number: None,
+                name: "Contoh Pemohon".into(),
+                birth_date: None,
+                service,
+                kecamatan: config.kecamatan.first().map(|k| k.code.clone()),
+                email: Some("pemohon@example.org".into()),
+                phone: None,
+                submitted_at: at.fixed_offset(),
+            },
+            state: crate::state::State::Received,
+            state_since: at,
+            reasons: vec![Reason::DocumentMissing.code().to_string()],
+            batch: None,
+        };
+        let mut out = Vec::new();
+        for kind in NoticeKind::ALL {
+            let notice = Notice {
+                id: 1,
+                application: app.id,
+                kind,
+                state: super::NoticeState::Due,
+                attempts: 0,
+                next_attempt_at: at,
+                message_id: None,
+                created_at: at,
+                sent_at: None,
+                last_error: String::new(),
+            };
+            let ctx = context(&notice, &app, &BTreeSet::new(), config);
+            for name in [
+                "subject.txt".to_string(),
+                format!("{}.txt", kind.template()),
+                format!("{}.html", kind.template()),
+            ] {
+                if let Err(e) = self.render_one(&name, &ctx) {
+                    let seen = |x: &TemplateError| x.to_string() == e.to_string();
+                    if !out.iter().any(seen) {
+                        out.push(e);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
 /// The office, as templates see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct OfficeCtx {
@@ -574,7 +639,11 @@ mod tests {
             &c,
         );
         assert_eq!(t.render(&ctx).unwrap().subject, "Kabar A-000123");
+        assert!(t.problems(&c).is_empty());
         std::fs::write(dir.path().join("rejected.txt"), "a\n{{ nomor }}").unwrap();
+        let problems = Templates::load(dir.path()).unwrap().problems(&c);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].to_string().contains("rejected.txt:2"));
         let e = Templates::load(dir.path())
             .unwrap()
             .render(&ctx)
