@@ -231,6 +231,16 @@ fn with_the_server_down_nothing_is_lost_and_the_next_run_sends_each_once() {
     let cfg = verified_office(tmp.path());
     let port = free_port();
     let url = format!("smtp://127.0.0.1:{port}");
+    // A dry run renders them all and sends and writes nothing.
+    let dry = sg(&cfg, Some(&url), &["notify", "--dry-run"]).expect_code(0);
+    let total = notices(&cfg).len();
+    assert_eq!(
+        dry.stdout.matches("would send notice").count(),
+        total,
+        "{}",
+        dry.stdout
+    );
+    assert!(notices(&cfg).iter().all(|n| n["message_id"].is_null()));
     let down = sg(&cfg, Some(&url), &["notify"]).expect_code(1);
     assert!(
         down.stderr.contains("cannot send through smtp://127.0.0.1")
@@ -252,6 +262,12 @@ fn with_the_server_down_nothing_is_lost_and_the_next_run_sends_each_once() {
     let smtp = Smtp::start(tmp.path(), port);
     sg(&cfg, Some(&url), &["notify"]).expect_code(0);
     each_exactly_once(&smtp, &cfg);
+    // The application shows its notice, sent.
+    let first = &notices(&cfg)[0];
+    let app = first["application"].as_str().unwrap();
+    let show = sg(&cfg, None, &["applications", "show", app, "--json"]).expect_code(0);
+    let show: Value = serde_json::from_str(&show.stdout).unwrap();
+    assert_eq!(show["notices"][0]["state"], "SENT", "{show}");
 }
 
 #[test]

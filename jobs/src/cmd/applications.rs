@@ -62,9 +62,11 @@ pub fn show(config: &Config, id: ApplicationId, json: bool) -> anyhow::Result<Ex
         anyhow::bail!("no application {id}; list them with `sigap applications list`");
     };
     let events = store.events(id)?;
+    let notices = store.notices_of(id)?;
     if json {
         let mut v = to_json(&a);
         v["events"] = serde_json::to_value(&events)?;
+        v["notices"] = serde_json::to_value(&notices)?;
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(Exit::Ok);
     }
@@ -101,6 +103,21 @@ pub fn show(config: &Config, id: ApplicationId, json: bool) -> anyhow::Result<Ex
             e.to.code(),
             e.actor,
             e.detail
+        );
+    }
+    if !notices.is_empty() {
+        println!("Notices:");
+    }
+    for n in notices {
+        println!(
+            "  {}  {:<17} {:<6} attempts {}  {}",
+            n.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            n.kind.code(),
+            n.state.code(),
+            n.attempts,
+            n.sent_at
+                .map(|t| format!("sent {}", t.format("%Y-%m-%d %H:%M:%S UTC")))
+                .unwrap_or(n.last_error)
         );
     }
     Ok(Exit::Ok)

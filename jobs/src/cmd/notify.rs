@@ -45,6 +45,9 @@ pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
     };
     let line = report.line();
     if dry_run {
+        for (id, subject) in &report.planned {
+            println!("would send notice {id}: {subject}");
+        }
         println!("notify (dry run, nothing sent or written): {line}");
     } else {
         println!("notify: {line}");

@@ -44,6 +44,9 @@ pub struct NotifyReport {
     /// The server could not be reached: the run stopped here and the
     /// notices not sent stay due, uncharged.
     pub unreachable: Option<String>,
+    /// A dry run's notices: (notice id, subject). Subjects name the service,
+    /// the application number and the state, no personal data.
+    pub planned: Vec<(i64, String)>,
 }
 
 impl NotifyReport {
@@ -123,7 +126,8 @@ pub fn send_due(
         let wanted = message_id(notice.id, notice.application, domain(config));
         if dry_run {
             let id = notice.message_id.clone().unwrap_or(wanted);
-            if prepare(store, &notice, templates, config, id, now())?.is_some() {
+            if let Some(mail) = prepare(store, &notice, templates, config, id, now())? {
+                report.planned.push((notice.id, mail.subject));
                 report.sent += 1;
             }
             continue;
@@ -319,6 +323,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.sent, 1);
+        assert_eq!(r.planned[0].0, 1);
+        assert!(
+            r.planned[0].1.contains("A-000001: ditolak"),
+            "{:?}",
+            r.planned
+        );
         assert!(m.sent.is_empty());
         let n = store.due_notices(at(1)).unwrap();
         assert_eq!(n[0].message_id, None);

@@ -146,6 +146,11 @@ impl Store {
         )
     }
 
+    /// The notices of one application, oldest first.
+    pub fn notices_of(&self, id: ApplicationId) -> Result<Vec<Notice>, StoreError> {
+        self.query_notices("WHERE application_id = ?1 ORDER BY id", [id.0])
+    }
+
     /// One notice.
     pub fn notice(&self, id: i64) -> Result<Option<Notice>, StoreError> {
         Ok(self.query_notices("WHERE id = ?1", [id])?.pop())
@@ -342,6 +347,7 @@ mod tests {
             .unwrap();
         let all = s.notices(None).unwrap();
         assert_eq!(all.len(), 1);
+        assert_eq!(s.notices_of(id).unwrap(), all);
         assert_eq!(all[0].application, id);
         assert_eq!(all[0].kind, NoticeKind::Incomplete);
         assert_eq!(all[0].state, NoticeState::Due);
