@@ -295,6 +295,8 @@ pub struct Context {
     pub missing: Vec<String>,
     /// Rejected: the reasons, as sentences.
     pub reasons: Vec<String>,
+    /// Perekaman is missing too (an incomplete notice says both).
+    pub needs_recording: bool,
 }
 
 const DAYS: [(Weekday, &str); 7] = [
@@ -444,6 +446,7 @@ pub fn context(
         pickup,
         bring: rule.map(|r| r.bring_at_pickup.clone()).unwrap_or_default(),
         missing,
+        needs_recording: app.reasons.iter().any(|r| r == Reason::NotRecorded.code()),
         reasons: app
             .reasons
             .iter()
@@ -585,6 +588,21 @@ mod tests {
             assert!(part.contains(&missing), "{part}");
             assert!(!part.contains(&there), "{part}");
             assert!(part.contains("disdukcapil@bantulkab.go.id"), "{part}");
+            assert!(part.contains("NIK yang sama"), "{part}");
+            assert!(!part.contains("perekaman"), "{part}");
+        }
+        // Perekaman missing too: one notice says both.
+        let r = render(
+            NoticeKind::Incomplete,
+            &app(Service::KtpBaru, &["DOCUMENT_MISSING", "NOT_RECORDED"]),
+            &[],
+        );
+        for part in [&r.text, &r.html] {
+            assert!(part.contains(&c.documents["kk"].label), "{part}");
+            assert!(
+                part.contains("perekaman") && part.contains("Kantor Kecamatan Sewon"),
+                "{part}"
+            );
         }
         assert!(r.subject.contains("dokumen belum lengkap"));
         no_whole_nik(&r);
