@@ -401,3 +401,23 @@ fn an_office_template_is_used_and_a_broken_one_is_named_by_config_check() {
         assert!(m.subject().unwrap().starts_with("Kabar permohonan A-"));
     }
 }
+
+#[test]
+fn a_starttls_server_whose_certificate_is_not_trusted_gets_nothing_in_clear() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = verified_office(tmp.path());
+    let smtp = Smtp::start_starttls(tmp.path(), free_port());
+    let url = format!("{}?tls=required", smtp.url());
+    let out = sg(&cfg, Some(&url), &["notify"]).expect_code(1);
+    assert!(
+        out.stderr.contains("cannot send through") && out.stderr.contains("certificate"),
+        "{}",
+        out.stderr
+    );
+    assert!(smtp.messages().is_empty());
+    assert!(
+        notices(&cfg)
+            .iter()
+            .all(|n| n["state"] == "DUE" && n["attempts"] == 0)
+    );
+}

@@ -52,7 +52,48 @@ impl Smtp {
         )
     }
 
+    /// Starts the Mailbox handler with STARTTLS required, on a self-signed
+    /// certificate made with openssl (which no client trusts).
+    pub fn start_starttls(dir: &Path, port: u16) -> Smtp {
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        let made = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .args(["-subj", "/CN=127.0.0.1", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl runs (./scripts/test installs it)");
+        assert!(made.success(), "openssl could not make a certificate");
+        Smtp::launch_with(
+            dir,
+            port,
+            "aiosmtpd.handlers.Mailbox",
+            &[],
+            &[
+                "--tlscert".as_ref(),
+                cert.as_os_str(),
+                "--tlskey".as_ref(),
+                key.as_os_str(),
+            ],
+        )
+    }
+
     fn launch(dir: &Path, port: u16, handler: &str, extra: &[&std::ffi::OsStr]) -> Smtp {
+        Smtp::launch_with(dir, port, handler, extra, &[])
+    }
+
+    fn launch_with(
+        dir: &Path,
+        port: u16,
+        handler: &str,
+        extra: &[&std::ffi::OsStr],
+        options: &[&std::ffi::OsStr],
+    ) -> Smtp {
         let maildir = dir.join("maildir");
         let log = dir.join(format!("aiosmtpd-{port}.log"));
         // The daemon writes to a file, never to a pipe the test would read.
@@ -61,6 +102,7 @@ impl Smtp {
         let mut c = Command::new(python());
         c.args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
+            .args(options)
             .args(["-c", handler])
             .arg(&maildir)
             .args(extra)
