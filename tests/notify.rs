@@ -403,10 +403,19 @@ fn an_office_template_is_used_and_a_broken_one_is_named_by_config_check() {
 }
 
 #[test]
-fn a_starttls_server_whose_certificate_is_not_trusted_gets_nothing_in_clear() {
+fn a_starttls_server_gets_nothing_in_clear_and_no_notice_is_charged_for_it() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = verified_office(tmp.path());
     let smtp = Smtp::start_starttls(tmp.path(), free_port());
+    // Without TLS the server answers 530 to every message: a setting to
+    // fix, so the run stops and no notice is charged or FAILED.
+    let plain = sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(1);
+    assert!(plain.stderr.contains("530"), "{}", plain.stderr);
+    assert!(
+        notices(&cfg)
+            .iter()
+            .all(|n| n["state"] == "DUE" && n["attempts"] == 0)
+    );
     let url = format!("{}?tls=required", smtp.url());
     let out = sg(&cfg, Some(&url), &["notify"]).expect_code(1);
     assert!(

@@ -178,12 +178,26 @@ impl SmtpMailer {
     }
 }
 
+/// Replies that are about the session, not the message: the server is
+/// closing (421), wants STARTTLS or a login (530), or refuses the login
+/// (534, 535, 538). Every message would get them, so they stop the run
+/// like an unreachable server instead of failing each notice.
+fn server_wide(code: u16) -> bool {
+    matches!(code, 421 | 530 | 534 | 535 | 538)
+}
+
 impl Mailer for SmtpMailer {
     fn send(&mut self, mail: &Mail) -> Result<(), MailError> {
         let message = self.build(mail)?;
         let result = self.runtime.block_on(self.transport.send(message));
         match result {
             Ok(_) => Ok(()),
+            Err(e) if e.status().map(u16::from).is_some_and(server_wide) => {
+                Err(MailError::Unreachable {
+                    server: self.server.clone(),
+                    message: e.to_string(),
+                })
+            }
             Err(e) if e.is_permanent() => Err(MailError::Permanent(e.to_string())),
             Err(e) if e.is_transient() => Err(MailError::Transient(e.to_string())),
             Err(e) => Err(MailError::Unreachable {
@@ -204,6 +218,12 @@ mod tests {
 
     use super::*;
     use crate::config::profiles;
+
+    #[test]
+    fn session_replies_stop_the_run_and_message_replies_do_not() {
+        assert!(server_wide(530) && server_wide(535) && server_wide(421));
+        assert!(!server_wide(550) && !server_wide(451) && !server_wide(552));
+    }
 
     #[test]
     fn passwords_are_hidden_from_messages() {
