@@ -301,7 +301,7 @@ pub enum QuarantineAction {
 pub enum NoticesAction {
     /// One line per notice, oldest first.
     List {
-        /// Only notices in this state: DUE, SENT or FAILED.
+        /// Only notices in this state: DUE, SENT, FAILED or SUPERSEDED.
         #[arg(long)]
         state: Option<pipeline::notice::NoticeState>,
         /// One JSON object per notice (id, application, kind, state, attempts, message_id, …).

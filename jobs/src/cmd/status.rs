@@ -110,9 +110,10 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
     }
     println!();
     println!(
-        "Notices: {} due, {} sent, {} FAILED{}",
+        "Notices: {} due, {} sent, {} superseded, {} FAILED{}",
         notice_count(NoticeState::Due),
         notice_count(NoticeState::Sent),
+        notice_count(NoticeState::Superseded),
         notice_count(NoticeState::Failed),
         if notice_count(NoticeState::Failed) > 0 {
             " (sigap notices list --state FAILED)"

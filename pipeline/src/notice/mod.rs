@@ -98,11 +98,20 @@ pub enum NoticeState {
     Sent,
     /// Given up on: the server refused it for good, or every retry failed.
     Failed,
+    /// Not sent because the application moved on before it could be: a
+    /// newer notice replaces it, or what it says is no longer true (the
+    /// documents came, the card was collected).
+    Superseded,
 }
 
 impl NoticeState {
     /// Every state.
-    pub const ALL: [NoticeState; 3] = [NoticeState::Due, NoticeState::Sent, NoticeState::Failed];
+    pub const ALL: [NoticeState; 4] = [
+        NoticeState::Due,
+        NoticeState::Sent,
+        NoticeState::Failed,
+        NoticeState::Superseded,
+    ];
 
     /// The stable code used in the database, JSON and the CLI.
     pub fn code(self) -> &'static str {
@@ -110,6 +119,7 @@ impl NoticeState {
             NoticeState::Due => "DUE",
             NoticeState::Sent => "SENT",
             NoticeState::Failed => "FAILED",
+            NoticeState::Superseded => "SUPERSEDED",
         }
     }
 }
@@ -126,7 +136,9 @@ impl FromStr for NoticeState {
         NoticeState::ALL
             .into_iter()
             .find(|k| k.code().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("`{s}` is not a notice state; use DUE, SENT or FAILED"))
+            .ok_or_else(|| {
+                format!("`{s}` is not a notice state; use DUE, SENT, FAILED or SUPERSEDED")
+            })
     }
 }
 
@@ -140,6 +152,22 @@ pub fn kind_for(to: State, service: Service) -> Option<NoticeKind> {
         State::Printed if service.is_ktp() => Some(NoticeKind::ReadyForPickup),
         _ => None,
     }
+}
+
+/// Whether a due notice still says something true of the application:
+/// `None` if so, else why not. `newer` tells whether a later notice exists
+/// for the same application (it says what is true now).
+pub fn superseded(kind: NoticeKind, now: State, newer: bool) -> Option<String> {
+    if newer {
+        return Some("a newer notice replaces it".into());
+    }
+    let still = match kind {
+        NoticeKind::Incomplete => now == State::Incomplete,
+        NoticeKind::NeedsRecording => now == State::NeedsRecording,
+        NoticeKind::Rejected => true,
+        NoticeKind::ReadyForPickup => !matches!(now, State::Collected | State::Archived),
+    };
+    (!still).then(|| format!("the application is {now} now"))
 }
 
 /// Sends tried per notice before it is FAILED.
@@ -205,6 +233,21 @@ mod tests {
             kind_for(State::Rejected, Service::KtpBaru),
             Some(NoticeKind::Rejected)
         );
+    }
+
+    #[test]
+    fn a_notice_the_application_moved_past_is_superseded() {
+        use NoticeKind::*;
+        assert_eq!(superseded(Incomplete, State::Incomplete, false), None);
+        assert!(superseded(Incomplete, State::Verified, false).is_some());
+        assert!(superseded(Incomplete, State::Incomplete, true).is_some());
+        assert_eq!(
+            superseded(NeedsRecording, State::NeedsRecording, false),
+            None
+        );
+        assert_eq!(superseded(Rejected, State::Rejected, false), None);
+        assert_eq!(superseded(ReadyForPickup, State::Ready, false), None);
+        assert!(superseded(ReadyForPickup, State::Collected, false).is_some());
     }
 
     #[test]

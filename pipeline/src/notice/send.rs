@@ -41,6 +41,8 @@ pub struct NotifyReport {
     pub retry: u64,
     /// Given up on in this run.
     pub failed: u64,
+    /// Not sent: the application moved on (see [`super::superseded`]).
+    pub superseded: u64,
     /// The server could not be reached: the run stopped here and the
     /// notices not sent stay due, uncharged.
     pub unreachable: Option<String>,
@@ -53,13 +55,13 @@ impl NotifyReport {
     /// One line for people and the run history.
     pub fn line(&self) -> String {
         let mut s = format!(
-            "{} due, {} sent, {} to retry, {} failed",
-            self.due, self.sent, self.retry, self.failed
+            "{} due, {} sent, {} to retry, {} failed, {} superseded",
+            self.due, self.sent, self.retry, self.failed, self.superseded
         );
         if let Some(why) = &self.unreachable {
             s.push_str(&format!(
                 "; stopped: {why}; {} notice(s) stay due for the next run",
-                self.due - self.sent - self.retry - self.failed
+                self.due - self.sent - self.retry - self.failed - self.superseded
             ));
         }
         s
@@ -123,6 +125,21 @@ pub fn send_due(
         ..NotifyReport::default()
     };
     for notice in due {
+        // What the notice says must still be true when it goes out.
+        let Some(app) = store.application(notice.application)? else {
+            return Err(StoreError::NotFound(notice.application).into());
+        };
+        let newer = store
+            .notices_of(notice.application)?
+            .iter()
+            .any(|n| n.id > notice.id);
+        if let Some(why) = super::superseded(notice.kind, app.state, newer) {
+            if !dry_run {
+                store.notice_superseded(notice.id, &why, now())?;
+            }
+            report.superseded += 1;
+            continue;
+        }
         let wanted = message_id(notice.id, notice.application, domain(config));
         if dry_run {
             let id = notice.message_id.clone().unwrap_or(wanted);
@@ -304,6 +321,49 @@ mod tests {
         let r = send_due(&mut store, &mut m, &t, &config, &|| at(6), false).unwrap();
         assert_eq!(r.sent, 1);
         assert_eq!(m.sent[0].message_id, "<notice-1.A-000001@bantulkab.go.id>");
+    }
+
+    #[test]
+    fn a_notice_the_application_moved_past_is_not_sent() {
+        let (mut store, config) = setup(0);
+        let new = NewApplication {
+            source: Source::Form,
+            source_ref: "f:1".into(),
+            nik: "3402151708900001".into(),
+            kk_number: None,
+            name: "Budi".into(),
+            birth_date: None,
+            service: Service::KtpBaru,
+            kecamatan: Some("34.02.15".into()),
+            email: Some("budi@example.org".into()),
+            phone: None,
+            submitted_at: at(0).fixed_offset(),
+        };
+        let change = Change {
+            actor: "sigap:test",
+            ..Change::default()
+        };
+        store
+            .write(|tx| {
+                let id = tx.insert_application(&new, "sigap:test", at(0))?;
+                // Incomplete, documents came, incomplete again: two notices,
+                // only the newer is true; then it is resubmitted once more.
+                tx.transition(id, State::Received, State::Incomplete, &change, at(0))?;
+                tx.transition(id, State::Incomplete, State::Received, &change, at(1))?;
+                tx.transition(id, State::Received, State::Incomplete, &change, at(2))
+            })
+            .unwrap();
+        let mut m = Scripted {
+            answers: vec![],
+            sent: vec![],
+        };
+        let t = Templates::embedded();
+        let r = send_due(&mut store, &mut m, &t, &config, &|| at(3), false).unwrap();
+        assert_eq!((r.sent, r.superseded), (1, 1));
+        assert_eq!(m.sent[0].message_id, "<notice-2.A-000001@bantulkab.go.id>");
+        let first = store.notice(1).unwrap().unwrap();
+        assert_eq!(first.state, NoticeState::Superseded);
+        assert_eq!(first.last_error, "a newer notice replaces it");
     }
 
     #[test]

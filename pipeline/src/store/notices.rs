@@ -28,7 +28,7 @@ pub(super) const MIGRATION: &str = r#"
     );
     CREATE INDEX notices_state ON notices(state, next_attempt_at);
     CREATE INDEX notices_application ON notices(application_id);
-    -- What happened to each notice (QUEUED, SENT, REFUSED, FAILED), append-only
+    -- What happened to each notice (QUEUED, SENT, REFUSED, FAILED, SUPERSEDED), append-only
     -- like the event log, so reports can tell when the applicant was told.
     CREATE TABLE notice_events (
         seq        INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -51,7 +51,7 @@ pub struct NoticeEvent {
     pub notice: i64,
     /// When (UTC).
     pub at: DateTime<Utc>,
-    /// `QUEUED`, `SENT`, `REFUSED` (will be retried) or `FAILED`.
+    /// `QUEUED`, `SENT`, `REFUSED` (will be retried), `FAILED` or `SUPERSEDED`.
     pub event: String,
     /// The server's answer or the Message-ID.
     pub detail: String,
@@ -248,6 +248,32 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Records that a due notice will not be sent because the application
+    /// moved on (its own commit, logged with the reason).
+    pub fn notice_superseded(
+        &mut self,
+        id: i64,
+        why: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let n = tx
+                .tx
+                .execute(
+                    "UPDATE notices SET state = 'SUPERSEDED', last_error = ?2
+                     WHERE id = ?1 AND state = 'DUE'",
+                    params![id, why],
+                )
+                .map_err(|e| tx.err(e))?;
+            if n == 1 {
+                tx.tx
+                    .execute(LOG_NOTICE, params![id, ts(at), "SUPERSEDED", why])
+                    .map_err(|e| tx.err(e))?;
+            }
+            Ok(())
+        })
     }
 
     /// Records a refused send: FAILED when `permanent` or when this was
