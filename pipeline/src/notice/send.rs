@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::adapters::mail::{Mail, MailError, Mailer};
+use crate::application::Application;
 use crate::config::Config;
 use crate::store::{Store, StoreError};
 
@@ -77,18 +78,17 @@ fn domain(config: &Config) -> &str {
         .map_or("sigap.invalid", |(_, d)| d)
 }
 
-/// Renders one notice into a mail (without sending).
+/// Renders one notice of `app` into a mail (without sending); `None` when
+/// the application has no email.
 pub fn prepare(
     store: &Store,
     notice: &Notice,
+    app: &Application,
     templates: &Templates,
     config: &Config,
     message_id: String,
     date: DateTime<Utc>,
 ) -> Result<Option<Mail>, NotifyError> {
-    let Some(app) = store.application(notice.application)? else {
-        return Err(StoreError::NotFound(notice.application).into());
-    };
     let Some(to) = app.submitted.email.clone().filter(|e| !e.trim().is_empty()) else {
         return Ok(None);
     };
@@ -97,7 +97,7 @@ pub fn prepare(
         .into_iter()
         .map(|d| d.kind)
         .collect();
-    let rendered = templates.render(&context(notice, &app, &on_file, config))?;
+    let rendered = templates.render(&context(notice, app, &on_file, config))?;
     Ok(Some(Mail {
         to,
         subject: rendered.subject,
@@ -143,7 +143,7 @@ pub fn send_due(
         let wanted = message_id(notice.id, notice.application, domain(config));
         if dry_run {
             let id = notice.message_id.clone().unwrap_or(wanted);
-            if let Some(mail) = prepare(store, &notice, templates, config, id, now())? {
+            if let Some(mail) = prepare(store, &notice, &app, templates, config, id, now())? {
                 report.planned.push((notice.id, mail.subject));
                 report.sent += 1;
             }
@@ -151,7 +151,7 @@ pub fn send_due(
         }
         // Committed before the send: a retry after a crash reuses it.
         let id = store.fix_message_id(notice.id, &wanted)?;
-        let Some(mail) = prepare(store, &notice, templates, config, id, now())? else {
+        let Some(mail) = prepare(store, &notice, &app, templates, config, id, now())? else {
             store.notice_attempt_failed(notice.id, "the application has no email", true, now())?;
             report.failed += 1;
             continue;
