@@ -8,4 +8,5 @@ mod spine;
 
 mod intake;
 mod print;
+mod schedule;
 mod verify;

@@ -151,6 +151,12 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The schedule and the run history of the jobs.
+    Jobs {
+        /// What to do.
+        #[command(subcommand)]
+        action: JobsAction,
+    },
     /// Blank-card (blanko) stock: receive deliveries, see the ledger's totals.
     Blanko {
         /// What to do.
@@ -280,5 +286,28 @@ pub enum QuarantineAction {
     Show {
         /// Quarantine id, e.g. Q-000001.
         id: pipeline::intake::quarantine::QuarantineId,
+    },
+}
+
+/// `sigap jobs …`
+#[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    /// Each job's cron from [schedule] and its next runs, in office time.
+    List {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Job runs, newest first: start, end, outcome, counters.
+    History {
+        /// Only this job (e.g. nightly, ingest).
+        #[arg(long)]
+        job: Option<String>,
+        /// How many runs at most.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
 }
