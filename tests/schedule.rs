@@ -130,3 +130,102 @@ fn a_bad_cron_is_named_by_config_check_and_jobs_list_shows_next_runs() {
     assert!(out.contains("schedule.ingest.cron"), "{out}");
     assert!(out.contains("4 fields"), "{out}");
 }
+
+/// Runs of `job` in the history, oldest first: (outcome, message).
+fn history(cfg: &std::path::Path, job: &str) -> Vec<(String, String)> {
+    let out = sigap()
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "jobs",
+            "history",
+            "--job",
+            job,
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let runs: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    runs.iter()
+        .rev()
+        .map(|r| {
+            (
+                r["outcome"].as_str().unwrap().to_string(),
+                r["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_daemon_runs_the_schedule_and_stops_cleanly_on_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = office(tmp.path());
+    // Ingest every two seconds (6 fields: seconds first); nothing else due.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text
+        .replace(
+            "[schedule.ingest]\ncron = \"*/15 * * * *\"",
+            "[schedule.ingest]\ncron = \"*/2 * * * * *\"",
+        )
+        .replace(
+            "[schedule.nightly]\ncron = \"0 1 * * *\"",
+            "[schedule.nightly]\ncron = \"0 0 1 1 *\"",
+        );
+    assert!(text.contains("*/2 * * * * *") && text.contains("0 0 1 1 *"));
+    std::fs::write(&cfg, text).unwrap();
+    let mut daemon = sigap()
+        .env("SIGAP_INGEST_SETTLE_MS", "0")
+        .args(["--config", cfg.to_str().unwrap(), "daemon"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(tmp.path().join("daemon.log")).unwrap())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until the daemon has run ingest at least twice.
+    let started = Instant::now();
+    while history(&cfg, "ingest").len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no ingest runs from the daemon: {:?} {}",
+            history(&cfg, "ingest"),
+            std::fs::read_to_string(tmp.path().join("daemon.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert_eq!(
+        daemon.wait().unwrap().code(),
+        Some(0),
+        "the daemon exits cleanly"
+    );
+    let ingests = history(&cfg, "ingest");
+    // The first run read the sample inbox; later ones found nothing new.
+    assert!(ingests[0].1.starts_with("read 245, new 200"), "{ingests:?}");
+    assert!(
+        ingests[1..]
+            .iter()
+            .all(|(_, m)| m.starts_with("read 0, new 0")),
+        "{ingests:?}"
+    );
+    // Nothing is left half-done: no run still "running", all 200 applications recorded.
+    assert!(ingests.iter().all(|(o, _)| o != "running"), "{ingests:?}");
+    let daemon_runs = history(&cfg, "daemon");
+    assert_eq!(daemon_runs.len(), 1);
+    assert_eq!(daemon_runs[0].0, "interrupted");
+    let apps = sigap()
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "applications",
+            "list",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let apps: Vec<Value> = serde_json::from_slice(&apps.stdout).unwrap();
+    assert_eq!(apps.len(), 200);
+}

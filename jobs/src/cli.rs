@@ -151,6 +151,8 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Run the jobs of [schedule] at their times until SIGTERM/SIGINT (the running job finishes first).
+    Daemon,
     /// The schedule and the run history of the jobs.
     Jobs {
         /// What to do.

@@ -19,6 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::files::{FileError, create_private_dir, set_private};
 
+/// A parsed cron schedule (the `cron` crate's).
+pub use cron::Schedule;
+
 /// The jobs a schedule can name, as `sigap` runs them.
 pub const JOBS: [&str; 6] = [
     "nightly",
@@ -133,6 +136,76 @@ pub fn next_runs(
     n: usize,
 ) -> Vec<DateTime<FixedOffset>> {
     schedule.after(&after.with_timezone(&tz)).take(n).collect()
+}
+
+/// When a job first comes due after the daemon starts. `last_run` is when
+/// it last ran (from the history). If a scheduled time passed since then
+/// (the daemon was down), `run_once` runs it now and `skip` waits for the
+/// next time.
+pub fn first_due(
+    schedule: &cron::Schedule,
+    entry: &ScheduleEntry,
+    last_run: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    tz: FixedOffset,
+) -> Option<DateTime<Utc>> {
+    let missed = last_run
+        .and_then(|l| schedule.after(&l.with_timezone(&tz)).next())
+        .is_some_and(|t| t.with_timezone(&Utc) <= now);
+    if missed && entry.catch_up == CatchUp::RunOnce {
+        return Some(now);
+    }
+    schedule
+        .after(&now.with_timezone(&tz))
+        .next()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// What the daemon does after a run ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AfterRun {
+    /// When the job runs next (a retry, or its next scheduled time).
+    pub next_at: Option<DateTime<Utc>>,
+    /// Retries already made for the current scheduled run.
+    pub attempt: u32,
+    /// The run failed and no retry is left: alert the admin, once.
+    pub final_failure: bool,
+}
+
+/// The next step after a run that ended at `ended`: a retry after
+/// `retry_delay_secs` while retries are left, else the next scheduled time
+/// (and, after a failure, the one alert).
+pub fn after_run(
+    schedule: &cron::Schedule,
+    entry: &ScheduleEntry,
+    failed: bool,
+    attempt: u32,
+    ended: DateTime<Utc>,
+    tz: FixedOffset,
+) -> AfterRun {
+    let next_scheduled = schedule
+        .after(&ended.with_timezone(&tz))
+        .next()
+        .map(|t| t.with_timezone(&Utc));
+    if !failed {
+        return AfterRun {
+            next_at: next_scheduled,
+            attempt: 0,
+            final_failure: false,
+        };
+    }
+    if attempt < entry.retries {
+        return AfterRun {
+            next_at: Some(ended + chrono::Duration::seconds(entry.retry_delay_secs as i64)),
+            attempt: attempt + 1,
+            final_failure: false,
+        };
+    }
+    AfterRun {
+        next_at: next_scheduled,
+        attempt: 0,
+        final_failure: true,
+    }
 }
 
 /// Problems of a `[schedule]` table: unknown jobs and bad expressions,
@@ -307,6 +380,95 @@ mod tests {
             ]
         );
         assert!(parse_cron("*/15 * * *").unwrap_err().contains("4 fields"));
+    }
+
+    fn entry(cron: &str, catch_up: CatchUp, retries: u32) -> ScheduleEntry {
+        ScheduleEntry {
+            cron: cron.into(),
+            catch_up,
+            retries,
+            retry_delay_secs: 600,
+            timeout_secs: None,
+        }
+    }
+
+    #[test]
+    fn after_downtime_skip_waits_and_run_once_runs_now() {
+        let s = parse_cron("0 1 * * *").unwrap();
+        let wib = FixedOffset::east_opt(7 * 3600).unwrap();
+        // Last ran at 01:00 WIB on 24 November; the daemon comes back at
+        // 09:00 WIB on 26 November, having missed two nights.
+        let last = Utc.with_ymd_and_hms(2026, 11, 23, 18, 0, 0).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap();
+        let skip = first_due(
+            &s,
+            &entry("0 1 * * *", CatchUp::Skip, 0),
+            Some(last),
+            now,
+            wib,
+        );
+        assert_eq!(
+            skip.unwrap().with_timezone(&wib).to_rfc3339(),
+            "2026-11-27T01:00:00+07:00"
+        );
+        let once = first_due(
+            &s,
+            &entry("0 1 * * *", CatchUp::RunOnce, 0),
+            Some(last),
+            now,
+            wib,
+        );
+        assert_eq!(once, Some(now), "one run for all the missed nights");
+        // Nothing missed: both wait for the next time.
+        let recent = Utc.with_ymd_and_hms(2026, 11, 25, 18, 0, 0).unwrap();
+        let once = first_due(
+            &s,
+            &entry("0 1 * * *", CatchUp::RunOnce, 0),
+            Some(recent),
+            now,
+            wib,
+        );
+        assert_eq!(
+            once.unwrap().with_timezone(&wib).to_rfc3339(),
+            "2026-11-27T01:00:00+07:00"
+        );
+        // Never ran: nothing to catch up.
+        let never = first_due(&s, &entry("0 1 * * *", CatchUp::RunOnce, 0), None, now, wib);
+        assert_ne!(never, Some(now));
+    }
+
+    #[test]
+    fn retries_then_one_final_failure() {
+        let s = parse_cron("0 1 * * *").unwrap();
+        let wib = FixedOffset::east_opt(7 * 3600).unwrap();
+        let e = entry("0 1 * * *", CatchUp::Skip, 2);
+        let mut t = Utc.with_ymd_and_hms(2026, 11, 25, 18, 5, 0).unwrap();
+        let mut attempt = 0;
+        let mut alerts = 0;
+        let mut retries_at = Vec::new();
+        for _ in 0..3 {
+            let step = after_run(&s, &e, true, attempt, t, wib);
+            if step.final_failure {
+                alerts += 1;
+                assert_eq!(
+                    step.next_at.unwrap().with_timezone(&wib).to_rfc3339(),
+                    "2026-11-27T01:00:00+07:00"
+                );
+            } else {
+                retries_at.push(step.next_at.unwrap());
+                t = step.next_at.unwrap() + chrono::Duration::seconds(30);
+            }
+            attempt = step.attempt;
+        }
+        assert_eq!(alerts, 1, "one alert, after the last retry");
+        assert_eq!(retries_at.len(), 2);
+        assert_eq!(
+            retries_at[0] - Utc.with_ymd_and_hms(2026, 11, 25, 18, 5, 0).unwrap(),
+            chrono::Duration::seconds(600)
+        );
+        // A success resets the count.
+        let ok = after_run(&s, &e, false, 1, t, wib);
+        assert_eq!((ok.attempt, ok.final_failure), (0, false));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Command implementations: glue between the CLI and the libraries.
 
 mod applications;
+mod daemon;
 mod ingest;
 mod nightly;
 mod nik;
@@ -122,6 +123,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Nightly { dry_run } => nightly::run(&load_config(config)?, dry_run),
         Command::Batch { dry_run } => print::batch(&load_config(config)?, dry_run),
         Command::Rekap { dry_run } => print::rekap(&load_config(config)?, dry_run),
+        Command::Daemon => {
+            let path = config_path(config);
+            daemon::run(&load_config(config)?, &path)
+        }
         Command::Jobs { action } => {
             let config = load_config(config)?;
             match action {
