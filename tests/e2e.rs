@@ -10,4 +10,5 @@ mod spine;
 mod intake;
 mod notify;
 mod print;
+mod schedule;
 mod verify;

@@ -164,6 +164,14 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Run the jobs of [schedule] at their times until SIGTERM/SIGINT (the running job finishes first).
+    Daemon,
+    /// The schedule and the run history of the jobs.
+    Jobs {
+        /// What to do.
+        #[command(subcommand)]
+        action: JobsAction,
+    },
     /// Blank-card (blanko) stock: receive deliveries, see the ledger's totals.
     Blanko {
         /// What to do.
@@ -305,6 +313,29 @@ pub enum NoticesAction {
         #[arg(long)]
         state: Option<pipeline::notice::NoticeState>,
         /// One JSON object per notice (id, application, kind, state, attempts, message_id, …).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `sigap jobs …`
+#[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    /// Each job's cron from [schedule] and its next runs, in office time.
+    List {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Job runs, newest first: start, end, outcome, counters.
+    History {
+        /// Only this job (e.g. nightly, ingest).
+        #[arg(long)]
+        job: Option<String>,
+        /// How many runs at most.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Machine-readable output.
         #[arg(long)]
         json: bool,
     },

@@ -59,6 +59,9 @@ pub struct Config {
     /// How Google Forms export columns map to application fields.
     #[serde(default)]
     pub forms: FormColumns,
+    /// When each job runs under `sigap daemon`: job name → cron (office time).
+    #[serde(default)]
+    pub schedule: BTreeMap<String, crate::schedule::ScheduleEntry>,
     /// Folder of the config file; relative paths are resolved against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -619,6 +622,9 @@ impl Config {
                     format!("`{ch}` is not an intake channel; use form, app or mail"),
                 );
             }
+        }
+        for (key, message) in crate::schedule::problems(&self.schedule) {
+            err(key, message);
         }
         if !office.email.contains('@') {
             err(

@@ -17,6 +17,7 @@ pub mod office;
 pub mod print;
 pub mod reason;
 pub mod sample;
+pub mod schedule;
 pub mod service;
 pub mod state;
 pub mod store;

@@ -1,6 +1,7 @@
 //! Command implementations: glue between the CLI and the libraries.
 
 mod applications;
+mod daemon;
 mod ingest;
 mod nightly;
 mod nik;
@@ -9,6 +10,7 @@ mod office;
 mod print;
 mod quarantine;
 mod review;
+mod schedule;
 mod status;
 mod verify;
 
@@ -21,8 +23,8 @@ use pipeline::config::{ConfigError, env};
 use pipeline::store::Store;
 
 use crate::cli::{
-    ApplicationsAction, BlankoAction, Cli, Command, ConfigAction, NoticesAction, QuarantineAction,
-    ReviewAction, StationAction,
+    ApplicationsAction, BlankoAction, Cli, Command, ConfigAction, JobsAction, NoticesAction,
+    QuarantineAction, ReviewAction, StationAction,
 };
 
 /// How a command ended, as the process exit code (DESIGN.md "Command line").
@@ -126,6 +128,19 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         } => notify::list(&load_config(config)?, state, json),
         Command::Batch { dry_run } => print::batch(&load_config(config)?, dry_run),
         Command::Rekap { dry_run } => print::rekap(&load_config(config)?, dry_run),
+        Command::Daemon => {
+            let path = config_path(config);
+            daemon::run(&load_config(config)?, &path)
+        }
+        Command::Jobs { action } => {
+            let config = load_config(config)?;
+            match action {
+                JobsAction::List { json } => schedule::list(&config, json),
+                JobsAction::History { job, limit, json } => {
+                    schedule::history(&config, job.as_deref(), limit, json)
+                }
+            }
+        }
         Command::Blanko { action } => {
             let config = load_config(config)?;
             match action {
@@ -199,4 +214,15 @@ pub fn operator(by: Option<String>) -> anyhow::Result<String> {
         .map(|n| n.trim().to_string())
         .filter(|n| !n.is_empty())
         .context("cannot tell who you are: pass --by NAME")
+}
+
+/// Takes the job's lock for the rest of the command, so two runs of one job
+/// (a daemon and an admin, or two daemons) never overlap; the second is
+/// refused with the holder's process id.
+pub fn lock_job(config: &Config, job: &str) -> anyhow::Result<pipeline::schedule::JobLock> {
+    pipeline::files::create_private_dir(&config.data_dir())?;
+    Ok(pipeline::schedule::JobLock::acquire(
+        &config.data_dir(),
+        job,
+    )?)
 }

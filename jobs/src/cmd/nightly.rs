@@ -10,7 +10,7 @@ use chrono::Utc;
 use pipeline::Config;
 use pipeline::store::Outcome;
 
-use super::{Exit, ingest, notify, open_store, print, verify};
+use super::{Exit, ingest, lock_job, notify, open_store, print, verify};
 
 type Step = fn(&Config, bool) -> anyhow::Result<Exit>;
 
@@ -24,6 +24,10 @@ const STEPS: [(&str, Step); 5] = [
 ];
 
 pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
+    // A dry run changes nothing, so it needs no lock (and creates none).
+    let _lock = (!dry_run)
+        .then(|| lock_job(config, "nightly"))
+        .transpose()?;
     // The nightly run shows as running in `sigap status` while it works.
     let mut history = if dry_run {
         None

@@ -11,9 +11,11 @@ use pipeline::notice::{Notice, NoticeState};
 use pipeline::store::Outcome;
 use serde_json::{Value, json};
 
-use super::{Exit, open_store};
+use super::{Exit, lock_job, open_store};
 
 pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
+    // Two runs at once would both send the same due notices.
+    let _lock = (!dry_run).then(|| lock_job(config, "notify")).transpose()?;
     let mut store = open_store(config)?;
     let templates = Templates::load(&Templates::override_dir(config))?;
     let mut mailer = SmtpMailer::from_config(config)?;

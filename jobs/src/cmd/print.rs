@@ -14,7 +14,7 @@ use pipeline::print::station::{HotFolder, Station};
 use pipeline::print::{CardResult, results_csv};
 use pipeline::store::Outcome;
 
-use super::{Exit, open_store, operator};
+use super::{Exit, lock_job, open_store, operator};
 
 /// `sigap blanko receive N --ref R`.
 pub fn receive(
@@ -204,6 +204,7 @@ pub fn confirm(
 
 /// `sigap station results`: apply the station's results files.
 pub fn results(config: &Config) -> anyhow::Result<Exit> {
+    let _lock = lock_job(config, "station-results")?;
     let mut store = open_store(config)?;
     let station = HotFolder::new(&config.spool_dir());
     let run = store.start_run("station-results", Utc::now())?;
@@ -237,6 +238,7 @@ pub fn results(config: &Config) -> anyhow::Result<Exit> {
 
 /// `sigap batch [--dry-run]`: tonight's print batches, into the station's hot folder.
 pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
+    let _lock = (!dry_run).then(|| lock_job(config, "batch")).transpose()?;
     let mut store = open_store(config)?;
     let station = HotFolder::new(&config.spool_dir());
     let at = Utc::now();
@@ -300,6 +302,7 @@ pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
 
 /// `sigap rekap [--dry-run]`: write every missing or changed rekap under out/rekap/.
 pub fn rekap(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
+    let _lock = (!dry_run).then(|| lock_job(config, "rekap")).transpose()?;
     let mut store = open_store(config)?;
     if dry_run {
         let report = reports::rekap_files::write_rekaps(config, &store, true)?;

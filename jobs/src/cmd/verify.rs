@@ -6,7 +6,7 @@ use pipeline::verify;
 use pipeline::wilayah::Wilayah;
 use pipeline::{Config, Reason, State};
 
-use super::{Exit, open_store};
+use super::{Exit, lock_job, open_store};
 
 /// The outcomes in the order they are printed: the common one first.
 const OUTCOMES: [State; 5] = [
@@ -18,6 +18,8 @@ const OUTCOMES: [State; 5] = [
 ];
 
 pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
+    // A dry run changes nothing, so it needs no lock (and creates none).
+    let _lock = (!dry_run).then(|| lock_job(config, "verify")).transpose()?;
     let mut store = open_store(config)?;
     let report = verify::run(
         &mut store,

@@ -404,6 +404,14 @@ impl Store {
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Exclusive)
                 .map_err(wrap)?;
+            // Another process opening the same new database may have run
+            // this migration between our look and our lock.
+            let now: i64 = tx
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(wrap)?;
+            if now as usize > i {
+                continue;
+            }
             tx.execute_batch(sql).map_err(wrap)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(wrap)?;

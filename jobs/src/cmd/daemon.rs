@@ -1,0 +1,213 @@
+//! `sigap daemon`: runs the jobs of `[schedule]` at their times, each as a
+//! child `sigap` process (so a job that hangs can be stopped at its
+//! timeout, and each run records itself in the history as it does by hand).
+//! A job whose lock is held (an admin running it) is skipped and the skip
+//! recorded. SIGTERM or SIGINT: the job running now finishes, then the
+//! daemon records itself as interrupted and exits 0.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use pipeline::Config;
+use pipeline::schedule::{Schedule, ScheduleEntry, after_run, first_due, parse_cron};
+use pipeline::store::Outcome;
+use tokio::signal::unix::{SignalKind, signal};
+
+use super::{Exit, open_store};
+
+/// The `sigap` arguments that run a job.
+fn args(job: &str) -> Vec<&str> {
+    match job {
+        "station-results" => vec!["station", "results"],
+        other => vec![other],
+    }
+}
+
+/// How one child run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// Exit 0, or exit 1 without an error (ran; something needs a person).
+    Ran,
+    /// Another process holds the job's lock.
+    Locked,
+    /// An error, a configuration problem, a crash or the timeout.
+    Failed,
+}
+
+struct Job {
+    name: String,
+    entry: ScheduleEntry,
+    schedule: Schedule,
+    next_at: Option<DateTime<Utc>>,
+    attempt: u32,
+}
+
+pub fn run(config: &Config, config_path: &Path) -> anyhow::Result<Exit> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the daemon's runtime")?;
+    runtime.block_on(daemon(config, config_path))
+}
+
+async fn daemon(config: &Config, config_path: &Path) -> anyhow::Result<Exit> {
+    let tz = config.office.timezone.offset();
+    let mut store = open_store(config)?;
+    let now = Utc::now();
+    let mut jobs = Vec::new();
+    for (name, entry) in &config.schedule {
+        let schedule =
+            parse_cron(&entry.cron).map_err(|e| anyhow::anyhow!("schedule.{name}.cron: {e}"))?;
+        let last = store.runs(Some(name), 1)?.first().map(|r| r.started_at);
+        let next_at = first_due(&schedule, entry, last, now, tz);
+        tracing::info!(job = %name, next = ?next_at, "daemon: scheduled");
+        jobs.push(Job {
+            name: name.clone(),
+            entry: entry.clone(),
+            schedule,
+            next_at,
+            attempt: 0,
+        });
+    }
+    if jobs.is_empty() {
+        anyhow::bail!(
+            "{}: [schedule] names no job; add e.g. [schedule.nightly] cron = \"0 1 * * *\"",
+            config_path.display()
+        );
+    }
+    let me = std::env::current_exe().context("finding the sigap executable")?;
+    let run_id = store.start_run("daemon", now)?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut counters: BTreeMap<String, i64> = BTreeMap::new();
+    let mut stopping = false;
+    while !stopping {
+        let Some((i, due)) = jobs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, j)| j.next_at.map(|t| (i, t)))
+            .min_by_key(|(_, t)| *t)
+        else {
+            break;
+        };
+        let wait = (due - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = term.recv() => { stopping = true; continue; }
+            _ = int.recv() => { stopping = true; continue; }
+        }
+        let job = &mut jobs[i];
+        tracing::info!(job = %job.name, attempt = job.attempt, "daemon: starting");
+        let mut child = tokio::process::Command::new(&me)
+            .arg("--config")
+            .arg(config_path)
+            .args(args(&job.name))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting `sigap {}`", job.name))?;
+        let mut stderr = child.stderr.take();
+        let read_err = async {
+            let mut buf = String::new();
+            if let Some(e) = stderr.as_mut() {
+                use tokio::io::AsyncReadExt;
+                let _ = e.read_to_string(&mut buf).await;
+            }
+            buf
+        };
+        let timeout = job.entry.timeout_secs.map(Duration::from_secs);
+        let wait_child = async {
+            let (status, err) = tokio::join!(child.wait(), read_err);
+            (status, err)
+        };
+        // A signal now lets the job finish; the daemon stops after it.
+        let finished = async {
+            match timeout {
+                Some(t) => tokio::time::timeout(t, wait_child).await.ok(),
+                None => Some(wait_child.await),
+            }
+        };
+        tokio::pin!(finished);
+        let outcome = loop {
+            tokio::select! {
+                r = &mut finished => break r,
+                _ = term.recv() => stopping = true,
+                _ = int.recv() => stopping = true,
+            }
+        };
+        let ended = match outcome {
+            None => {
+                tracing::error!(job = %job.name, "daemon: timed out; stopped");
+                Ended::Failed
+            }
+            Some((Ok(status), err)) => {
+                if err.contains("is already running") {
+                    Ended::Locked
+                } else if status.code() == Some(0)
+                    || (status.code() == Some(1) && !err.contains("error:"))
+                {
+                    Ended::Ran
+                } else {
+                    Ended::Failed
+                }
+            }
+            Some((Err(e), _)) => {
+                tracing::error!(job = %job.name, "daemon: waiting for the job failed: {e}");
+                Ended::Failed
+            }
+        };
+        *counters
+            .entry(format!("{}_{:?}", job.name, ended).to_lowercase())
+            .or_default() += 1;
+        let now = Utc::now();
+        if ended == Ended::Locked {
+            // Someone else runs it: recorded, and the next time kept.
+            let skip = store.start_run(&job.name, now)?;
+            store.finish_run(
+                skip,
+                Outcome::Attention,
+                &BTreeMap::new(),
+                "skipped by the daemon: another process holds the job's lock",
+                now,
+            )?;
+        }
+        let step = after_run(
+            &job.schedule,
+            &job.entry,
+            ended == Ended::Failed,
+            job.attempt,
+            now,
+            tz,
+        );
+        if step.final_failure {
+            tracing::error!(job = %job.name, "daemon: failed after every retry");
+            let alert = store.start_run("daemon-alert", now)?;
+            store.finish_run(
+                alert,
+                Outcome::Failed,
+                &BTreeMap::new(),
+                &format!(
+                    "{} failed after {} attempt(s)",
+                    job.name,
+                    job.entry.retries + 1
+                ),
+                now,
+            )?;
+        }
+        job.next_at = step.next_at;
+        job.attempt = step.attempt;
+    }
+    let outcome = if stopping {
+        Outcome::Interrupted
+    } else {
+        Outcome::Ok
+    };
+    store.finish_run(run_id, outcome, &counters, "daemon stopped", Utc::now())?;
+    tracing::info!("daemon: stopped");
+    Ok(Exit::Ok)
+}

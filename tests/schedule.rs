@@ -1,0 +1,231 @@
+//! The schedule: `[schedule]` checked by `sigap config check`, `sigap jobs
+//! list | history`, and the per-job lock between two real processes.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{copy_office, repo_root, sigap};
+
+fn office(tmp: &std::path::Path) -> std::path::PathBuf {
+    let dir = tmp.join("office");
+    copy_office(&repo_root().join("sample-data"), &dir);
+    dir.join("sigap.toml")
+}
+
+#[test]
+fn a_second_process_is_refused_while_the_first_holds_the_job() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = office(tmp.path());
+    let office = cfg.parent().unwrap().to_path_buf();
+    // The first nightly holds its lock while ingest waits for the inbox
+    // files to settle.
+    let mut first = sigap()
+        .env("SIGAP_INGEST_SETTLE_MS", "4000")
+        .arg("--config")
+        .arg(&cfg)
+        .arg("nightly")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = office.join("data/locks/nightly.lock");
+    let pid = first.id().to_string();
+    let started = Instant::now();
+    while std::fs::read_to_string(&lock)
+        .map(|s| s.trim().to_string())
+        .ok()
+        != Some(pid.clone())
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the first nightly never took its lock"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let second = sigap()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("nightly")
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains(&format!("`nightly` is already running (process {pid}")),
+        "{err}"
+    );
+    // The first finishes its night (exit 1: the sample's planted quarantine).
+    assert_eq!(first.wait().unwrap().code(), Some(1));
+    // Once it is done the job runs again, and the refused run left no trace.
+    let third = sigap()
+        .env("SIGAP_INGEST_SETTLE_MS", "0")
+        .arg("--config")
+        .arg(&cfg)
+        .arg("nightly")
+        .output()
+        .unwrap();
+    assert_eq!(
+        third.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&third.stdout)
+    );
+    let history = sigap()
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "jobs",
+            "history",
+            "--job",
+            "nightly",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let runs: Vec<Value> = serde_json::from_slice(&history.stdout).unwrap();
+    let outcomes: Vec<&str> = runs
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, vec!["ok", "attention"]);
+}
+
+#[test]
+fn a_bad_cron_is_named_by_config_check_and_jobs_list_shows_next_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = office(tmp.path());
+    let list = sigap()
+        .args(["--config", cfg.to_str().unwrap(), "jobs", "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(list.status.success());
+    let jobs: Vec<Value> = serde_json::from_slice(&list.stdout).unwrap();
+    let nightly = jobs.iter().find(|j| j["job"] == "nightly").unwrap();
+    assert_eq!(nightly["next_runs"].as_array().unwrap().len(), 3);
+    // 01:00 in the office's timezone (WIB).
+    assert!(
+        nightly["next_runs"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("01:00 +07:00"),
+        "{nightly}"
+    );
+
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let broken = text.replace(
+        "[schedule.ingest]\ncron = \"*/15 * * * *\"",
+        "[schedule.ingest]\ncron = \"*/15 * * *\"",
+    );
+    assert_ne!(broken, text);
+    std::fs::write(&cfg, broken).unwrap();
+    let check = sigap()
+        .args(["--config", cfg.to_str().unwrap(), "config", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(2));
+    let out = String::from_utf8_lossy(&check.stdout).to_string()
+        + &String::from_utf8_lossy(&check.stderr);
+    assert!(out.contains("schedule.ingest.cron"), "{out}");
+    assert!(out.contains("4 fields"), "{out}");
+}
+
+/// Runs of `job` in the history, oldest first: (outcome, message).
+fn history(cfg: &std::path::Path, job: &str) -> Vec<(String, String)> {
+    let out = sigap()
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "jobs",
+            "history",
+            "--job",
+            job,
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let runs: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    runs.iter()
+        .rev()
+        .map(|r| {
+            (
+                r["outcome"].as_str().unwrap().to_string(),
+                r["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_daemon_runs_the_schedule_and_stops_cleanly_on_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = office(tmp.path());
+    // Ingest every two seconds (6 fields: seconds first); nothing else due.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text
+        .replace(
+            "[schedule.ingest]\ncron = \"*/15 * * * *\"",
+            "[schedule.ingest]\ncron = \"*/2 * * * * *\"",
+        )
+        .replace(
+            "[schedule.nightly]\ncron = \"0 1 * * *\"",
+            "[schedule.nightly]\ncron = \"0 0 1 1 *\"",
+        );
+    assert!(text.contains("*/2 * * * * *") && text.contains("0 0 1 1 *"));
+    std::fs::write(&cfg, text).unwrap();
+    let mut daemon = sigap()
+        .env("SIGAP_INGEST_SETTLE_MS", "0")
+        .args(["--config", cfg.to_str().unwrap(), "daemon"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(tmp.path().join("daemon.log")).unwrap())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until the daemon has run ingest at least twice.
+    let started = Instant::now();
+    while history(&cfg, "ingest").len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no ingest runs from the daemon: {:?} {}",
+            history(&cfg, "ingest"),
+            std::fs::read_to_string(tmp.path().join("daemon.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert_eq!(
+        daemon.wait().unwrap().code(),
+        Some(0),
+        "the daemon exits cleanly"
+    );
+    let ingests = history(&cfg, "ingest");
+    // The first run read the sample inbox; later ones found nothing new.
+    assert!(ingests[0].1.starts_with("read 245, new 200"), "{ingests:?}");
+    assert!(
+        ingests[1..]
+            .iter()
+            .all(|(_, m)| m.starts_with("read 0, new 0")),
+        "{ingests:?}"
+    );
+    // Nothing is left half-done: no run still "running", all 200 applications recorded.
+    assert!(ingests.iter().all(|(o, _)| o != "running"), "{ingests:?}");
+    let daemon_runs = history(&cfg, "daemon");
+    assert_eq!(daemon_runs.len(), 1);
+    assert_eq!(daemon_runs[0].0, "interrupted");
+    let apps = sigap()
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "applications",
+            "list",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let apps: Vec<Value> = serde_json::from_slice(&apps.stdout).unwrap();
+    assert_eq!(apps.len(), 200);
+}
