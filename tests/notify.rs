@@ -304,6 +304,13 @@ fn killing_notify_mid_run_and_running_it_again_sends_no_notice_twice() {
         assert!(polls < 5000, "no first message: {}", smtp.log());
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    // Meanwhile a second run is refused: it would send the same notices.
+    let second = sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(1);
+    assert!(
+        second.stderr.contains("`notify` is already running"),
+        "{}",
+        second.stderr
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     std::fs::remove_file(&gate).unwrap();
