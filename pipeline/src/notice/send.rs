@@ -166,7 +166,9 @@ pub fn send_due(
                 let permanent = matches!(e, MailError::Permanent(_));
                 let state =
                     store.notice_attempt_failed(notice.id, &e.to_string(), permanent, now())?;
-                tracing::warn!(notice = notice.id, application = %notice.application, "notice refused: {e}");
+                // The server's text often quotes the recipient's address:
+                // it goes to the notice's record, not to the log.
+                tracing::warn!(notice = notice.id, application = %notice.application, permanent, "notice refused by the mail server");
                 match state {
                     NoticeState::Failed => report.failed += 1,
                     _ => report.retry += 1,
