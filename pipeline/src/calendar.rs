@@ -53,6 +53,27 @@ pub fn pickup_date(printed_at: DateTime<Utc>, lead_days: u32, config: &Config) -
     printed + Duration::days(i64::from(lead_days))
 }
 
+/// Month names in Bahasa Indonesia.
+pub const MONTHS: [&str; 12] = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+];
+
+/// A date as Indonesian documents write it: `26 November 2026`.
+pub fn date_id(d: NaiveDate) -> String {
+    format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

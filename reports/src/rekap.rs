@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use pipeline::config::Config;
 use pipeline::service::Service;
 use pipeline::wilayah::Wilayah;
@@ -118,26 +118,7 @@ impl OfficeHeading {
 
 /// `26 November 2026`.
 pub fn tanggal(date: NaiveDate) -> String {
-    const BULAN: [&str; 12] = [
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ];
-    format!(
-        "{} {} {}",
-        date.day(),
-        BULAN[date.month0() as usize],
-        date.year()
-    )
+    pipeline::calendar::date_id(date)
 }
 
 fn column(header: &str, width_mm: f32) -> Column {

@@ -226,3 +226,19 @@ pub fn lock_job(config: &Config, job: &str) -> anyhow::Result<pipeline::schedule
         job,
     )?)
 }
+
+/// Records a job run that failed, with the error as its message.
+pub fn record_failure(
+    store: &mut Store,
+    run: i64,
+    e: &dyn std::fmt::Display,
+) -> anyhow::Result<()> {
+    store.finish_run(
+        run,
+        pipeline::store::Outcome::Failed,
+        &std::collections::BTreeMap::new(),
+        &e.to_string(),
+        chrono::Utc::now(),
+    )?;
+    Ok(())
+}

@@ -11,7 +11,7 @@ use pipeline::notice::{Notice, NoticeState};
 use pipeline::store::Outcome;
 use serde_json::{Value, json};
 
-use super::{Exit, lock_job, open_store};
+use super::{Exit, lock_job, open_store, record_failure};
 
 pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
     // Two runs at once would both send the same due notices.
@@ -34,13 +34,7 @@ pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
         Ok(r) => r,
         Err(e) => {
             if let Some(run) = run {
-                store.finish_run(
-                    run,
-                    Outcome::Failed,
-                    &BTreeMap::new(),
-                    &e.to_string(),
-                    Utc::now(),
-                )?;
+                record_failure(&mut store, run, &e)?;
             }
             return Err(e.into());
         }

@@ -14,7 +14,7 @@ use pipeline::print::station::{HotFolder, Station};
 use pipeline::print::{CardResult, results_csv};
 use pipeline::store::Outcome;
 
-use super::{Exit, lock_job, open_store, operator};
+use super::{Exit, lock_job, open_store, operator, record_failure};
 
 /// `sigap blanko receive N --ref R`.
 pub fn receive(
@@ -341,20 +341,4 @@ pub fn rekap(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
             Err(e.into())
         }
     }
-}
-
-/// Records a job run that failed, with the error as its message.
-fn record_failure(
-    store: &mut pipeline::store::Store,
-    run: i64,
-    e: &dyn std::fmt::Display,
-) -> anyhow::Result<()> {
-    store.finish_run(
-        run,
-        Outcome::Failed,
-        &BTreeMap::new(),
-        &e.to_string(),
-        Utc::now(),
-    )?;
-    Ok(())
 }

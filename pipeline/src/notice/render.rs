@@ -309,30 +309,10 @@ const DAYS: [(Weekday, &str); 7] = [
     (Weekday::Sun, "Minggu"),
 ];
 
-const MONTHS: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-];
-
 /// A date in Indonesian: `Senin, 28 Desember 2026`.
 pub fn tanggal(d: NaiveDate) -> String {
     let day = DAYS[d.weekday().num_days_from_monday() as usize].1;
-    format!(
-        "{day}, {} {} {}",
-        d.day(),
-        MONTHS[d.month0() as usize],
-        d.year()
-    )
+    format!("{day}, {}", crate::calendar::date_id(d))
 }
 
 /// Opening hours as lines, consecutive days with the same hours joined:

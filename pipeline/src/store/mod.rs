@@ -31,6 +31,26 @@ pub use intake::{NewQuarantine, QuarantineEntry, Seen};
 pub use notices::NoticeEvent;
 pub use print::{BatchCard, BatchRecord};
 
+/// How long a process waits for another one holding the database.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Runs `f` again while SQLite answers BUSY, up to [`BUSY_WAIT`]. Switching
+/// a new database to WAL answers BUSY at once, without SQLite's busy
+/// handler, while another process is opening the same file.
+fn busy_retry<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let start = std::time::Instant::now();
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && start.elapsed() < BUSY_WAIT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Schema versions, applied in order; `PRAGMA user_version` records how
 /// many have run. Append new ones; never edit a released one.
 const MIGRATIONS: &[&str] = &[
@@ -360,8 +380,8 @@ impl Store {
         let mut store = Store { conn, path };
         let c = &store.conn;
         // A second process (a manual run beside the daemon) waits instead of failing.
-        c.busy_timeout(std::time::Duration::from_secs(30))
-            .and_then(|_| c.pragma_update(None, "journal_mode", "WAL"))
+        c.busy_timeout(BUSY_WAIT)
+            .and_then(|_| busy_retry(|| c.pragma_update(None, "journal_mode", "WAL")))
             .and_then(|_| c.pragma_update(None, "synchronous", "FULL"))
             .and_then(|_| c.pragma_update(None, "foreign_keys", "ON"))
             .map_err(|e| store.err(e))?;
