@@ -8,7 +8,7 @@
 //! the SHA-256 recorded at dispatch: the rekap lists exactly what was sent
 //! to the printer, without a second population lookup.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -16,7 +16,7 @@ use pipeline::Config;
 use pipeline::files::{FileError, create_private_dir, write_atomic_private};
 use pipeline::print::station::{HotFolder, Station, StationError};
 use pipeline::print::{CardFace, CardResult, sha256_hex};
-use pipeline::store::{Store, StoreError};
+use pipeline::store::{BatchCard, Store, StoreError};
 use pipeline::wilayah::Wilayah;
 
 use crate::rekap::{OfficeHeading, PrintedCard, Rekap, RekapCard, RekapCetak};
@@ -108,6 +108,11 @@ fn read_cards(
 
 /// Writes every rekap that is missing or out of date; a dry run writes
 /// nothing and reports what it would write.
+///
+/// A batch's rekap is final once written (its cards never change after
+/// dispatch), and so is a day's Rekap Cetak once a later day has results
+/// (results are stamped when applied). So only missing files and the latest
+/// day are rendered: the nightly does not redo the office's whole history.
 pub fn write_rekaps(
     config: &Config,
     store: &Store,
@@ -127,52 +132,90 @@ pub fn write_rekaps(
             .district(code)
             .map_or_else(|| code.to_string(), |d| d.name.clone())
     };
+    let both_exist = |stem: &str| {
+        ["pdf", "csv"]
+            .iter()
+            .all(|ext| dir.join(format!("{stem}.{ext}")).is_file())
+    };
     let mut report = RekapReport::default();
+
+    // The days whose Rekap Cetak is (re)made, and the batches they need.
+    let results: Vec<(String, NaiveDate, BatchCard)> = store
+        .card_results()?
+        .into_iter()
+        .filter_map(|(batch, card)| {
+            let date = card.result_at?.with_timezone(&tz).date_naive();
+            Some((batch, date, card))
+        })
+        .collect();
+    let latest = results.iter().map(|r| r.1).max();
+    let all_days = results.iter().map(|r| r.1).collect::<BTreeSet<_>>().len();
+    let days_due: BTreeSet<NaiveDate> = results
+        .iter()
+        .map(|r| r.1)
+        .filter(|d| Some(*d) == latest || !both_exist(&cetak_stem(*d)))
+        .collect();
+    let batches_for_days: BTreeSet<&str> = results
+        .iter()
+        .filter(|r| days_due.contains(&r.1))
+        .map(|r| r.0.as_str())
+        .collect();
+
     let mut faces: BTreeMap<String, BTreeMap<String, CardFace>> = BTreeMap::new();
     for b in store.batches()? {
         let Some(dispatched) = b.dispatched_at else {
             continue;
         };
+        let stem = format!("rekap-{}", b.id);
+        let rekap_due = !both_exist(&stem);
+        if !rekap_due {
+            report.unchanged += 2;
+            if !batches_for_days.contains(b.id.as_str()) {
+                continue;
+            }
+        }
         let sha = store.batch_sha256(&b.id)?;
         let cards = read_cards(&station, &b.id, sha.as_deref())?;
-        let mut rekap_cards = Vec::new();
-        for c in &cards {
-            let id: pipeline::ApplicationId =
-                c.application_id.parse().map_err(|_| RekapError::Cards {
-                    batch: b.id.clone(),
-                    path: station.batch_dir(&b.id).join("cards.csv"),
-                    problem: format!("bad application_id `{}`", c.application_id),
-                })?;
-            let service = store
-                .application(id)?
-                .map(|a| a.submitted.service)
-                .ok_or(StoreError::NotFound(id))?;
-            rekap_cards.push(RekapCard {
-                application_id: c.application_id.clone(),
-                nik: c.nik.clone(),
-                name: c.name.clone(),
-                village: c.village.clone(),
-                service,
-            });
+        if rekap_due {
+            let mut rekap_cards = Vec::new();
+            for c in &cards {
+                let id: pipeline::ApplicationId =
+                    c.application_id.parse().map_err(|_| RekapError::Cards {
+                        batch: b.id.clone(),
+                        path: station.batch_dir(&b.id).join("cards.csv"),
+                        problem: format!("bad application_id `{}`", c.application_id),
+                    })?;
+                let service = store
+                    .application(id)?
+                    .map(|a| a.submitted.service)
+                    .ok_or(StoreError::NotFound(id))?;
+                rekap_cards.push(RekapCard {
+                    application_id: c.application_id.clone(),
+                    nik: c.nik.clone(),
+                    name: c.name.clone(),
+                    village: c.village.clone(),
+                    service,
+                });
+            }
+            let rekap = Rekap {
+                batch_id: b.id.clone(),
+                date: dispatched.with_timezone(&tz).date_naive(),
+                kecamatan: kec_name(&b.kecamatan),
+                cards: rekap_cards,
+            };
+            write_if_changed(
+                &dir.join(format!("{stem}.pdf")),
+                &rekap.pdf(&heading),
+                dry_run,
+                &mut report,
+            )?;
+            write_if_changed(
+                &dir.join(format!("{stem}.csv")),
+                &rekap.csv(),
+                dry_run,
+                &mut report,
+            )?;
         }
-        let rekap = Rekap {
-            batch_id: b.id.clone(),
-            date: dispatched.with_timezone(&tz).date_naive(),
-            kecamatan: kec_name(&b.kecamatan),
-            cards: rekap_cards,
-        };
-        write_if_changed(
-            &dir.join(format!("rekap-{}.pdf", b.id)),
-            &rekap.pdf(&heading),
-            dry_run,
-            &mut report,
-        )?;
-        write_if_changed(
-            &dir.join(format!("rekap-{}.csv", b.id)),
-            &rekap.csv(),
-            dry_run,
-            &mut report,
-        )?;
         faces.insert(
             b.id.clone(),
             cards
@@ -184,9 +227,10 @@ pub fn write_rekaps(
 
     // Rekap Cetak KTP-el: per day (office time) with any station result.
     let mut days: BTreeMap<NaiveDate, RekapCetak> = BTreeMap::new();
-    for (batch, card) in store.card_results()? {
-        let Some(at) = card.result_at else { continue };
-        let date = at.with_timezone(&tz).date_naive();
+    for (batch, date, card) in results {
+        if !days_due.contains(&date) {
+            continue;
+        }
         let day = days.entry(date).or_insert_with(|| RekapCetak {
             date,
             printed: Vec::new(),
@@ -223,8 +267,10 @@ pub fn write_rekaps(
             _ => {}
         }
     }
+    // Earlier days, final and on file.
+    report.unchanged += 2 * (all_days - days_due.len());
     for (date, day) in days {
-        let stem = format!("rekap-cetak-{}", date.format("%Y-%m-%d"));
+        let stem = cetak_stem(date);
         write_if_changed(
             &dir.join(format!("{stem}.pdf")),
             &day.pdf(&heading),
@@ -239,4 +285,9 @@ pub fn write_rekaps(
         )?;
     }
     Ok(report)
+}
+
+/// `rekap-cetak-2026-11-26`.
+fn cetak_stem(date: NaiveDate) -> String {
+    format!("rekap-cetak-{}", date.format("%Y-%m-%d"))
 }

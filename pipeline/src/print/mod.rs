@@ -209,12 +209,9 @@ pub struct CardFace {
 }
 
 impl CardFace {
-    /// The face of one application's card from its population record.
-    pub fn from_details(
-        application: ApplicationId,
-        d: &crate::adapters::CardDetails,
-        wilayah: &Wilayah,
-    ) -> CardFace {
+    /// The face of a card from its population record; the application id
+    /// is filled in when the card is put in a batch ([`run::faces`]).
+    pub fn from_details(d: &crate::adapters::CardDetails, wilayah: &Wilayah) -> CardFace {
         let village = wilayah
             .villages_of(&d.district_code)
             .into_iter()
@@ -224,7 +221,7 @@ impl CardFace {
             .district(&d.district_code)
             .map_or_else(|| d.district_code.clone(), |k| k.name.to_uppercase());
         CardFace {
-            application_id: application.to_string(),
+            application_id: String::new(),
             nik: format!("{:016}", d.nik),
             name: d.name.clone(),
             birth_place: d.birth_place.clone(),

@@ -221,7 +221,7 @@ pub fn batch_and_dispatch(
     } else {
         db.card_details(&niks)?
             .iter()
-            .map(|d| (d.nik, CardFace::from_details(ApplicationId(0), d, wilayah)))
+            .map(|d| (d.nik, CardFace::from_details(d, wilayah)))
             .collect()
     };
     for (batch, apps) in pending {

@@ -445,20 +445,7 @@ impl Store {
         &mut self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|source| StoreError::Sqlite {
-                path: path.clone(),
-                source,
-            })?;
-        let mut t = Tx { tx, path };
-        let out = f(&mut t)?;
-        let Tx { tx, path } = t;
-        tx.commit()
-            .map_err(|source| StoreError::Sqlite { path, source })?;
-        Ok(out)
+        self.transaction(true, f)
     }
 
     /// Runs `f` in one write transaction, committed when `commit` is true

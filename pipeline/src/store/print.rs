@@ -177,18 +177,29 @@ impl Store {
 
     /// Batches, oldest first, with their result counts.
     pub fn batches(&self) -> Result<Vec<BatchRecord>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT b.id, b.kecamatan, b.created_at, b.dispatched_at, b.card_count,
-                        COUNT(CASE WHEN c.result = 'PRINTED' THEN 1 END),
-                        COUNT(CASE WHEN c.result IN ('SPOILED', 'FAILED') THEN 1 END)
-                 FROM batches b LEFT JOIN batch_cards c ON c.batch_id = b.id
-                 GROUP BY b.id ORDER BY b.created_at, b.id",
-            )
-            .map_err(|e| self.err(e))?;
+        self.query_batches("WHERE ?1 IS NULL", None)
+    }
+
+    /// One batch.
+    pub fn batch(&self, id: &str) -> Result<Option<BatchRecord>, StoreError> {
+        Ok(self.query_batches("WHERE b.id = ?1", Some(id))?.pop())
+    }
+
+    fn query_batches(
+        &self,
+        filter: &str,
+        arg: Option<&str>,
+    ) -> Result<Vec<BatchRecord>, StoreError> {
+        let sql = format!(
+            "SELECT b.id, b.kecamatan, b.created_at, b.dispatched_at, b.card_count,
+                    COUNT(CASE WHEN c.result = 'PRINTED' THEN 1 END),
+                    COUNT(CASE WHEN c.result IN ('SPOILED', 'FAILED') THEN 1 END)
+             FROM batches b LEFT JOIN batch_cards c ON c.batch_id = b.id
+             {filter} GROUP BY b.id ORDER BY b.created_at, b.id"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map([arg], |r| {
                 <(String, String, String, Option<String>, i64, i64, i64)>::try_from(r)
             })
             .map_err(|e| self.err(e))?;
@@ -213,11 +224,6 @@ impl Store {
             });
         }
         Ok(out)
-    }
-
-    /// One batch.
-    pub fn batch(&self, id: &str) -> Result<Option<BatchRecord>, StoreError> {
-        Ok(self.batches()?.into_iter().find(|b| b.id == id))
     }
 
     /// The cards of a batch, in print order.
@@ -261,14 +267,16 @@ impl Store {
         Ok(out)
     }
 
-    /// When each application last arrived in RECEIVED: the moment it
-    /// became complete, which orders the print queue.
+    /// When each VERIFIED application last arrived in RECEIVED: the moment
+    /// it became complete, which orders the print queue. Only the queue is
+    /// read, not the whole history.
     pub fn complete_times(&self) -> Result<BTreeMap<ApplicationId, DateTime<Utc>>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT application_id, MAX(at) FROM events WHERE to_state = 'RECEIVED'
-                 GROUP BY application_id",
+                "SELECT e.application_id, MAX(e.at) FROM events e
+                 JOIN applications a ON a.id = e.application_id AND a.state = 'VERIFIED'
+                 WHERE e.to_state = 'RECEIVED' GROUP BY e.application_id",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
