@@ -25,10 +25,12 @@ use crate::state::{IllegalTransition, State};
 
 mod intake;
 mod notices;
+mod pickups;
 mod print;
 
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
 pub use notices::NoticeEvent;
+pub use pickups::Pickup;
 pub use print::{BatchCard, BatchRecord};
 
 /// How long a process waits for another one holding the database.
@@ -158,6 +160,8 @@ const MIGRATIONS: &[&str] = &[
     print::MIGRATION,
     // 5: the notice outbox.
     notices::MIGRATION,
+    // 6: pickups (COLLECTED, old card surrendered) and the registers read.
+    pickups::MIGRATION,
 ];
 
 /// A state-store failure. Illegal and stale transitions are errors of
