@@ -12,4 +12,5 @@ mod notify;
 mod pickups;
 mod print;
 mod schedule;
+mod security;
 mod verify;

@@ -1,4 +1,4 @@
-//! Pickups in the state store (migration 6): who collected which card
+//! Pickups in the state store (migration 7): who collected which card
 //! when, whether the old card was surrendered, and the pickup registers
 //! already imported (by SHA-256, so the same file twice changes nothing).
 //! The state change to COLLECTED is written by [`Tx::transition`] in the
