@@ -11,4 +11,5 @@ mod intake;
 mod notify;
 mod print;
 mod schedule;
+mod security;
 mod verify;
