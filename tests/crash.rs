@@ -691,7 +691,7 @@ fn sigkill_anywhere_in_the_night_loses_nothing_and_does_nothing_twice() {
     for a in &apps {
         let of: Vec<NoticeKind> = notices
             .iter()
-            .filter(|n| n.application == a.id)
+            .filter(|n| n.application == Some(a.id))
             .map(|n| n.kind)
             .collect();
         let ready = of
