@@ -23,11 +23,13 @@ use crate::files::{FileError, create_private, set_private};
 use crate::service::Service;
 use crate::state::{IllegalTransition, State};
 
+mod archive;
 mod intake;
 mod notices;
 mod pickups;
 mod print;
 
+pub use archive::{BundleRecord, BundledScan, NewBundle, Scan};
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
 pub use notices::{Alert, NoticeEvent};
 pub use pickups::Pickup;
@@ -164,6 +166,8 @@ const MIGRATIONS: &[&str] = &[
     notices::MIGRATION_ALERTS,
     // 7: pickups (COLLECTED, old card surrendered) and the registers read.
     pickups::MIGRATION,
+    // 8: destruction bundles (ARCHIVED), their scans and the retention deletions.
+    archive::MIGRATION,
 ];
 
 /// A state-store failure. Illegal and stale transitions are errors of
