@@ -9,6 +9,7 @@ mod spine;
 
 mod intake;
 mod notify;
+mod outages;
 mod print;
 mod schedule;
 mod security;
