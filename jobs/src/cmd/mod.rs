@@ -7,6 +7,7 @@ mod nightly;
 mod nik;
 mod notify;
 mod office;
+mod pickups;
 mod print;
 mod quarantine;
 mod review;
@@ -24,7 +25,7 @@ use pipeline::store::Store;
 
 use crate::cli::{
     ApplicationsAction, BlankoAction, Cli, Command, ConfigAction, JobsAction, NoticesAction,
-    QuarantineAction, ReviewAction, StationAction,
+    PickupsAction, QuarantineAction, ReviewAction, StationAction,
 };
 
 /// How a command ended, as the process exit code (DESIGN.md "Command line").
@@ -185,6 +186,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 } => print::confirm(&config, &batch, &spoiled, first_serial),
             }
         }
+        Command::Pickups {
+            action: PickupsAction::Import { files },
+        } => pickups::import(&load_config(config)?, &files),
+        Command::Handover { batch, by } => pickups::handover(&load_config(config)?, &batch, &by),
+        Command::Arrived { batch, by } => pickups::arrived(&load_config(config)?, &batch, by),
     }
 }
 

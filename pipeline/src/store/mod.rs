@@ -25,10 +25,12 @@ use crate::state::{IllegalTransition, State};
 
 mod intake;
 mod notices;
+mod pickups;
 mod print;
 
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
 pub use notices::{Alert, NoticeEvent};
+pub use pickups::Pickup;
 pub use print::{BatchCard, BatchRecord};
 
 /// How long a process waits for another one holding the database.
@@ -160,6 +162,8 @@ const MIGRATIONS: &[&str] = &[
     notices::MIGRATION,
     // 6: admin alerts, sent through the notice outbox.
     notices::MIGRATION_ALERTS,
+    // 7: pickups (COLLECTED, old card surrendered) and the registers read.
+    pickups::MIGRATION,
 ];
 
 /// A state-store failure. Illegal and stale transitions are errors of
