@@ -11,4 +11,5 @@ mod intake;
 mod notify;
 mod print;
 mod schedule;
+mod sla;
 mod verify;

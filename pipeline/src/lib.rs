@@ -19,6 +19,7 @@ pub mod reason;
 pub mod sample;
 pub mod schedule;
 pub mod service;
+pub mod sla;
 pub mod state;
 pub mod store;
 pub mod verify;

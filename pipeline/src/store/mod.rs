@@ -26,6 +26,7 @@ use crate::state::{IllegalTransition, State};
 mod intake;
 mod notices;
 mod print;
+mod sla;
 
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
 pub use notices::NoticeEvent;
