@@ -11,5 +11,6 @@ mod intake;
 mod notify;
 mod print;
 mod schedule;
+mod security;
 mod sla;
 mod verify;

@@ -229,3 +229,118 @@ fn the_daemon_runs_the_schedule_and_stops_cleanly_on_sigterm() {
     let apps: Vec<Value> = serde_json::from_slice(&apps.stdout).unwrap();
     assert_eq!(apps.len(), 200);
 }
+
+#[test]
+fn a_job_that_fails_every_retry_sends_exactly_one_alert_through_the_outbox() {
+    use crate::smtp::{Smtp, free_port};
+    use chrono::{Datelike, Timelike};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = office(tmp.path());
+    let smtp = Smtp::start(tmp.path(), free_port());
+    // Verify cannot reach its population database: every attempt fails.
+    let env = [
+        ("SIGAP_INGEST_SETTLE_MS", "0".to_string()),
+        (
+            "SIGAP_POPULATION_URL",
+            "/nonexistent/penduduk.parquet".into(),
+        ),
+        ("SIGAP_SMTP_URL", smtp.url()),
+    ];
+    let sg = |args: &[&str]| {
+        let mut c = sigap();
+        c.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        c.arg("--config").arg(&cfg).args(args);
+        c
+    };
+    // 200 applications to verify, and one failed verify by hand: the
+    // daemon catches up (run_once) if it starts after the scheduled second.
+    assert_eq!(sg(&["ingest"]).output().unwrap().status.code(), Some(1));
+    let by_hand = sg(&["verify"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&by_hand.stderr).contains("error:"),
+        "{by_hand:?}"
+    );
+    // Verify once, three seconds from now (office time, WIB), with two
+    // retries a second apart; the other jobs not before next year.
+    let at = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let at = at.with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap());
+    let once = format!(
+        "{} {} {} {} {} *",
+        at.second(),
+        at.minute(),
+        at.hour(),
+        at.day(),
+        at.month()
+    );
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text
+        .replace("cron = \"*/15 * * * *\"", "cron = \"0 0 1 1 *\"")
+        .replace("cron = \"0 1 * * *\"", "cron = \"0 0 1 1 *\"")
+        .replace(
+            "[station]",
+            &format!(
+                "[schedule.verify]\ncron = \"{once}\"\ncatch_up = \"run_once\"\nretries = 2\nretry_delay_secs = 1\n\n[station]"
+            ),
+        );
+    std::fs::write(&cfg, text).unwrap();
+    let mut daemon = sg(&["daemon"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(tmp.path().join("daemon.log")).unwrap())
+        .spawn()
+        .unwrap();
+    // Bounded wait for the alert's run record and its mail.
+    let started = Instant::now();
+    while history(&cfg, "daemon-alert").is_empty() || smtp.messages().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no alert: verify runs {:?}; daemon log {}",
+            history(&cfg, "verify"),
+            std::fs::read_to_string(tmp.path().join("daemon.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Time for a second alert, if there were to be one.
+    std::thread::sleep(Duration::from_secs(3));
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert_eq!(daemon.wait().unwrap().code(), Some(0));
+
+    // The scheduled run and its two retries failed; the one by hand before.
+    let verify = history(&cfg, "verify");
+    assert_eq!(verify.len(), 4, "{verify:?}");
+    assert!(verify.iter().all(|(o, _)| o == "failed"), "{verify:?}");
+    let alerts = history(&cfg, "daemon-alert");
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(
+        alerts[0].1.starts_with("verify failed after 3 attempt(s)"),
+        "{alerts:?}"
+    );
+    // Exactly one mail reached the server: to the admin, from the outbox.
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1);
+    let mail = mail_parser::MessageParser::default()
+        .parse(&mails[0])
+        .unwrap();
+    let to = mail.to().unwrap().first().unwrap().address().unwrap();
+    assert_eq!(to, "admin-sigap@bantulkab.go.id");
+    let subject = mail.subject().unwrap();
+    assert!(subject.contains("`verify` gagal"), "{subject}");
+    let body = mail.body_text(0).unwrap();
+    assert!(body.contains("sigap jobs history --job verify"), "{body}");
+    let notices = sg(&["notices", "list", "--json"]).output().unwrap();
+    let notices: Vec<Value> = serde_json::from_slice(&notices.stdout).unwrap();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0]["kind"], "ADMIN_ALERT");
+    assert_eq!(notices[0]["state"], "SENT");
+    assert_eq!(
+        mail.message_id().unwrap(),
+        notices[0]["message_id"]
+            .as_str()
+            .unwrap()
+            .trim_matches(['<', '>'])
+    );
+}

@@ -396,3 +396,24 @@ fn files_with_personal_data_are_private() {
         assert_eq!(mode, 0o600, "{}", rel.display());
     }
 }
+
+#[test]
+fn a_listing_into_a_closed_pipe_ends_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let office = tmp.path().join("office");
+    copy_office(&repo_root().join("sample-data"), &office);
+    // The reader is gone before sigap writes its first line.
+    let mut child = crate::support::sigap()
+        .arg("--config")
+        .arg(office.join("sigap.toml"))
+        .args(["jobs", "list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}

@@ -10,6 +10,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     cmd::init_logging();
+    cmd::quiet_broken_pipe();
     match cmd::run(cli) {
         Ok(exit) => exit.into(),
         Err(e) => {

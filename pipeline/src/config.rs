@@ -213,6 +213,11 @@ pub struct Smtp {
     /// Server URL (lettre form). Leave out of the file when it holds a password.
     #[serde(default)]
     pub url: Option<String>,
+    /// The admin address that `sigap daemon`'s alerts go to (a job that failed
+    /// after every retry). Without it alerts are kept in the outbox as FAILED
+    /// and in the run history only.
+    #[serde(default)]
+    pub alert_to: Option<String>,
 }
 
 /// The card-printer station.
@@ -638,6 +643,14 @@ impl Config {
                 format!("`{}` is not an email address", self.smtp.from_address),
             );
         }
+        if let Some(to) = &self.smtp.alert_to
+            && !to.contains('@')
+        {
+            err(
+                "smtp.alert_to".into(),
+                format!("`{to}` is not an email address"),
+            );
+        }
         for key in &self.secrets_in_file {
             let var = if key == "smtp.url" {
                 env::SMTP_URL
@@ -753,6 +766,13 @@ impl Config {
                     format!("{v} is not a positive number of working hours"),
                 );
             }
+        }
+        if !self.schedule.is_empty() && self.smtp.alert_to.is_none() {
+            out.push(Problem {
+                key: "smtp.alert_to".into(),
+                message: "not set: when a scheduled job fails after every retry, `sigap daemon` can only record it in the run history; set the admin's address".into(),
+                severity: Severity::Warning,
+            });
         }
         if let PopulationSource::Parquet { path } = &self.population {
             let full = self.resolve(path);

@@ -1,9 +1,11 @@
 //! Writing files the way the guarantees ask: personal data readable by the
 //! owner only (mode 0600), and whole or not at all (temp file, fsync, rename).
 
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// An I/O failure with the path it happened on.
 #[derive(Debug, thiserror::Error)]
@@ -53,21 +55,71 @@ pub fn set_private(path: &Path) -> Result<(), FileError> {
 }
 
 /// Writes `bytes` to `path` atomically: a private temp file beside it,
-/// fsync, rename over the target, fsync the folder.
+/// fsync, rename over the target, fsync the folder. A failed write (a full
+/// disk, say) removes its temp file and names the target; temp files that
+/// killed writers left in the folder are removed first.
 pub fn write_atomic_private(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    sweep_stale_temps(dir);
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    {
-        let mut f = create_private(&tmp)?;
-        f.write_all(bytes).map_err(|e| FileError::new(&tmp, e))?;
-        f.sync_all().map_err(|e| FileError::new(&tmp, e))?;
+    // Errors name the target, the file the user knows, not the temp file.
+    let written = create_private(&tmp)
+        .map_err(|e| FileError::new(path, e.source))
+        .and_then(|mut f| {
+            f.write_all(bytes)
+                .and_then(|()| f.sync_all())
+                .map_err(|e| FileError::new(path, e))
+        });
+    if let Err(e) = written {
+        // Half a file is worse than none: nothing of it stays behind.
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
     }
-    fs::rename(&tmp, path).map_err(|e| FileError::new(path, e))?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        FileError::new(path, e)
+    })?;
     sync_dir(dir)
+}
+
+/// Removes the temp files (`.NAME.tmp-PID`) that a writer killed before its
+/// rename left in `dir`, when process PID no longer runs; once per folder
+/// per process, so a job writing many files there reads the folder once.
+/// Best effort: a temp file that cannot be removed is only litter, never
+/// read, so errors are ignored.
+fn sweep_stale_temps(dir: &Path) {
+    static SWEPT: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+    if !SWEPT
+        .lock()
+        .map(|mut s| s.insert(dir.to_path_buf()))
+        .unwrap_or(false)
+    {
+        return;
+    }
+    // Without /proc there is no telling a dead writer from a live one.
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let own = std::process::id().to_string();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let Some((_, pid)) = name.strip_prefix('.').and_then(|n| n.rsplit_once(".tmp-")) else {
+            continue;
+        };
+        let digits = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+        if digits && pid != own && !proc.join(pid).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// fsyncs a folder so a rename in it survives a crash.
@@ -111,5 +163,22 @@ mod tests {
             1,
             "no temp file left"
         );
+    }
+
+    #[test]
+    fn a_killed_writers_temp_file_is_swept_and_a_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has pid 4294967295 (above Linux's pid_max).
+        let stale = dir.path().join(".rekap-B-1.pdf.tmp-4294967295");
+        let live = dir
+            .path()
+            .join(format!(".other.csv.tmp-{}", std::process::id()));
+        let foreign = dir.path().join(".notes.tmp-abc");
+        for p in [&stale, &live, &foreign] {
+            fs::write(p, "half").unwrap();
+        }
+        write_atomic_private(&dir.path().join("rekap-B-2.pdf"), b"whole").unwrap();
+        assert!(!stale.exists());
+        assert!(live.exists() && foreign.exists());
     }
 }

@@ -25,6 +25,9 @@ pub mod store;
 pub mod verify;
 pub mod wilayah;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use application::{Application, ApplicationId, NewApplication, Source};
 pub use config::Config;
 pub use reason::Reason;

@@ -140,25 +140,35 @@ async fn daemon(config: &Config, config_path: &Path) -> anyhow::Result<Exit> {
                 _ = int.recv() => stopping = true,
             }
         };
-        let ended = match outcome {
+        let (ended, how) = match outcome {
             None => {
                 tracing::error!(job = %job.name, "daemon: timed out; stopped");
-                Ended::Failed
+                (
+                    Ended::Failed,
+                    format!(
+                        "stopped at its timeout ({} s)",
+                        job.entry.timeout_secs.unwrap_or_default()
+                    ),
+                )
             }
             Some((Ok(status), err)) => {
+                let how = match status.code() {
+                    Some(code) => format!("exit code {code}"),
+                    None => "killed by a signal".to_string(),
+                };
                 if err.contains("is already running") {
-                    Ended::Locked
+                    (Ended::Locked, how)
                 } else if status.code() == Some(0)
                     || (status.code() == Some(1) && !err.contains("error:"))
                 {
-                    Ended::Ran
+                    (Ended::Ran, how)
                 } else {
-                    Ended::Failed
+                    (Ended::Failed, how)
                 }
             }
             Some((Err(e), _)) => {
                 tracing::error!(job = %job.name, "daemon: waiting for the job failed: {e}");
-                Ended::Failed
+                (Ended::Failed, format!("could not be waited for: {e}"))
             }
         };
         *counters
@@ -186,18 +196,17 @@ async fn daemon(config: &Config, config_path: &Path) -> anyhow::Result<Exit> {
         );
         if step.final_failure {
             tracing::error!(job = %job.name, "daemon: failed after every retry");
-            let alert = store.start_run("daemon-alert", now)?;
-            store.finish_run(
-                alert,
-                Outcome::Failed,
-                &BTreeMap::new(),
-                &format!(
-                    "{} failed after {} attempt(s)",
-                    job.name,
-                    job.entry.retries + 1
-                ),
+            alert(
+                &mut store,
+                config,
+                config_path,
+                &me,
+                &job.name,
+                &job.entry,
+                &how,
                 now,
-            )?;
+            )
+            .await?;
         }
         job.next_at = step.next_at;
         job.attempt = step.attempt;
@@ -210,4 +219,71 @@ async fn daemon(config: &Config, config_path: &Path) -> anyhow::Result<Exit> {
     store.finish_run(run_id, outcome, &counters, "daemon stopped", Utc::now())?;
     tracing::info!("daemon: stopped");
     Ok(Exit::Ok)
+}
+
+/// A job failed after every retry: one alert for the admin goes into the
+/// notice outbox and is sent at once by a `sigap notify` run (it stays due
+/// for the next notify when the mail server is down), and the history
+/// records it as a `daemon-alert` run.
+#[allow(clippy::too_many_arguments)]
+async fn alert(
+    store: &mut pipeline::store::Store,
+    config: &Config,
+    config_path: &Path,
+    me: &Path,
+    job: &str,
+    entry: &ScheduleEntry,
+    how: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    // The job's own record says what went wrong, without personal data;
+    // its stderr may quote input, so it stays out of the mail.
+    let last = store
+        .runs(Some(job), 1)?
+        .first()
+        .map(|r| r.message.clone())
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| "(the run recorded no message)".into());
+    let message = format!(
+        "{job} failed after {} attempt(s); the last one ended with {how}: {last}",
+        entry.retries + 1
+    );
+    let notice = store.raise_alert(job, &message, now)?;
+    let run = store.start_run("daemon-alert", now)?;
+    let to = match &config.smtp.alert_to {
+        Some(to) => format!("alert notice {notice} queued for {to}"),
+        None => format!("alert notice {notice} queued; no smtp.alert_to, it cannot be sent"),
+    };
+    store.finish_run(
+        run,
+        Outcome::Failed,
+        &BTreeMap::new(),
+        &format!("{message} ({to})"),
+        now,
+    )?;
+    if config.smtp.url.is_none() || job == "notify" {
+        // Nothing to send with, or the sender is what failed: the alert
+        // waits in the outbox for the next notify run.
+        return Ok(());
+    }
+    let status = tokio::time::timeout(
+        Duration::from_secs(300),
+        tokio::process::Command::new(me)
+            .arg("--config")
+            .arg(config_path)
+            .arg("notify")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .status(),
+    )
+    .await;
+    match status {
+        Ok(Ok(s)) if s.success() => tracing::info!(notice, "daemon: alert sent"),
+        _ => tracing::warn!(
+            notice,
+            "daemon: alert not sent now; it stays due for the next notify"
+        ),
+    }
+    Ok(())
 }

@@ -78,6 +78,27 @@ pub fn init_logging() {
         .init();
 }
 
+/// A listing piped into a reader that stops early (`sigap applications
+/// list | head`) ends quietly with 141, as a process killed by SIGPIPE
+/// would, instead of a panic message: Rust ignores SIGPIPE, so `println!`
+/// panics on the closed pipe, and `unsafe` (to restore the signal) is
+/// forbidden here.
+pub fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info)
+    }));
+}
+
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let config = cli.config.as_deref();

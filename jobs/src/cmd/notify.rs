@@ -96,10 +96,20 @@ pub fn nightly_step(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// The application number, or `alert-N` for an admin alert.
+fn about(n: &Notice) -> String {
+    match (n.application, n.alert) {
+        (Some(a), _) => a.to_string(),
+        (None, Some(alert)) => format!("alert-{alert}"),
+        (None, None) => "-".into(),
+    }
+}
+
 fn to_json(n: &Notice) -> Value {
     json!({
         "id": n.id,
-        "application": n.application.to_string(),
+        "application": n.application.map(|a| a.to_string()),
+        "alert": n.alert,
         "kind": n.kind.code(),
         "state": n.state.code(),
         "attempts": n.attempts,
@@ -127,7 +137,7 @@ pub fn list(config: &Config, state: Option<NoticeState>, json: bool) -> anyhow::
         println!(
             "{:<7} {:<9} {:<17} {:<7} {:>3}  {:<20} {}",
             n.id,
-            n.application.to_string(),
+            about(n),
             n.kind.code(),
             n.state.code(),
             n.attempts,

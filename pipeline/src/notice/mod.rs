@@ -6,6 +6,7 @@
 //! committed without its notice nor a notice without its change. `sigap
 //! notify` sends the due ones later (the outbox pattern).
 
+pub mod alert;
 pub mod render;
 pub mod send;
 
@@ -30,11 +31,23 @@ pub enum NoticeKind {
     NeedsRecording,
     /// The application is refused: why, and whom to contact.
     Rejected,
+    /// Not for an applicant: tells the office's admin that a scheduled job
+    /// failed after every retry.
+    AdminAlert,
 }
 
 impl NoticeKind {
     /// Every kind.
-    pub const ALL: [NoticeKind; 4] = [
+    pub const ALL: [NoticeKind; 5] = [
+        NoticeKind::ReadyForPickup,
+        NoticeKind::Incomplete,
+        NoticeKind::NeedsRecording,
+        NoticeKind::Rejected,
+        NoticeKind::AdminAlert,
+    ];
+
+    /// The kinds an applicant receives, rendered from the office's templates.
+    pub const TO_APPLICANTS: [NoticeKind; 4] = [
         NoticeKind::ReadyForPickup,
         NoticeKind::Incomplete,
         NoticeKind::NeedsRecording,
@@ -48,6 +61,7 @@ impl NoticeKind {
             NoticeKind::Incomplete => "INCOMPLETE",
             NoticeKind::NeedsRecording => "NEEDS_RECORDING",
             NoticeKind::Rejected => "REJECTED",
+            NoticeKind::AdminAlert => "ADMIN_ALERT",
         }
     }
 
@@ -58,6 +72,7 @@ impl NoticeKind {
             NoticeKind::Incomplete => "incomplete",
             NoticeKind::NeedsRecording => "needs_recording",
             NoticeKind::Rejected => "rejected",
+            NoticeKind::AdminAlert => "admin_alert",
         }
     }
 
@@ -68,6 +83,7 @@ impl NoticeKind {
             NoticeKind::Incomplete => "dokumen belum lengkap",
             NoticeKind::NeedsRecording => "perlu perekaman",
             NoticeKind::Rejected => "ditolak",
+            NoticeKind::AdminAlert => "gagal",
         }
     }
 }
@@ -164,7 +180,7 @@ pub fn superseded(kind: NoticeKind, now: State, newer: bool) -> Option<String> {
     let still = match kind {
         NoticeKind::Incomplete => now == State::Incomplete,
         NoticeKind::NeedsRecording => now == State::NeedsRecording,
-        NoticeKind::Rejected => true,
+        NoticeKind::Rejected | NoticeKind::AdminAlert => true,
         NoticeKind::ReadyForPickup => !matches!(now, State::Collected | State::Archived),
     };
     (!still).then(|| format!("the application is {now} now"))
@@ -184,8 +200,11 @@ pub fn backoff(attempts: u32) -> Duration {
 pub struct Notice {
     /// Its number.
     pub id: i64,
-    /// The application it is about.
-    pub application: crate::application::ApplicationId,
+    /// The application it is about; `None` for an admin alert.
+    pub application: Option<crate::application::ApplicationId>,
+    /// The admin alert it carries (see [`crate::store::Alert`]); `None` for
+    /// an applicant's notice.
+    pub alert: Option<i64>,
     /// What it says.
     pub kind: NoticeKind,
     /// Where it is in the outbox.
@@ -205,12 +224,13 @@ pub struct Notice {
 }
 
 /// The Message-ID of a notice: stable, unique per notice and office.
-pub fn message_id(
-    notice_id: i64,
-    application: crate::application::ApplicationId,
-    domain: &str,
-) -> String {
-    format!("<notice-{notice_id}.{application}@{domain}>")
+pub fn message_id(notice: &Notice, domain: &str) -> String {
+    let id = notice.id;
+    match (notice.application, notice.alert) {
+        (Some(application), _) => format!("<notice-{id}.{application}@{domain}>"),
+        (None, Some(alert)) => format!("<notice-{id}.alert-{alert}@{domain}>"),
+        (None, None) => format!("<notice-{id}@{domain}>"),
+    }
 }
 
 #[cfg(test)]

@@ -196,10 +196,11 @@ impl Templates {
             batch: None,
         };
         let mut out = Vec::new();
-        for kind in NoticeKind::ALL {
+        for kind in NoticeKind::TO_APPLICANTS {
             let notice = Notice {
                 id: 1,
-                application: app.id,
+                application: Some(app.id),
+                alert: None,
                 kind,
                 state: super::NoticeState::Due,
                 attempts: 0,
@@ -491,7 +492,8 @@ mod tests {
     fn notice(kind: NoticeKind) -> Notice {
         Notice {
             id: 7,
-            application: ApplicationId(123),
+            application: Some(ApplicationId(123)),
+            alert: None,
             kind,
             state: NoticeState::Due,
             attempts: 0,

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::adapters::mail::{Mail, MailError, Mailer};
 use crate::application::Application;
 use crate::config::Config;
-use crate::store::{Store, StoreError};
+use crate::store::{Alert, Store, StoreError};
 
 use super::render::{TemplateError, Templates, context};
 use super::{Notice, NoticeState, message_id};
@@ -66,6 +66,22 @@ impl NotifyReport {
             ));
         }
         s
+    }
+}
+
+/// What a due notice is about, loaded for rendering.
+enum About {
+    Application(Box<Application>),
+    Alert(Alert),
+}
+
+/// The application number or alert number, for the log (no personal data).
+impl std::fmt::Display for About {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            About::Application(app) => write!(f, "{}", app.id),
+            About::Alert(alert) => write!(f, "alert-{}", alert.id),
+        }
     }
 }
 
@@ -125,25 +141,37 @@ pub fn send_due(
         ..NotifyReport::default()
     };
     for notice in due {
-        // What the notice says must still be true when it goes out.
-        let Some(app) = store.application(notice.application)? else {
-            return Err(StoreError::NotFound(notice.application).into());
-        };
-        let newer = store
-            .notices_of(notice.application)?
-            .iter()
-            .any(|n| n.id > notice.id);
-        if let Some(why) = super::superseded(notice.kind, app.state, newer) {
-            if !dry_run {
-                store.notice_superseded(notice.id, &why, now())?;
+        let about = match (notice.application, notice.alert) {
+            (Some(id), _) => {
+                // What the notice says must still be true when it goes out.
+                let Some(app) = store.application(id)? else {
+                    return Err(StoreError::NotFound(id).into());
+                };
+                let newer = store.notices_of(id)?.iter().any(|n| n.id > notice.id);
+                if let Some(why) = super::superseded(notice.kind, app.state, newer) {
+                    if !dry_run {
+                        store.notice_superseded(notice.id, &why, now())?;
+                    }
+                    report.superseded += 1;
+                    continue;
+                }
+                About::Application(Box::new(app))
             }
-            report.superseded += 1;
-            continue;
-        }
-        let wanted = message_id(notice.id, notice.application, domain(config));
+            (None, Some(alert)) => About::Alert(store.alert(alert)?),
+            (None, None) => continue,
+        };
+        let wanted = message_id(&notice, domain(config));
+        let render = |store: &Store, id: String| -> Result<Option<Mail>, NotifyError> {
+            match &about {
+                About::Application(app) => {
+                    prepare(store, &notice, app, templates, config, id, now())
+                }
+                About::Alert(alert) => Ok(super::alert::mail(alert, config, id, now())),
+            }
+        };
         if dry_run {
             let id = notice.message_id.clone().unwrap_or(wanted);
-            if let Some(mail) = prepare(store, &notice, &app, templates, config, id, now())? {
+            if let Some(mail) = render(store, id)? {
                 report.planned.push((notice.id, mail.subject));
                 report.sent += 1;
             }
@@ -151,15 +179,19 @@ pub fn send_due(
         }
         // Committed before the send: a retry after a crash reuses it.
         let id = store.fix_message_id(notice.id, &wanted)?;
-        let Some(mail) = prepare(store, &notice, &app, templates, config, id, now())? else {
-            store.notice_attempt_failed(notice.id, "the application has no email", true, now())?;
+        let Some(mail) = render(store, id)? else {
+            let why = match about {
+                About::Application(_) => "the application has no email",
+                About::Alert(_) => "no admin address: set smtp.alert_to in sigap.toml",
+            };
+            store.notice_attempt_failed(notice.id, why, true, now())?;
             report.failed += 1;
             continue;
         };
         match mailer.send(&mail) {
             Ok(()) => {
                 store.notice_sent(notice.id, now())?;
-                tracing::info!(notice = notice.id, application = %notice.application, kind = %notice.kind, "notice sent");
+                tracing::info!(notice = notice.id, about = %about, kind = %notice.kind, "notice sent");
                 report.sent += 1;
             }
             Err(e @ (MailError::Transient(_) | MailError::Permanent(_))) => {
@@ -168,7 +200,7 @@ pub fn send_due(
                     store.notice_attempt_failed(notice.id, &e.to_string(), permanent, now())?;
                 // The server's text often quotes the recipient's address:
                 // it goes to the notice's record, not to the log.
-                tracing::warn!(notice = notice.id, application = %notice.application, permanent, "notice refused by the mail server");
+                tracing::warn!(notice = notice.id, about = %about, permanent, "notice refused by the mail server");
                 match state {
                     NoticeState::Failed => report.failed += 1,
                     _ => report.retry += 1,
@@ -394,5 +426,50 @@ mod tests {
         assert!(m.sent.is_empty());
         let n = store.due_notices(at(1)).unwrap();
         assert_eq!(n[0].message_id, None);
+    }
+
+    #[test]
+    fn an_alert_goes_to_the_admin_address_or_fails_without_one() {
+        let (mut store, mut config) = setup(0);
+        let mut m = Scripted {
+            answers: vec![],
+            sent: vec![],
+        };
+        let t = Templates::embedded();
+        let n = store
+            .raise_alert("verify", "verify failed after 3 attempt(s)", at(1))
+            .unwrap();
+        let r = send_due(&mut store, &mut m, &t, &config, &|| at(2), false).unwrap();
+        assert_eq!(r.sent, 1);
+        let mail = &m.sent[0];
+        assert_eq!(mail.to, "admin-sigap@bantulkab.go.id");
+        assert_eq!(
+            mail.message_id,
+            format!("<notice-{n}.alert-1@bantulkab.go.id>")
+        );
+        assert!(mail.subject.contains("`verify` gagal"), "{}", mail.subject);
+        assert!(
+            mail.text.contains("verify failed after 3 attempt(s)"),
+            "{}",
+            mail.text
+        );
+        assert!(
+            mail.text.contains("20 November 2026 pukul 08:01 WIB"),
+            "{}",
+            mail.text
+        );
+        assert_eq!(store.notice(n).unwrap().unwrap().state, NoticeState::Sent);
+
+        config.smtp.alert_to = None;
+        let n = store.raise_alert("ingest", "x", at(3)).unwrap();
+        let r = send_due(&mut store, &mut m, &t, &config, &|| at(4), false).unwrap();
+        assert_eq!((r.sent, r.failed), (0, 1));
+        let failed = store.notice(n).unwrap().unwrap();
+        assert_eq!(failed.state, NoticeState::Failed);
+        assert!(
+            failed.last_error.contains("smtp.alert_to"),
+            "{}",
+            failed.last_error
+        );
     }
 }

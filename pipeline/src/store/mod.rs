@@ -29,7 +29,7 @@ mod print;
 mod sla;
 
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
-pub use notices::NoticeEvent;
+pub use notices::{Alert, NoticeEvent};
 pub use print::{BatchCard, BatchRecord};
 
 /// How long a process waits for another one holding the database.
@@ -159,6 +159,8 @@ const MIGRATIONS: &[&str] = &[
     print::MIGRATION,
     // 5: the notice outbox.
     notices::MIGRATION,
+    // 6: admin alerts, sent through the notice outbox.
+    notices::MIGRATION_ALERTS,
 ];
 
 /// A state-store failure. Illegal and stale transitions are errors of
@@ -415,6 +417,27 @@ impl Store {
                 known: MIGRATIONS.len(),
             });
         }
+        if found == MIGRATIONS.len() {
+            return Ok(());
+        }
+        // A migration may rebuild a table others refer to (SQLite's way to
+        // change a column): foreign keys are off while migrations run, as
+        // SQLite's ALTER TABLE guide asks, and checked before each commit.
+        let path = self.path.clone();
+        self.conn
+            .pragma_update(None, "foreign_keys", "OFF")
+            .map_err(|source| StoreError::Sqlite {
+                path: path.clone(),
+                source,
+            })?;
+        let result = self.run_migrations(found);
+        self.conn
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(|source| StoreError::Sqlite { path, source })?;
+        result
+    }
+
+    fn run_migrations(&mut self, found: usize) -> Result<(), StoreError> {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(found) {
             let path = self.path.clone();
             let wrap = |source| StoreError::Sqlite {
@@ -434,6 +457,22 @@ impl Store {
                 continue;
             }
             tx.execute_batch(sql).map_err(wrap)?;
+            let broken: Option<String> = tx
+                .query_row("SELECT \"table\" FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(wrap)?;
+            if let Some(table) = broken {
+                return Err(StoreError::Corrupt {
+                    path,
+                    column: "foreign keys after a migration",
+                    value: format!(
+                        "migration {} leaves a row of `{table}` without its parent",
+                        i + 1
+                    ),
+                });
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(wrap)?;
             tx.commit().map_err(wrap)?;

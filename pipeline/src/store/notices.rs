@@ -1,7 +1,8 @@
-//! The notice outbox in the state store (migration 5). A notice row is
-//! written by [`Tx::transition`](super::Tx::transition) in the same
-//! transaction as the state change that calls for it; sending only updates
-//! the row (state, attempts, Message-ID), each step in its own commit.
+//! The notice outbox in the state store (migrations 5 and 6). A notice row
+//! is written by [`Tx::transition`](super::Tx::transition) in the same
+//! transaction as the state change that calls for it, or by
+//! [`Store::raise_alert`] for the admin; sending only updates the row
+//! (state, attempts, Message-ID), each step in its own commit.
 
 use std::collections::BTreeMap;
 
@@ -44,6 +45,55 @@ pub(super) const MIGRATION: &str = r#"
         BEGIN SELECT RAISE(ABORT, 'the notice log is append-only'); END;
 "#;
 
+/// Admin alerts (the daemon's final failures) go through the same outbox:
+/// a notice is about an application or about an alert, never both. The
+/// outbox is rebuilt because SQLite cannot drop a NOT NULL; ids are kept,
+/// so `notice_events` and Message-IDs stay valid (foreign keys are checked
+/// after the migration).
+pub(super) const MIGRATION_ALERTS: &str = r#"
+    CREATE TABLE alerts (
+        id          INTEGER PRIMARY KEY,
+        job         TEXT NOT NULL,
+        raised_at   TEXT NOT NULL,
+        message     TEXT NOT NULL
+    );
+    CREATE TABLE notices_v6 (
+        id               INTEGER PRIMARY KEY,
+        application_id   INTEGER REFERENCES applications(id),
+        alert_id         INTEGER REFERENCES alerts(id),
+        kind             TEXT NOT NULL,
+        state            TEXT NOT NULL DEFAULT 'DUE',
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  TEXT NOT NULL,
+        message_id       TEXT UNIQUE,
+        created_at       TEXT NOT NULL,
+        sent_at          TEXT,
+        last_error       TEXT NOT NULL DEFAULT '',
+        CHECK ((application_id IS NULL) <> (alert_id IS NULL))
+    );
+    INSERT INTO notices_v6 (id, application_id, kind, state, attempts, next_attempt_at,
+                            message_id, created_at, sent_at, last_error)
+        SELECT id, application_id, kind, state, attempts, next_attempt_at,
+               message_id, created_at, sent_at, last_error FROM notices;
+    DROP TABLE notices;
+    ALTER TABLE notices_v6 RENAME TO notices;
+    CREATE INDEX notices_state ON notices(state, next_attempt_at);
+    CREATE INDEX notices_application ON notices(application_id);
+"#;
+
+/// An alert for the office's admin: a scheduled job failed after every retry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Alert {
+    /// Its number.
+    pub id: i64,
+    /// The job that failed.
+    pub job: String,
+    /// When the last retry failed (UTC).
+    pub raised_at: DateTime<Utc>,
+    /// What the admin is told: the job, the attempts, the last run's message.
+    pub message: String,
+}
+
 /// One row of a notice's log.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NoticeEvent {
@@ -61,7 +111,7 @@ const LOG_NOTICE: &str =
     "INSERT INTO notice_events (notice_id, at, event, detail) VALUES (?1, ?2, ?3, ?4)";
 
 const SELECT_NOTICE: &str = "SELECT id, application_id, kind, state, attempts, next_attempt_at,
-    message_id, created_at, sent_at, last_error FROM notices";
+    message_id, created_at, sent_at, last_error, alert_id FROM notices";
 
 fn read_notice(r: &Row<'_>) -> rusqlite::Result<Result<Notice, (&'static str, String)>> {
     let kind: String = r.get(2)?;
@@ -69,12 +119,19 @@ fn read_notice(r: &Row<'_>) -> rusqlite::Result<Result<Notice, (&'static str, St
     let next: String = r.get(5)?;
     let created: String = r.get(7)?;
     let sent: Option<String> = r.get(8)?;
-    let (id, app, attempts, message_id, last_error): (i64, i64, i64, Option<String>, String) =
-        (r.get(0)?, r.get(1)?, r.get(4)?, r.get(6)?, r.get(9)?);
+    let (id, app, attempts, message_id, last_error): (
+        i64,
+        Option<i64>,
+        i64,
+        Option<String>,
+        String,
+    ) = (r.get(0)?, r.get(1)?, r.get(4)?, r.get(6)?, r.get(9)?);
+    let alert: Option<i64> = r.get(10)?;
     Ok((|| {
         Ok(Notice {
             id,
-            application: ApplicationId(app),
+            application: app.map(ApplicationId),
+            alert,
             kind: kind.parse().map_err(|_| ("notices.kind", kind.clone()))?,
             state: state
                 .parse()
@@ -165,6 +222,70 @@ impl Store {
             "WHERE ?1 IS NULL OR state = ?1 ORDER BY id",
             [state.map(NoticeState::code)],
         )
+    }
+
+    /// Queues an alert for the admin (`smtp.alert_to`) in the outbox, due
+    /// at once, and returns the notice's number.
+    pub fn raise_alert(
+        &mut self,
+        job: &str,
+        message: &str,
+        at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        self.write(|tx| {
+            let at = ts(at);
+            tx.tx
+                .execute(
+                    "INSERT INTO alerts (job, raised_at, message) VALUES (?1, ?2, ?3)",
+                    params![job, at, message],
+                )
+                .map_err(|e| tx.err(e))?;
+            let alert = tx.tx.last_insert_rowid();
+            tx.tx
+                .execute(
+                    "INSERT INTO notices (alert_id, kind, next_attempt_at, created_at)
+                     VALUES (?1, ?2, ?3, ?3)",
+                    params![alert, NoticeKind::AdminAlert.code(), at],
+                )
+                .map_err(|e| tx.err(e))?;
+            let notice = tx.tx.last_insert_rowid();
+            tx.tx
+                .execute(
+                    LOG_NOTICE,
+                    params![notice, at, "QUEUED", NoticeKind::AdminAlert.code()],
+                )
+                .map_err(|e| tx.err(e))?;
+            Ok(notice)
+        })
+    }
+
+    /// One alert (a notice's `alert`: the foreign key keeps it present).
+    pub fn alert(&self, id: i64) -> Result<Alert, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT job, raised_at, message FROM alerts WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some((job, raised, message)) = row else {
+            return Err(self.corrupt("notices.alert_id", id.to_string()));
+        };
+        Ok(Alert {
+            id,
+            job,
+            raised_at: parse_ts(&raised)
+                .ok_or_else(|| self.corrupt("alerts.raised_at", raised.clone()))?,
+            message,
+        })
     }
 
     /// The notices of one application, oldest first.
@@ -380,7 +501,8 @@ mod tests {
         let all = s.notices(None).unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(s.notices_of(id).unwrap(), all);
-        assert_eq!(all[0].application, id);
+        assert_eq!(all[0].application, Some(id));
+        assert_eq!(all[0].alert, None);
         assert_eq!(all[0].kind, NoticeKind::Incomplete);
         assert_eq!(all[0].state, NoticeState::Due);
         assert_eq!(all[0].next_attempt_at, at(1));
@@ -487,5 +609,64 @@ mod tests {
         );
         let rewrite = s.conn.execute("UPDATE notice_events SET event = 'X'", []);
         assert!(rewrite.unwrap_err().to_string().contains("append-only"));
+    }
+
+    #[test]
+    fn an_alert_is_a_notice_about_no_application() {
+        let mut s = Store::open_in_memory().unwrap();
+        let n = s
+            .raise_alert("verify", "verify failed after 3 attempt(s)", at(5))
+            .unwrap();
+        let notice = s.notice(n).unwrap().unwrap();
+        assert_eq!(notice.application, None);
+        assert_eq!(notice.kind, NoticeKind::AdminAlert);
+        assert_eq!(notice.state, NoticeState::Due);
+        let alert = s.alert(notice.alert.unwrap()).unwrap();
+        assert_eq!((alert.job.as_str(), alert.raised_at), ("verify", at(5)));
+        assert_eq!(s.due_notices(at(5)).unwrap(), vec![notice]);
+        assert_eq!(s.notice_events(n).unwrap()[0].event, "QUEUED");
+        // A notice is about an application or an alert, never neither.
+        let orphan = s.conn.execute(
+            "INSERT INTO notices (kind, next_attempt_at, created_at) VALUES ('REJECTED', 'x', 'x')",
+            [],
+        );
+        assert!(orphan.is_err(), "the CHECK refuses a notice about nothing");
+    }
+
+    #[test]
+    fn migration_6_keeps_every_notice_its_id_and_its_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sigap.db");
+        {
+            // A database as sigap left it before alerts (schema version 5).
+            let c = rusqlite::Connection::open(&path).unwrap();
+            for sql in &super::super::MIGRATIONS[..5] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 5).unwrap();
+            c.execute_batch(
+                "INSERT INTO applications (id, source, source_ref, nik, name, service, submitted_at, state, state_since, email)
+                 VALUES (7, 'form', 'f:7', '3402151708900001', 'Budi', 'ktp_baru', '2026-11-20T01:00:00Z', 'REJECTED', '2026-11-20T01:00:00Z', 'b@example.org');
+                 INSERT INTO notices (id, application_id, kind, state, attempts, next_attempt_at, message_id, created_at, sent_at)
+                 VALUES (3, 7, 'REJECTED', 'SENT', 1, '2026-11-20T01:00:00Z', '<notice-3.A-000007@x>', '2026-11-20T01:00:00Z', '2026-11-20T01:01:00Z');
+                 INSERT INTO notice_events (notice_id, at, event) VALUES (3, '2026-11-20T01:00:00Z', 'QUEUED'), (3, '2026-11-20T01:01:00Z', 'SENT');",
+            )
+            .unwrap();
+        }
+        let mut s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), super::super::MIGRATIONS.len());
+        let n = s.notice(3).unwrap().unwrap();
+        assert_eq!(n.application, Some(ApplicationId(7)));
+        assert_eq!(n.state, NoticeState::Sent);
+        assert_eq!(n.message_id.as_deref(), Some("<notice-3.A-000007@x>"));
+        assert_eq!(s.notice_events(3).unwrap().len(), 2);
+        // The log still refuses rewrites, and new notices number on.
+        assert!(s.conn.execute("DELETE FROM notice_events", []).is_err());
+        assert_eq!(s.raise_alert("ingest", "x", at(1)).unwrap(), 4);
+        let fk: bool = s
+            .conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert!(fk, "foreign keys are back on after migrating");
     }
 }
