@@ -818,11 +818,18 @@ fn a_history_is_a_legal_log_and_the_same_for_the_same_seed() {
     assert_eq!(h.to, default_as_of() - chrono::Duration::days(1));
     assert!(h.applications > 150, "{h:?}");
     for state in ["COLLECTED", "READY", "REJECTED", "INCOMPLETE"] {
-        assert!(h.states.get(state).copied().unwrap_or(0) > 0, "{state}: {h:?}");
+        assert!(
+            h.states.get(state).copied().unwrap_or(0) > 0,
+            "{state}: {h:?}"
+        );
     }
     assert!(h.blanko_spoiled > 0 && h.notices_sent > 0, "{h:?}");
     // Every time is a whole minute, inside the history.
     let end = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 19, 17, 0, 0).unwrap();
-    assert!(events.iter().all(|e| e.3.timestamp() % 60 == 0 && e.3 < end));
+    assert!(
+        events
+            .iter()
+            .all(|e| e.3.timestamp() % 60 == 0 && e.3 < end)
+    );
     assert_eq!(make(), (h, events));
 }
