@@ -9,6 +9,7 @@ mod spine;
 
 mod intake;
 mod notify;
+mod pickups;
 mod print;
 mod schedule;
 mod security;

@@ -189,11 +189,47 @@ pub enum Command {
         #[command(subcommand)]
         action: StationAction,
     },
+    /// Kecamatan pickup registers: cards handed to their applicants.
+    Pickups {
+        /// What to do.
+        #[command(subcommand)]
+        action: PickupsAction,
+    },
+    /// The courier took a printed batch (with its rekap): its PRINTED cards become IN_TRANSIT.
+    Handover {
+        /// Batch id, as on the rekap.
+        batch: String,
+        /// The courier who took it.
+        #[arg(long, value_name = "NAME")]
+        by: String,
+    },
+    /// The batch arrived at the kecamatan: its IN_TRANSIT cards (and PRINTED ones
+    /// without a recorded handover) become READY for pickup.
+    Arrived {
+        /// Batch id, as on the rekap.
+        batch: String,
+        /// Who received it [default: the login user].
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
     /// Management reports.
     Report {
         /// Which report.
         #[command(subcommand)]
         action: ReportAction,
+    },
+}
+
+/// `sigap pickups …`
+#[derive(Debug, Subcommand)]
+pub enum PickupsAction {
+    /// Import pickup registers (CSV: id_permohonan,nik,batch,diambil_pada,petugas,
+    /// ktp_lama_diserahkan): the cards become COLLECTED; rows that do not fit are
+    /// quarantined (exit 1). Without FILE, every *.csv in inbox/pickups/ is read. A
+    /// register imported before (same content) is skipped.
+    Import {
+        /// Register files [default: inbox/pickups/*.csv].
+        files: Vec<PathBuf>,
     },
 }
 

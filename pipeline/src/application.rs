@@ -68,6 +68,9 @@ pub enum Source {
     /// The printer station's results (`spool/results/`): only ever the
     /// channel of a quarantine entry, never an application's source.
     Station,
+    /// A kecamatan's pickup register (`sigap pickups import`): only ever
+    /// the channel of a quarantine entry.
+    Pickup,
 }
 
 impl Source {
@@ -78,6 +81,7 @@ impl Source {
             Source::App => "app",
             Source::Mail => "mail",
             Source::Station => "station",
+            Source::Pickup => "pickup",
         }
     }
 }
@@ -90,6 +94,7 @@ impl FromStr for Source {
             "app" => Ok(Source::App),
             "mail" => Ok(Source::Mail),
             "station" => Ok(Source::Station),
+            "pickup" => Ok(Source::Pickup),
             other => Err(format!("unknown source `{other}`")),
         }
     }

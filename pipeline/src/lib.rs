@@ -14,6 +14,7 @@ pub mod intake;
 pub mod nik;
 pub mod notice;
 pub mod office;
+pub mod pickup;
 pub mod print;
 pub mod reason;
 pub mod sample;

@@ -23,7 +23,7 @@ use crate::files::{FileError, create_private_dir, set_private};
 pub use cron::Schedule;
 
 /// The jobs a schedule can name, as `sigap` runs them.
-pub const JOBS: [&str; 7] = [
+pub const JOBS: [&str; 8] = [
     "nightly",
     "ingest",
     "verify",
@@ -31,6 +31,7 @@ pub const JOBS: [&str; 7] = [
     "rekap",
     "station-results",
     "notify",
+    "pickups",
 ];
 
 /// What to do about runs missed while sigap was not running.

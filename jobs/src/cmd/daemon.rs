@@ -23,6 +23,7 @@ use super::{Exit, open_store};
 fn args(job: &str) -> Vec<&str> {
     match job {
         "station-results" => vec!["station", "results"],
+        "pickups" => vec!["pickups", "import"],
         other => vec![other],
     }
 }

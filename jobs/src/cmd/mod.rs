@@ -7,6 +7,7 @@ mod nightly;
 mod nik;
 mod notify;
 mod office;
+mod pickups;
 mod print;
 mod quarantine;
 mod report;
@@ -25,7 +26,7 @@ use pipeline::store::Store;
 
 use crate::cli::{
     ApplicationsAction, BlankoAction, Cli, Command, ConfigAction, JobsAction, NoticesAction,
-    QuarantineAction, ReportAction, ReviewAction, StationAction,
+    PickupsAction, QuarantineAction, ReportAction, ReviewAction, StationAction,
 };
 
 /// How a command ended, as the process exit code (DESIGN.md "Command line").
@@ -200,6 +201,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Report {
             action: ReportAction::Sla { from, to, format },
         } => report::sla(&load_config(config)?, from, to, &format),
+        Command::Pickups {
+            action: PickupsAction::Import { files },
+        } => pickups::import(&load_config(config)?, &files),
+        Command::Handover { batch, by } => pickups::handover(&load_config(config)?, &batch, &by),
+        Command::Arrived { batch, by } => pickups::arrived(&load_config(config)?, &batch, by),
     }
 }
 

@@ -466,7 +466,9 @@ pub fn ingest(
                     Source::App => app::read(&f.rel, &bytes, &ctx, &mut sink)?,
                     Source::Mail => mail::read(&f.rel, &bytes, &ctx, &mut sink)?,
                     // `scan` assigns only the three inbox channels.
-                    Source::Station => unreachable!("the inbox has no station channel"),
+                    Source::Station | Source::Pickup => {
+                        unreachable!("the inbox scan has no station or pickup channel")
+                    }
                 }
             }
             let items = r.counts.read - before;

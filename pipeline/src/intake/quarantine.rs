@@ -96,11 +96,28 @@ pub enum QuarantineReason {
     NikMismatch,
     /// A station results line or file that cannot be read.
     MalformedResult,
+    /// A pickup register row or file that cannot be read (a field is
+    /// missing or malformed, or the file lacks a column).
+    MalformedPickup,
+    /// A pickup for an application id or NIK with no card at this office.
+    UnknownApplication,
+    /// A pickup row whose NIK is not the NIK of its application id.
+    PickupNikMismatch,
+    /// A pickup row naming a batch the card is not in.
+    WrongBatch,
+    /// A pickup of a card that is not printed (yet), or not a card at all.
+    NotPrinted,
+    /// A pickup time before the card was printed.
+    PickedUpBeforePrinting,
+    /// A pickup time later than the import.
+    PickupInFuture,
+    /// A second pickup of a card already collected, with other data.
+    ConflictingPickup,
 }
 
 impl QuarantineReason {
     /// Every reason.
-    pub const ALL: [QuarantineReason; 19] = [
+    pub const ALL: [QuarantineReason; 27] = [
         QuarantineReason::EmptyNik,
         QuarantineReason::ScientificNik,
         QuarantineReason::UnknownService,
@@ -120,6 +137,14 @@ impl QuarantineReason {
         QuarantineReason::DuplicateResult,
         QuarantineReason::NikMismatch,
         QuarantineReason::MalformedResult,
+        QuarantineReason::MalformedPickup,
+        QuarantineReason::UnknownApplication,
+        QuarantineReason::PickupNikMismatch,
+        QuarantineReason::WrongBatch,
+        QuarantineReason::NotPrinted,
+        QuarantineReason::PickedUpBeforePrinting,
+        QuarantineReason::PickupInFuture,
+        QuarantineReason::ConflictingPickup,
     ];
 
     /// The stable code.
@@ -144,6 +169,14 @@ impl QuarantineReason {
             QuarantineReason::DuplicateResult => "DUPLICATE_RESULT",
             QuarantineReason::NikMismatch => "NIK_MISMATCH",
             QuarantineReason::MalformedResult => "MALFORMED_RESULT",
+            QuarantineReason::MalformedPickup => "MALFORMED_PICKUP",
+            QuarantineReason::UnknownApplication => "UNKNOWN_APPLICATION",
+            QuarantineReason::PickupNikMismatch => "PICKUP_NIK_MISMATCH",
+            QuarantineReason::WrongBatch => "WRONG_BATCH",
+            QuarantineReason::NotPrinted => "NOT_PRINTED",
+            QuarantineReason::PickedUpBeforePrinting => "PICKED_UP_BEFORE_PRINTING",
+            QuarantineReason::PickupInFuture => "PICKUP_IN_FUTURE",
+            QuarantineReason::ConflictingPickup => "CONFLICTING_PICKUP",
         }
     }
 
@@ -200,6 +233,30 @@ impl QuarantineReason {
             }
             QuarantineReason::MalformedResult => {
                 "Baris atau berkas hasil cetak tidak dapat dibaca; format yang benar: application_id,nik,result,blanko_serial,reason."
+            }
+            QuarantineReason::MalformedPickup => {
+                "Baris register pengambilan tidak dapat dibaca; kolomnya: id_permohonan,nik,batch,diambil_pada,petugas,ktp_lama_diserahkan."
+            }
+            QuarantineReason::UnknownApplication => {
+                "Nomor permohonan atau NIK pada register pengambilan tidak dikenal di kantor ini."
+            }
+            QuarantineReason::PickupNikMismatch => {
+                "NIK pada register pengambilan tidak sama dengan NIK permohonan tersebut; periksa register."
+            }
+            QuarantineReason::WrongBatch => {
+                "Kartu ini tidak termasuk dalam batch yang ditulis pada register pengambilan."
+            }
+            QuarantineReason::NotPrinted => {
+                "Kartu ini belum dicetak (atau bukan KTP-el), sehingga belum dapat diambil."
+            }
+            QuarantineReason::PickedUpBeforePrinting => {
+                "Waktu pengambilan pada register lebih awal dari waktu kartu dicetak; periksa tanggal dan jam."
+            }
+            QuarantineReason::PickupInFuture => {
+                "Waktu pengambilan pada register belum terjadi; periksa tanggal dan jam."
+            }
+            QuarantineReason::ConflictingPickup => {
+                "Kartu ini sudah tercatat diambil dengan data yang berbeda; periksa kedua catatan."
             }
         }
     }

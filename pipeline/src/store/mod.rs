@@ -25,11 +25,13 @@ use crate::state::{IllegalTransition, State};
 
 mod intake;
 mod notices;
+mod pickups;
 mod print;
 mod sla;
 
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
 pub use notices::{Alert, NoticeEvent};
+pub use pickups::Pickup;
 pub use print::{BatchCard, BatchRecord};
 
 /// How long a process waits for another one holding the database.
@@ -161,6 +163,8 @@ const MIGRATIONS: &[&str] = &[
     notices::MIGRATION,
     // 6: admin alerts, sent through the notice outbox.
     notices::MIGRATION_ALERTS,
+    // 7: pickups (COLLECTED, old card surrendered) and the registers read.
+    pickups::MIGRATION,
 ];
 
 /// A state-store failure. Illegal and stale transitions are errors of
