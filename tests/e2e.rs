@@ -14,4 +14,5 @@ mod pickups;
 mod print;
 mod schedule;
 mod security;
+mod sla;
 mod verify;

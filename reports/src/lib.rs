@@ -9,6 +9,7 @@
 pub mod pdf;
 pub mod rekap;
 pub mod rekap_files;
+pub mod sla;
 
 #[cfg(test)]
 mod tests;

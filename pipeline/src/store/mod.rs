@@ -27,6 +27,7 @@ mod intake;
 mod notices;
 mod pickups;
 mod print;
+mod sla;
 
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
 pub use notices::{Alert, NoticeEvent};
