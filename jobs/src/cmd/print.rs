@@ -9,7 +9,7 @@ use chrono::Utc;
 use pipeline::Config;
 use pipeline::nik::mask;
 use pipeline::print::blanko::Movement;
-use pipeline::print::run::{PrintError, apply_results, batch_and_dispatch};
+use pipeline::print::run::{apply_results, batch_and_dispatch};
 use pipeline::print::station::{HotFolder, Station};
 use pipeline::print::{CardResult, results_csv};
 use pipeline::store::Outcome;
@@ -245,11 +245,14 @@ pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
     let run = (!dry_run)
         .then(|| store.start_run("batch", at))
         .transpose()?;
-    let result = pipeline::adapters::open(config)
-        .map_err(PrintError::from)
-        .and_then(|mut db| {
-            batch_and_dispatch(&mut store, config, db.as_mut(), &station, at, dry_run)
-        });
+    let result = batch_and_dispatch(
+        &mut store,
+        config,
+        &mut || pipeline::adapters::open(config),
+        &station,
+        at,
+        dry_run,
+    );
     let report = match result {
         Ok(r) => r,
         Err(e) => {

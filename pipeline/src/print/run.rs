@@ -182,12 +182,14 @@ impl BatchReport {
 
 /// `sigap batch`: plans tonight's batches within stock, records them and
 /// puts every batch not yet at the station into its hot folder, with the
-/// card faces from the population database (one lookup per batch). A dry
-/// run plans and reports, and writes nothing.
+/// card faces from the population database (one lookup per batch). The
+/// database is opened (`open_db`) only when a card goes out, so a night with
+/// nothing to print does not need it. A dry run plans and reports, and
+/// writes nothing.
 pub fn batch_and_dispatch(
     store: &mut Store,
     config: &Config,
-    db: &mut dyn PopulationDb,
+    open_db: &mut dyn FnMut() -> Result<Box<dyn PopulationDb>, PopulationError>,
     station: &dyn Station,
     at: DateTime<Utc>,
     dry_run: bool,
@@ -219,7 +221,8 @@ pub fn batch_and_dispatch(
     let records: BTreeMap<u64, CardFace> = if niks.is_empty() {
         BTreeMap::new()
     } else {
-        db.card_details(&niks)?
+        open_db()?
+            .card_details(&niks)?
             .iter()
             .map(|d| (d.nik, CardFace::from_details(d, wilayah)))
             .collect()
