@@ -200,7 +200,7 @@ fn postgres_down_or_cutting_the_connection_mid_query_decides_nothing_and_the_nex
         "== batch",
         "== rekap",
         "== notify",
-        "nightly: failed: verify",
+        "nightly: failed: verify\n",
     ] {
         assert!(night.stdout.contains(step), "{}", night.stdout);
     }
