@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde::Serialize;
 
 use crate::adapters::{PopulationDb, PopulationError};
@@ -144,6 +144,67 @@ pub fn dispatch_batch(
         )
     })?;
     Ok(done)
+}
+
+/// How long the station may take to answer a dispatched batch before
+/// `sigap status`, the batch step and `sigap station results` warn that
+/// its results are missing (the stations print the same day).
+pub const RESULTS_OVERDUE_AFTER: TimeDelta = TimeDelta::hours(24);
+
+/// A dispatched batch with cards the station has not answered for longer
+/// than [`RESULTS_OVERDUE_AFTER`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Overdue {
+    /// Batch id.
+    pub batch: String,
+    /// When it went to the station (UTC).
+    pub dispatched_at: DateTime<Utc>,
+    /// Whole hours since then.
+    pub hours: i64,
+    /// Cards without a result.
+    pub unanswered: u64,
+    /// Cards in the batch.
+    pub cards: u64,
+}
+
+impl Overdue {
+    /// `B-20261123-SEWON-1: dispatched 3 days ago (2026-11-23 01:02 UTC), no station results for 5 of 5 card(s); …`
+    pub fn line(&self) -> String {
+        let age = if self.hours >= 48 {
+            format!("{} days", self.hours / 24)
+        } else {
+            format!("{} hours", self.hours)
+        };
+        format!(
+            "{}: dispatched {age} ago ({}), no station results for {} of {} card(s); check that the station printed it and that its results file reached spool/results/",
+            self.batch,
+            self.dispatched_at.format("%Y-%m-%d %H:%M UTC"),
+            self.unanswered,
+            self.cards
+        )
+    }
+}
+
+/// The dispatched batches the station is late with, oldest first.
+pub fn overdue_batches(store: &Store, now: DateTime<Utc>) -> Result<Vec<Overdue>, StoreError> {
+    let mut out: Vec<Overdue> = store
+        .batches()?
+        .into_iter()
+        .filter(|b| b.pending() > 0)
+        .filter_map(|b| {
+            let at = b.dispatched_at?;
+            let waited = now - at;
+            (waited > RESULTS_OVERDUE_AFTER).then(|| Overdue {
+                batch: b.id.clone(),
+                dispatched_at: at,
+                hours: waited.num_hours(),
+                unanswered: b.pending(),
+                cards: b.card_count,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| (a.dispatched_at, &a.batch).cmp(&(b.dispatched_at, &b.batch)));
+    Ok(out)
 }
 
 /// What `sigap batch` did (or, in a dry run, would do).
