@@ -466,3 +466,111 @@ fn disk_full_fails_the_rekap_naming_the_file_leaves_no_partial_file_and_the_next
     }
     assert_eq!(last_run(&cfg, "rekap")["outcome"], "ok");
 }
+
+#[test]
+fn station_silent_for_days_is_named_with_each_batch_and_its_age_and_blocks_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = office(tmp.path(), "office");
+    let office = cfg.parent().unwrap().to_path_buf();
+    sg(&cfg, &[], &["ingest"]).expect_code(1);
+    sg(&cfg, &[], &["verify"]).expect_code(1);
+    sg(&cfg, &[], &["blanko", "receive", "40", "--ref", "BAST-1"]).expect_code(0);
+    sg(&cfg, &[], &["nightly"]).expect_code(0);
+    let silent: Vec<String> = std::fs::read_dir(office.join("spool/outgoing"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!silent.is_empty());
+
+    // Three days pass without a results file: the batches went out then.
+    let three_days_ago = chrono::Utc::now() - chrono::Duration::hours(73);
+    let db = rusqlite::Connection::open(office.join("data/sigap.db")).unwrap();
+    db.execute(
+        "UPDATE batches SET dispatched_at = ?1",
+        [three_days_ago.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)],
+    )
+    .unwrap();
+    drop(db);
+
+    // The nightly names each silent batch with its age, exits 1 (a person
+    // must look), and everything else still runs: with new stock, the
+    // cards that waited go out in new batches, their rekaps are written.
+    sg(&cfg, &[], &["blanko", "receive", "1000", "--ref", "BAST-2"]).expect_code(0);
+    let night = sg(&cfg, &[], &["nightly"]).expect_code(1);
+    for b in &silent {
+        assert!(
+            night
+                .stdout
+                .contains(&format!("warning: {b}: dispatched 3 days ago (")),
+            "{b}:\n{}",
+            night.stdout
+        );
+    }
+    println!(
+        "station silent: {}",
+        night
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("warning: B-"))
+            .unwrap()
+    );
+    assert!(night.stdout.contains("nightly: steps"), "{}", night.stdout);
+    let now_out: Vec<String> = std::fs::read_dir(office.join("spool/outgoing"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(now_out.len() > silent.len(), "{}", night.stdout);
+    for b in &now_out {
+        assert!(
+            office.join(format!("out/rekap/rekap-{b}.pdf")).is_file(),
+            "{b}"
+        );
+    }
+    assert_eq!(last_run(&cfg, "batch")["outcome"], "attention");
+    // status says it, in text and JSON; station results says it too.
+    let status = sg(&cfg, &[], &["status"]).expect_code(0);
+    assert!(
+        status.stdout.contains(&format!(
+            "Station: {} batch(es) without results for more than a day",
+            silent.len()
+        )),
+        "{}",
+        status.stdout
+    );
+    let overdue = json(&cfg, &["status", "--json"])["station_results_overdue"].clone();
+    let named: Vec<&str> = overdue
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["batch"].as_str().unwrap())
+        .collect();
+    let mut want: Vec<&str> = silent.iter().map(String::as_str).collect();
+    want.sort();
+    let mut got = named.clone();
+    got.sort();
+    assert_eq!(got, want);
+    let results = sg(&cfg, &[], &["station", "results"]).expect_code(1);
+    assert!(results.stdout.contains("warning: B-"), "{}", results.stdout);
+    // Their cards wait, DISPATCHED, nothing lost.
+    let apps = json(&cfg, &["applications", "list", "--json"]);
+    for b in &silent {
+        let cards = apps
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["batch"].as_str() == Some(b.as_str()))
+            .inspect(|a| assert_eq!(a["state"], "DISPATCHED", "{a}"))
+            .count();
+        assert!(cards > 0, "{b}");
+    }
+
+    // The station answers at last: the warnings go.
+    for b in &now_out {
+        sg(&cfg, &[], &["station", "confirm", b]).expect_code(0);
+    }
+    sg(&cfg, &[], &["station", "results"]).expect_code(0);
+    let status = sg(&cfg, &[], &["status"]).expect_code(0);
+    assert!(!status.stdout.contains("Station:"), "{}", status.stdout);
+    let night = sg(&cfg, &[], &["nightly"]).expect_code(0);
+    assert!(!night.stdout.contains("warning"), "{}", night.stdout);
+}
