@@ -73,6 +73,11 @@ pub enum Command {
         /// The day the sample is "made" (applications fall in the week before).
         #[arg(long, value_name = "YYYY-MM-DD", default_value = "2026-11-20")]
         as_of: NaiveDate,
+        /// Also write W weeks of past activity (about --applications a week,
+        /// ending the day before --as-of) into the state database, for
+        /// `sigap report sla`.
+        #[arg(long, value_name = "W", default_value_t = 0)]
+        weeks: u64,
     },
     /// Check the configuration.
     Config {
@@ -216,6 +221,12 @@ pub enum Command {
         #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
         month: chrono::NaiveDate,
     },
+    /// Management reports.
+    Report {
+        /// Which report.
+        #[command(subcommand)]
+        action: ReportAction,
+    },
 }
 
 /// `2026-11` as the first day of the month.
@@ -235,6 +246,40 @@ pub enum PickupsAction {
         /// Register files [default: inbox/pickups/*.csv].
         files: Vec<PathBuf>,
     },
+}
+
+/// `sigap report …`
+#[derive(Debug, Subcommand)]
+pub enum ReportAction {
+    /// SLA compliance of a period (office dates, both included), in working
+    /// hours: PDF, HTML and CSV under out/reports/.
+    Sla {
+        /// First day of the period.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: NaiveDate,
+        /// Last day of the period (included).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: NaiveDate,
+        /// Which files to write, comma-separated.
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            default_value = "pdf,html,csv"
+        )]
+        format: Vec<ReportFormat>,
+    },
+}
+
+/// A report file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A4 PDF for management.
+    Pdf,
+    /// One self-contained HTML page with charts.
+    Html,
+    /// One CSV file per table.
+    Csv,
 }
 
 /// `sigap blanko …`

@@ -5,8 +5,14 @@
 //! in `[[holidays]]` (national holidays, cuti bersama, local holidays). The
 //! print date is taken in the office's timezone, not UTC: a card printed at
 //! 23:30 WIB on Monday was printed on Monday.
+//!
+//! [`WorkingTime`] measures SLA steps in working time: only the seconds
+//! inside the opening hours of office days count, read in the office's
+//! timezone.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Utc, Weekday};
 
 use crate::config::Config;
 
@@ -53,6 +59,85 @@ pub fn pickup_date(printed_at: DateTime<Utc>, lead_days: u32, config: &Config) -
     printed + Duration::days(i64::from(lead_days))
 }
 
+/// The office's working time: opening hours per weekday, closed days and
+/// the timezone, ready for counting working seconds between two instants.
+#[derive(Debug, Clone)]
+pub struct WorkingTime {
+    offset: FixedOffset,
+    /// Opening and closing second of the day, Monday first; `None` closed.
+    hours: [Option<(i64, i64)>; 7],
+    closed: BTreeSet<NaiveDate>,
+}
+
+impl WorkingTime {
+    /// From the configuration: `[hours]`, `[[holidays]]` and the timezone.
+    pub fn new(config: &Config) -> WorkingTime {
+        let secs =
+            |t: chrono::NaiveTime| i64::from(chrono::Timelike::num_seconds_from_midnight(&t));
+        let mut hours = [None; 7];
+        for (i, day) in [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+            Weekday::Sat,
+            Weekday::Sun,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            hours[i] = config.hours.on(day).map(|(o, c)| (secs(o), secs(c)));
+        }
+        WorkingTime {
+            offset: config.office.timezone.offset(),
+            hours,
+            closed: config.holidays.iter().filter_map(|h| h.day()).collect(),
+        }
+    }
+
+    /// The office's UTC offset.
+    pub fn offset(&self) -> FixedOffset {
+        self.offset
+    }
+
+    /// Opening hours of a date as seconds of the day, `None` when the
+    /// office is closed (a weekday without hours, a holiday, cuti bersama).
+    pub fn open_on(&self, day: NaiveDate) -> Option<(i64, i64)> {
+        if self.closed.contains(&day) {
+            return None;
+        }
+        self.hours[day.weekday().num_days_from_monday() as usize]
+    }
+
+    /// Working seconds from `from` to `to`: the parts of the interval that
+    /// fall inside opening hours of office days, in office time. Zero when
+    /// `to` is not after `from`.
+    pub fn seconds_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+        if to <= from {
+            return 0;
+        }
+        let a = from.with_timezone(&self.offset).naive_local();
+        let b = to.with_timezone(&self.offset).naive_local();
+        let mut total = 0;
+        let mut day = a.date();
+        while day <= b.date() {
+            if let Some((open, close)) = self.open_on(day) {
+                let midnight = day.and_time(chrono::NaiveTime::MIN);
+                let start = midnight + Duration::seconds(open);
+                let end = midnight + Duration::seconds(close);
+                let lo = start.max(a);
+                let hi = end.min(b);
+                if hi > lo {
+                    total += (hi - lo).num_seconds();
+                }
+            }
+            day += Duration::days(1);
+        }
+        total
+    }
+}
+
 /// Month names in Bahasa Indonesia.
 pub const MONTHS: [&str; 12] = [
     "Januari",
@@ -97,6 +182,49 @@ mod tests {
 
     fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+    }
+
+    #[test]
+    fn working_time_counts_only_opening_hours_of_office_days() {
+        let c = bantul();
+        let w = WorkingTime::new(&c);
+        // Bantul: Mon-Thu 08:00-15:30, Fri 08:00-14:30 WIB (UTC+7).
+        // Monday 23 Nov 2026 09:00 WIB to 11:30 WIB: 2.5 h.
+        assert_eq!(
+            w.seconds_between(utc(2026, 11, 23, 2, 0), utc(2026, 11, 23, 4, 30)),
+            9000
+        );
+        // Before opening to after closing on Monday: the whole 7.5 h day.
+        assert_eq!(
+            w.seconds_between(utc(2026, 11, 22, 20, 0), utc(2026, 11, 23, 12, 0)),
+            27_000
+        );
+        // Friday 14:00 WIB to Monday 09:00 WIB: 0.5 h Friday + 1 h Monday.
+        assert_eq!(
+            w.seconds_between(utc(2026, 11, 27, 7, 0), utc(2026, 11, 30, 2, 0)),
+            5400
+        );
+        // Wednesday 23 Dec 15:00 WIB to Monday 28 Dec 08:30 WIB: cuti bersama,
+        // Natal and the weekend between count nothing: 0.5 h + 0.5 h.
+        assert_eq!(
+            w.seconds_between(utc(2026, 12, 23, 8, 0), utc(2026, 12, 28, 1, 30)),
+            3600
+        );
+        assert_eq!(
+            w.seconds_between(utc(2026, 11, 23, 4, 0), utc(2026, 11, 23, 2, 0)),
+            0
+        );
+    }
+
+    #[test]
+    fn working_time_is_read_in_the_office_timezone() {
+        let mut c = bantul();
+        // 00:30 UTC Monday is 07:30 WIB (closed) but 09:30 WIT (open).
+        let from = utc(2026, 11, 23, 0, 30);
+        let to = utc(2026, 11, 23, 1, 30);
+        assert_eq!(WorkingTime::new(&c).seconds_between(from, to), 1800);
+        c.office.timezone = crate::config::Timezone::WIT;
+        assert_eq!(WorkingTime::new(&c).seconds_between(from, to), 3600);
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod reason;
 pub mod sample;
 pub mod schedule;
 pub mod service;
+pub mod sla;
 pub mod state;
 pub mod store;
 pub mod verify;

@@ -10,6 +10,7 @@ pub mod archive;
 pub mod pdf;
 pub mod rekap;
 pub mod rekap_files;
+pub mod sla;
 
 #[cfg(test)]
 mod tests;

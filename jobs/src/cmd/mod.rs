@@ -11,6 +11,7 @@ mod office;
 mod pickups;
 mod print;
 mod quarantine;
+mod report;
 mod review;
 mod schedule;
 mod status;
@@ -26,7 +27,7 @@ use pipeline::store::Store;
 
 use crate::cli::{
     ApplicationsAction, BlankoAction, Cli, Command, ConfigAction, JobsAction, NoticesAction,
-    PickupsAction, QuarantineAction, ReviewAction, StationAction,
+    PickupsAction, QuarantineAction, ReportAction, ReviewAction, StationAction,
 };
 
 /// How a command ended, as the process exit code (DESIGN.md "Command line").
@@ -112,7 +113,18 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             applications,
             seed,
             as_of,
-        } => office::sample_data(&dir, profile, population, applications, seed, as_of),
+            weeks,
+        } => office::sample_data(
+            &dir,
+            &pipeline::sample::SampleOptions {
+                profile: profile.name().to_string(),
+                population,
+                applications,
+                seed,
+                as_of,
+                weeks,
+            },
+        ),
         Command::Config {
             action: ConfigAction::Check,
         } => office::check(config),
@@ -187,6 +199,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 } => print::confirm(&config, &batch, &spoiled, first_serial),
             }
         }
+        Command::Report {
+            action: ReportAction::Sla { from, to, format },
+        } => report::sla(&load_config(config)?, from, to, &format),
         Command::Pickups {
             action: PickupsAction::Import { files },
         } => pickups::import(&load_config(config)?, &files),

@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use chrono::NaiveDate;
 use pipeline::config::Severity;
 use pipeline::notice::render::Templates;
 use pipeline::wilayah::Wilayah;
@@ -30,35 +29,40 @@ pub fn init(dir: &Path, profile: Profile) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-pub fn sample_data(
-    dir: &Path,
-    profile: Profile,
-    population: u64,
-    applications: u64,
-    seed: u64,
-    as_of: NaiveDate,
-) -> anyhow::Result<Exit> {
-    let opts = pipeline::sample::SampleOptions {
-        profile: profile.name().to_string(),
-        population,
-        applications,
-        seed,
-        as_of,
-    };
+pub fn sample_data(dir: &Path, opts: &pipeline::sample::SampleOptions) -> anyhow::Result<Exit> {
     let started = std::time::Instant::now();
-    let manifest = pipeline::sample::generate(dir, &opts)?;
+    let manifest = pipeline::sample::generate(dir, opts)?;
     let summary = serde_json::to_value(&manifest)?;
     println!(
         "Made sample office {} (profile {}, {} residents, {} applications, seed {}) in {:.1}s.",
         dir.display(),
-        profile.name(),
-        population,
-        applications,
-        seed,
+        opts.profile,
+        opts.population,
+        opts.applications,
+        opts.seed,
         started.elapsed().as_secs_f64()
     );
     if let Some(planted) = summary.get("planted") {
         println!("  planted: {planted}");
+    }
+    if let Some(h) = &manifest.history {
+        println!(
+            "  history: {} weeks, {} to {}: {} applications, {} batches, {} blanko received, {} spoiled, {} notices sent",
+            h.weeks,
+            h.from,
+            h.to,
+            h.applications,
+            h.batches,
+            h.blanko_received,
+            h.blanko_spoiled,
+            h.notices_sent
+        );
+        println!(
+            "  try: sigap --config {} report sla --from {} --to {}",
+            dir.join("sigap.toml").display(),
+            h.from,
+            h.to
+        );
     }
     println!("  manifest: {}", dir.join("manifest.json").display());
     println!("  config:   {}", dir.join("sigap.toml").display());

@@ -13,6 +13,7 @@
 //! personal data and are handled like it.
 
 mod encode;
+mod history;
 mod inbox;
 mod mail;
 mod names;
@@ -32,6 +33,8 @@ use crate::office::InitError;
 use crate::wilayah::Wilayah;
 use plan::{Channel, Defect, NotApplication, Plan};
 use population::{DistrictInfo, PoolSizes};
+
+pub use history::HistorySummary;
 
 /// The `as_of` date used when none is given: 2026-11-20, a Friday, so the
 /// 7-day submission window before it holds a weekend.
@@ -55,6 +58,14 @@ pub struct SampleOptions {
     /// are computed on it and submissions fall in the 7 days before it.
     /// Default [`default_as_of`].
     pub as_of: NaiveDate,
+    /// Weeks of past activity to write into the state database (0: none):
+    /// about `applications` a week, ending at midnight before `as_of`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub weeks: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Default for SampleOptions {
@@ -65,6 +76,7 @@ impl Default for SampleOptions {
             applications: 200,
             seed: 1,
             as_of: default_as_of(),
+            weeks: 0,
         }
     }
 }
@@ -107,6 +119,15 @@ pub enum SampleError {
         /// serde_json's error.
         #[source]
         source: serde_json::Error,
+    },
+    /// Writing the history into the state database failed.
+    #[error("{}: writing the sample history failed", path.display())]
+    Store {
+        /// The state database.
+        path: PathBuf,
+        /// The store's error.
+        #[source]
+        source: crate::store::StoreError,
     },
     /// The profile cannot produce a sample office.
     #[error("{}: {reason}", path.display())]
@@ -352,6 +373,9 @@ pub struct Manifest {
     pub quarantine: Vec<QuarantineEntry>,
     /// Attachments of forbidden types.
     pub quarantined_attachments: Vec<QuarantinedAttachment>,
+    /// The history written into the state database (`--weeks`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistorySummary>,
 }
 
 /// Makes a sample office in `dir`: `sigap init`'s layout and config for
@@ -436,6 +460,17 @@ pub fn generate(dir: &Path, opts: &SampleOptions) -> Result<Manifest, SampleErro
         population: opts.population,
     };
     let mut plan = plan::plan(&ctx, counts, &mut generated)?;
+    let history = if opts.weeks > 0 {
+        tracing::info!(weeks = opts.weeks, "sample-data: writing the history");
+        Some(history::write(
+            &ctx,
+            &mut generated,
+            opts.weeks,
+            opts.applications,
+        )?)
+    } else {
+        None
+    };
     let summary = std::mem::take(&mut generated.summary);
     drop(generated);
 
@@ -469,7 +504,7 @@ pub fn generate(dir: &Path, opts: &SampleOptions) -> Result<Manifest, SampleErro
         &mut rng::Rng::new(opts.seed, 0x4d41_494c),
     )?;
 
-    let manifest = manifest(
+    let mut manifest = manifest(
         opts,
         &config,
         summary,
@@ -479,6 +514,7 @@ pub fn generate(dir: &Path, opts: &SampleOptions) -> Result<Manifest, SampleErro
         app_documents,
         mail,
     );
+    manifest.history = history;
     let path = dir.join("manifest.json");
     let mut json = serde_json::to_vec_pretty(&manifest).map_err(|source| SampleError::Json {
         path: path.clone(),
@@ -666,6 +702,7 @@ fn manifest(
         applications,
         quarantine,
         quarantined_attachments,
+        history: None,
     }
 }
 

@@ -825,44 +825,7 @@ impl Planner<'_> {
     /// Someone who is not in the snapshot: numbers from the serial book's
     /// free range, so they are valid but certainly unknown.
     fn invented_resident(&mut self, generated: &mut Generated) -> Resident {
-        let ctx = self.ctx;
-        let rng = &mut self.rng;
-        let idx = rng.index(ctx.districts.len());
-        let sex = if rng.chance(5_000) { Sex::L } else { Sex::P };
-        let age = rng.range(20, 70) as u32;
-        let mut birth = birth_date_for_age(ctx.as_of, age, rng);
-        let serial = loop {
-            match generated.serials.next_nik(idx, birth, sex) {
-                Some(s) => break s,
-                None => birth = birth.succ_opt().unwrap_or(birth),
-            }
-        };
-        let code = &ctx.districts[idx].code;
-        let start = NaiveDate::from_ymd_opt(2006, 1, 1).expect("valid date");
-        let mut registered =
-            start + Duration::days(rng.range(0, (ctx.as_of - start).num_days() - 60));
-        let kk_serial = loop {
-            match generated.serials.next_kk(idx, registered) {
-                Some(s) => break s,
-                None => registered = registered.pred_opt().unwrap_or(registered),
-            }
-        };
-        let (culture, religion) = names::household_culture(ctx.region, rng);
-        let family = names::family_name(culture, rng);
-        let order = rng.range(1, 4) as u32;
-        Resident {
-            nik: compose_nik(code, birth, sex, serial),
-            kk: compose_kk(code, registered, kk_serial),
-            kk_registered: registered,
-            kk_serial,
-            name: names::person_name(culture, religion, sex, birth.year(), order, family, rng),
-            sex,
-            birth_date: birth,
-            district_code: code.clone(),
-            religion,
-            age: age_on(birth, ctx.as_of),
-            has_card: true,
-        }
+        invented_resident(self.ctx, &mut self.rng, generated)
     }
 
     /// Second applications for the same NIK and service through another
@@ -980,6 +943,50 @@ impl Planner<'_> {
             source: String::new(),
             message_id: None,
         }
+    }
+}
+
+/// Someone who is not in the snapshot: numbers from the serial book's
+/// free range, so they are valid but certainly unknown.
+pub(crate) fn invented_resident(
+    ctx: &Context<'_>,
+    rng: &mut Rng,
+    generated: &mut Generated,
+) -> Resident {
+    let idx = rng.index(ctx.districts.len());
+    let sex = if rng.chance(5_000) { Sex::L } else { Sex::P };
+    let age = rng.range(20, 70) as u32;
+    let mut birth = birth_date_for_age(ctx.as_of, age, rng);
+    let serial = loop {
+        match generated.serials.next_nik(idx, birth, sex) {
+            Some(s) => break s,
+            None => birth = birth.succ_opt().unwrap_or(birth),
+        }
+    };
+    let code = &ctx.districts[idx].code;
+    let start = NaiveDate::from_ymd_opt(2006, 1, 1).expect("valid date");
+    let mut registered = start + Duration::days(rng.range(0, (ctx.as_of - start).num_days() - 60));
+    let kk_serial = loop {
+        match generated.serials.next_kk(idx, registered) {
+            Some(s) => break s,
+            None => registered = registered.pred_opt().unwrap_or(registered),
+        }
+    };
+    let (culture, religion) = names::household_culture(ctx.region, rng);
+    let family = names::family_name(culture, rng);
+    let order = rng.range(1, 4) as u32;
+    Resident {
+        nik: compose_nik(code, birth, sex, serial),
+        kk: compose_kk(code, registered, kk_serial),
+        kk_registered: registered,
+        kk_serial,
+        name: names::person_name(culture, religion, sex, birth.year(), order, family, rng),
+        sex,
+        birth_date: birth,
+        district_code: code.clone(),
+        religion,
+        age: age_on(birth, ctx.as_of),
+        has_card: true,
     }
 }
 

@@ -15,6 +15,7 @@ fn opts(profile: &str, population: u64, applications: u64, seed: u64) -> SampleO
         applications,
         seed,
         as_of: default_as_of(),
+        weeks: 0,
     }
 }
 
@@ -788,4 +789,47 @@ fn refuses_an_existing_office_and_a_population_too_small() {
     let m = generate(dir.path(), &opts("bantul", 50, 0, 1)).unwrap();
     assert_eq!(m.expected.ingest, IngestExpectation::default());
     assert_eq!(m.population.residents, 50);
+}
+
+#[test]
+fn a_history_is_a_legal_log_and_the_same_for_the_same_seed() {
+    let make = || {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = SampleOptions {
+            weeks: 4,
+            applications: 60,
+            population: 800,
+            ..SampleOptions::default()
+        };
+        let m = generate(dir.path(), &opts).unwrap();
+        let store = crate::store::Store::open(&dir.path().join("data/sigap.db")).unwrap();
+        assert_eq!(store.check_consistency().unwrap(), Vec::<String>::new());
+        assert!(store.blanko_balance().unwrap().balanced());
+        let events: Vec<_> = store
+            .all_events()
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.application, e.from, e.to, e.at, e.actor))
+            .collect();
+        (m.history.unwrap(), events)
+    };
+    let (h, events) = make();
+    assert_eq!(h.weeks, 4);
+    assert_eq!(h.to, default_as_of() - chrono::Duration::days(1));
+    assert!(h.applications > 150, "{h:?}");
+    for state in ["COLLECTED", "READY", "REJECTED", "INCOMPLETE"] {
+        assert!(
+            h.states.get(state).copied().unwrap_or(0) > 0,
+            "{state}: {h:?}"
+        );
+    }
+    assert!(h.blanko_spoiled > 0 && h.notices_sent > 0, "{h:?}");
+    // Every time is a whole minute, inside the history.
+    let end = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 19, 17, 0, 0).unwrap();
+    assert!(
+        events
+            .iter()
+            .all(|e| e.3.timestamp() % 60 == 0 && e.3 < end)
+    );
+    assert_eq!(make(), (h, events));
 }

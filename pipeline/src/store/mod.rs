@@ -28,6 +28,7 @@ mod intake;
 mod notices;
 mod pickups;
 mod print;
+mod sla;
 
 pub use archive::{BundleRecord, BundledScan, NewBundle, Scan};
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};

@@ -174,6 +174,27 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// Records that the server accepted a notice, inside a larger
+    /// transaction (the sample history marks a night's notices at once).
+    pub fn notice_sent(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let n = self
+            .tx
+            .execute(
+                "UPDATE notices SET state = 'SENT', sent_at = ?2, attempts = attempts + 1,
+                     last_error = '' WHERE id = ?1 AND state = 'DUE'",
+                params![id, ts(at)],
+            )
+            .map_err(|e| self.err(e))?;
+        if n == 1 {
+            self.tx
+                .execute(LOG_NOTICE, params![id, ts(at), "SENT", ""])
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+}
+
 impl Store {
     fn query_notices(
         &self,
@@ -323,22 +344,7 @@ impl Store {
 
     /// Records that the server accepted a notice (its own commit).
     pub fn notice_sent(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let n = tx
-                .tx
-                .execute(
-                    "UPDATE notices SET state = 'SENT', sent_at = ?2, attempts = attempts + 1,
-                         last_error = '' WHERE id = ?1 AND state = 'DUE'",
-                    params![id, ts(at)],
-                )
-                .map_err(|e| tx.err(e))?;
-            if n == 1 {
-                tx.tx
-                    .execute(LOG_NOTICE, params![id, ts(at), "SENT", ""])
-                    .map_err(|e| tx.err(e))?;
-            }
-            Ok(())
-        })
+        self.write(|tx| tx.notice_sent(id, at))
     }
 
     /// The log of one notice, in order.

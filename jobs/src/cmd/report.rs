@@ -1,0 +1,106 @@
+//! `sigap report sla`: the SLA-compliance report of a period.
+
+use chrono::{NaiveDate, Utc};
+use pipeline::Config;
+use pipeline::files::{create_private_dir, write_atomic_private};
+use reports::sla::{Period, SlaInput, hours, pct};
+
+use super::{Exit, open_store};
+use crate::cli::ReportFormat;
+
+pub fn sla(
+    config: &Config,
+    from: NaiveDate,
+    to: NaiveDate,
+    formats: &[ReportFormat],
+) -> anyhow::Result<Exit> {
+    if from > to {
+        eprintln!("error: --from {from} is after --to {to}; give the first day, then the last");
+        return Ok(Exit::Usage);
+    }
+    let started = std::time::Instant::now();
+    let store = open_store(config)?;
+    let input = SlaInput {
+        histories: store.sla_histories()?,
+        notified: store.ready_notices_sent()?,
+        ledger: store.blanko_ledger()?,
+    };
+    let read = started.elapsed();
+    // The figures are as of the end of the period, or now when it has not ended.
+    let report = reports::sla::compute(
+        config,
+        &input,
+        Period {
+            from,
+            to,
+            at: Utc::now(),
+        },
+    )?;
+    let computed = started.elapsed();
+    let dir = config.out_dir().join("reports");
+    create_private_dir(&dir)?;
+    let stem = format!("sla-{from}_{to}");
+    let mut written = Vec::new();
+    if formats.contains(&ReportFormat::Csv) {
+        for t in &report.tables {
+            let path = dir.join(format!("{stem}-{}.csv", t.name));
+            write_atomic_private(&path, &reports::sla::table_csv(t))?;
+            written.push(path);
+        }
+    }
+    println!(
+        "SLA report {from} to {to} (figures as of {}), {} applications read:",
+        report
+            .period
+            .at
+            .with_timezone(&config.office.timezone.offset())
+            .format("%Y-%m-%d %H:%M"),
+        input.histories.len()
+    );
+    for h in &report.headlines {
+        let target = match h.target_hours {
+            Some(t) => format!(
+                "{}% within {t} working hours",
+                pct(h.within, h.count).if_empty("-")
+            ),
+            None => "the applicant's time, no target".to_string(),
+        };
+        println!(
+            "  {:<20} {:>6} ended, {target}, median {} h, p90 {} h; open {}{}",
+            h.step.code(),
+            h.count,
+            h.median_secs.map(hours).unwrap_or_else(|| "-".into()),
+            h.p90_secs.map(hours).unwrap_or_else(|| "-".into()),
+            h.open,
+            if h.target_hours.is_some() {
+                format!(", {} past target", h.open_past_target)
+            } else {
+                String::new()
+            }
+        );
+    }
+    for p in &written {
+        println!("  wrote {}", p.display());
+    }
+    tracing::info!(
+        read_ms = read.as_millis() as u64,
+        compute_ms = (computed - read).as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "report sla done"
+    );
+    Ok(Exit::Ok)
+}
+
+trait IfEmpty {
+    fn if_empty(self, other: &str) -> String;
+}
+
+impl IfEmpty for String {
+    fn if_empty(self, other: &str) -> String {
+        if self.is_empty() {
+            other.to_string()
+        } else {
+            self
+        }
+    }
+}
