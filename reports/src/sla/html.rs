@@ -72,6 +72,7 @@ pub fn shown(column: &str, value: &str) -> String {
         ("item", "spoilage_pct") => "Tingkat kerusakan (%)".into(),
         ("item", "available_at_end") => "Stok tersedia di akhir periode".into(),
         ("item", _) => value.into(),
+        ("reason", "ALL_REJECTED") => "Jumlah permohonan ditolak".into(),
         _ if value.contains('.') && value.parse::<f64>().is_ok() => id_number(value),
         _ => value.into(),
     }

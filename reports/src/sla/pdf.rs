@@ -23,6 +23,9 @@ const TOP: f32 = PAGE_H - 15.0;
 const BOTTOM: f32 = 20.0;
 const PT_PER_MM: f32 = 72.0 / 25.4;
 const ROW_H: f32 = 5.2;
+/// Open items past target listed on paper, longest over first; the rest
+/// are in the CSV and the HTML page.
+const AGING_ROWS: usize = 150;
 
 struct Doc {
     pages: Vec<Vec<Op>>,
@@ -489,8 +492,18 @@ pub fn render(report: &SlaReport) -> Vec<u8> {
             ("working_hours", 16.0),
             ("over_hours", 16.0),
         ],
-        &aging.rows,
+        &aging.rows[..aging.rows.len().min(AGING_ROWS)],
     );
+    if aging.rows.len() > AGING_ROWS {
+        d.room(ROW_H);
+        d.y -= ROW_H;
+        let more = format!(
+            "… dan {} lainnya: daftar lengkap di {}",
+            aging.rows.len() - AGING_ROWS,
+            "CSV open-past-target dan halaman HTML"
+        );
+        d.text(MARGIN_X, d.y + 1.5, 8.0, false, C(90, 90, 90), &more);
+    }
     d.room(12.0);
     d.y -= 6.0;
     d.text(
