@@ -9,6 +9,7 @@ mod spine;
 
 mod intake;
 mod notify;
+mod outages;
 mod pickups;
 mod print;
 mod schedule;

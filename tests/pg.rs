@@ -92,21 +92,7 @@ impl Postgres {
         // the server binds, so try a few.
         for _ in 0..5 {
             pg.port = free_port();
-            let opts = format!(
-                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-                pg.port,
-                pg.dir.path().display()
-            );
-            let out = pg
-                .server_command("pg_ctl")
-                .arg("-D")
-                .arg(&data)
-                .args(["-w", "-l"])
-                .arg(pg.dir.path().join("server.log"))
-                .args(["-o", &opts, "start"])
-                .output()
-                .unwrap();
-            if out.status.success() {
+            if pg.pg_ctl_start() {
                 return pg;
             }
         }
@@ -114,6 +100,58 @@ impl Postgres {
             "PostgreSQL did not start; its log:\n{}",
             std::fs::read_to_string(pg.dir.path().join("server.log")).unwrap_or_default()
         );
+    }
+
+    fn pg_ctl_start(&self) -> bool {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        self.server_command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-w", "-l"])
+            .arg(self.dir.path().join("server.log"))
+            .args(["-o", &opts, "start"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    }
+
+    /// Stops the server at once, every connection cut, as a crash would
+    /// (`pg_ctl stop -m immediate`).
+    pub fn stop_immediately(&self) {
+        let out = self
+            .server_command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "-w", "stop"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_ctl stop failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Starts a stopped server again, on the same port and data.
+    pub fn restart(&self) {
+        assert!(
+            self.pg_ctl_start(),
+            "PostgreSQL did not start again; its log:\n{}",
+            std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+        );
+    }
+
+    /// `psql` on the server's database, quiet, stopping at the first error,
+    /// for the caller to add arguments or a session on stdin.
+    pub fn psql_command(&self) -> Command {
+        let mut c = Command::new(bin("psql"));
+        c.args(["-v", "ON_ERROR_STOP=1", "-q", "-X", "-d", &self.url()]);
+        c
     }
 
     /// A server binary, run as `postgres` when we are root.

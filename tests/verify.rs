@@ -398,7 +398,7 @@ fn population_frame(rows: &[&Row]) -> DataFrame {
 }
 
 /// The same rows as CSV for `\copy penduduk FROM … CSV HEADER`.
-fn population_csv(df: &DataFrame) -> String {
+pub(crate) fn population_csv(df: &DataFrame) -> String {
     let names: Vec<String> = df
         .get_column_names()
         .iter()

@@ -30,9 +30,13 @@ pub enum RekapError {
     /// The hot folder could not be read.
     #[error(transparent)]
     Station(#[from] StationError),
-    /// An output file could not be written.
-    #[error(transparent)]
-    File(#[from] FileError),
+    /// An output file could not be written (nothing half-written is left).
+    #[error(
+        "{}: {}; nothing half-written is left: free space on the disk (or fix the folder's permissions) and run `sigap rekap` again",
+        .0.path.display(),
+        .0.source
+    )]
+    File(FileError),
     /// A batch's cards.csv is gone or differs from what was dispatched.
     #[error(
         "{path}: {problem}; the rekap of batch {batch} was not written (restore the batch folder from backup, or re-dispatch)"
@@ -45,6 +49,12 @@ pub enum RekapError {
         /// What is wrong.
         problem: String,
     },
+}
+
+impl From<FileError> for RekapError {
+    fn from(e: FileError) -> RekapError {
+        RekapError::File(e)
+    }
 }
 
 /// What the rekap job wrote.

@@ -9,7 +9,7 @@ use chrono::Utc;
 use pipeline::Config;
 use pipeline::nik::mask;
 use pipeline::print::blanko::Movement;
-use pipeline::print::run::{PrintError, apply_results, batch_and_dispatch};
+use pipeline::print::run::{apply_results, batch_and_dispatch};
 use pipeline::print::station::{HotFolder, Station};
 use pipeline::print::{CardResult, results_csv};
 use pipeline::store::Outcome;
@@ -219,6 +219,7 @@ pub fn results(config: &Config) -> anyhow::Result<Exit> {
         println!("rejected {} {}: {}", r.source, r.reason.code(), r.message);
     }
     println!("station results: {}", report.line());
+    let overdue = warn_overdue(&store)?;
     let counters = BTreeMap::from([
         ("files".to_string(), report.files as i64),
         ("already_applied".to_string(), report.already_applied as i64),
@@ -226,14 +227,26 @@ pub fn results(config: &Config) -> anyhow::Result<Exit> {
         ("spoiled".to_string(), report.spoiled as i64),
         ("failed".to_string(), report.failed as i64),
         ("rejected".to_string(), report.rejected.len() as i64),
+        ("results_overdue".to_string(), overdue as i64),
     ]);
-    let (outcome, exit) = if report.rejected.is_empty() {
+    let (outcome, exit) = if report.rejected.is_empty() && overdue == 0 {
         (Outcome::Ok, Exit::Ok)
     } else {
         (Outcome::Attention, Exit::Attention)
     };
     store.finish_run(run, outcome, &counters, &report.line(), Utc::now())?;
     Ok(exit)
+}
+
+/// Warns about every dispatched batch the station is late with (on stdout
+/// for the operator, by batch id in the log) and returns how many there are.
+fn warn_overdue(store: &pipeline::store::Store) -> anyhow::Result<usize> {
+    let overdue = pipeline::print::run::overdue_batches(store, Utc::now())?;
+    for o in &overdue {
+        println!("warning: {}", o.line());
+        tracing::warn!(batch = %o.batch, hours = o.hours, "no station results");
+    }
+    Ok(overdue.len())
 }
 
 /// `sigap batch [--dry-run]`: tonight's print batches, into the station's hot folder.
@@ -245,11 +258,14 @@ pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
     let run = (!dry_run)
         .then(|| store.start_run("batch", at))
         .transpose()?;
-    let result = pipeline::adapters::open(config)
-        .map_err(PrintError::from)
-        .and_then(|mut db| {
-            batch_and_dispatch(&mut store, config, db.as_mut(), &station, at, dry_run)
-        });
+    let result = batch_and_dispatch(
+        &mut store,
+        config,
+        &mut || pipeline::adapters::open(config),
+        &station,
+        at,
+        dry_run,
+    );
     let report = match result {
         Ok(r) => r,
         Err(e) => {
@@ -280,6 +296,8 @@ pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
             ""
         }
     );
+    // The station being late blocks nothing here, but a person must look.
+    let overdue = warn_overdue(&store)?;
     if let Some(run) = run {
         let mut counters = BTreeMap::from([
             ("batches".to_string(), report.made.len() as i64),
@@ -295,9 +313,19 @@ pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
                 *n as i64,
             );
         }
-        store.finish_run(run, Outcome::Ok, &counters, &line, Utc::now())?;
+        let outcome = if overdue > 0 {
+            counters.insert("results_overdue".to_string(), overdue as i64);
+            Outcome::Attention
+        } else {
+            Outcome::Ok
+        };
+        store.finish_run(run, outcome, &counters, &line, Utc::now())?;
     }
-    Ok(Exit::Ok)
+    Ok(if overdue > 0 {
+        Exit::Attention
+    } else {
+        Exit::Ok
+    })
 }
 
 /// `sigap rekap [--dry-run]`: write every missing or changed rekap under out/rekap/.

@@ -54,6 +54,7 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
         pipeline::wilayah::Wilayah::embedded(),
     )?;
     let blanko = store.blanko_balance()?;
+    let overdue = pipeline::print::run::overdue_batches(&store, chrono::Utc::now())?;
     let notices = store.notice_counts()?;
     let notice_count = |s: NoticeState| notices.get(&s).copied().unwrap_or(0);
     let paths = [
@@ -81,6 +82,7 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
                 "waiting": plan.waiting_counts().iter().map(|(r, n)| (r.code(), *n)).collect::<BTreeMap<_, _>>(),
             },
             "blanko": blanko,
+            "station_results_overdue": overdue,
             "notices": NoticeState::ALL.iter().map(|s| (s.code(), notice_count(*s))).collect::<BTreeMap<_, _>>(),
             "paths": paths.iter().map(|(k, p)| (k.to_string(), p.display().to_string())).collect::<BTreeMap<_, _>>(),
         });
@@ -107,6 +109,15 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
     );
     for (reason, n) in plan.waiting_counts() {
         println!("  waiting {n:>5}: {}", reason.describe());
+    }
+    if !overdue.is_empty() {
+        println!(
+            "Station: {} batch(es) without results for more than a day:",
+            overdue.len()
+        );
+        for o in &overdue {
+            println!("  warning: {}", o.line());
+        }
     }
     println!();
     println!(

@@ -171,6 +171,20 @@ pub enum PopulationError {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// The server went away or ended the session in the middle of a step
+    /// (stopped, restarted, the backend terminated, the network cut).
+    #[error(
+        "population database at {target}: the connection was lost during {step} (the server stopped or ended the session); nothing is half done: run the job again once the server is back"
+    )]
+    ConnectionLost {
+        /// The URL without its password.
+        target: String,
+        /// What was being done.
+        step: &'static str,
+        /// The driver's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
     /// The async runtime for the PostgreSQL client could not start.
     #[error("cannot start the runtime for the PostgreSQL client")]
     Runtime(#[source] std::io::Error),

@@ -110,6 +110,17 @@ impl PostgresDb {
     }
 }
 
+/// Whether an error means the session is gone rather than the statement
+/// wrong: the connection closed, a connection exception (SQLSTATE class 08)
+/// or operator intervention (57P01–57P05: shutdown, terminated backend).
+fn connection_lost(e: &tokio_postgres::Error) -> bool {
+    e.is_closed()
+        || e.code().is_some_and(|c| {
+            let code = c.code();
+            code.starts_with("08") || code.starts_with("57P")
+        })
+}
+
 /// Sends the batch's NIKs to the server (COPY into a temporary table), joins
 /// there and streams back `columns` of each match, read by `read` (whose
 /// first column is the NIK text).
@@ -124,10 +135,20 @@ async fn join_batch<T>(
     let target = target.to_string();
     let step_err = |step: &'static str| {
         let target = target.clone();
-        move |source| PopulationError::Query {
-            target: target.clone(),
-            step,
-            source,
+        move |source: tokio_postgres::Error| {
+            if connection_lost(&source) {
+                PopulationError::ConnectionLost {
+                    target: target.clone(),
+                    step,
+                    source,
+                }
+            } else {
+                PopulationError::Query {
+                    target: target.clone(),
+                    step,
+                    source,
+                }
+            }
         }
     };
     let tx = client.transaction().await.map_err(step_err("BEGIN"))?;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde::Serialize;
 
 use crate::adapters::{PopulationDb, PopulationError};
@@ -146,6 +146,67 @@ pub fn dispatch_batch(
     Ok(done)
 }
 
+/// How long the station may take to answer a dispatched batch before
+/// `sigap status`, the batch step and `sigap station results` warn that
+/// its results are missing (the stations print the same day).
+pub const RESULTS_OVERDUE_AFTER: TimeDelta = TimeDelta::hours(24);
+
+/// A dispatched batch with cards the station has not answered for longer
+/// than [`RESULTS_OVERDUE_AFTER`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Overdue {
+    /// Batch id.
+    pub batch: String,
+    /// When it went to the station (UTC).
+    pub dispatched_at: DateTime<Utc>,
+    /// Whole hours since then.
+    pub hours: i64,
+    /// Cards without a result.
+    pub unanswered: u64,
+    /// Cards in the batch.
+    pub cards: u64,
+}
+
+impl Overdue {
+    /// `B-20261123-SEWON-1: dispatched 3 days ago (2026-11-23 01:02 UTC), no station results for 5 of 5 card(s); …`
+    pub fn line(&self) -> String {
+        let age = if self.hours >= 48 {
+            format!("{} days", self.hours / 24)
+        } else {
+            format!("{} hours", self.hours)
+        };
+        format!(
+            "{}: dispatched {age} ago ({}), no station results for {} of {} card(s); check that the station printed it and that its results file reached spool/results/",
+            self.batch,
+            self.dispatched_at.format("%Y-%m-%d %H:%M UTC"),
+            self.unanswered,
+            self.cards
+        )
+    }
+}
+
+/// The dispatched batches the station is late with, oldest first.
+pub fn overdue_batches(store: &Store, now: DateTime<Utc>) -> Result<Vec<Overdue>, StoreError> {
+    let mut out: Vec<Overdue> = store
+        .batches()?
+        .into_iter()
+        .filter(|b| b.pending() > 0)
+        .filter_map(|b| {
+            let at = b.dispatched_at?;
+            let waited = now - at;
+            (waited > RESULTS_OVERDUE_AFTER).then(|| Overdue {
+                batch: b.id.clone(),
+                dispatched_at: at,
+                hours: waited.num_hours(),
+                unanswered: b.pending(),
+                cards: b.card_count,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| (a.dispatched_at, &a.batch).cmp(&(b.dispatched_at, &b.batch)));
+    Ok(out)
+}
+
 /// What `sigap batch` did (or, in a dry run, would do).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BatchReport {
@@ -182,12 +243,14 @@ impl BatchReport {
 
 /// `sigap batch`: plans tonight's batches within stock, records them and
 /// puts every batch not yet at the station into its hot folder, with the
-/// card faces from the population database (one lookup per batch). A dry
-/// run plans and reports, and writes nothing.
+/// card faces from the population database (one lookup per batch). The
+/// database is opened (`open_db`) only when a card goes out, so a night with
+/// nothing to print does not need it. A dry run plans and reports, and
+/// writes nothing.
 pub fn batch_and_dispatch(
     store: &mut Store,
     config: &Config,
-    db: &mut dyn PopulationDb,
+    open_db: &mut dyn FnMut() -> Result<Box<dyn PopulationDb>, PopulationError>,
     station: &dyn Station,
     at: DateTime<Utc>,
     dry_run: bool,
@@ -219,7 +282,8 @@ pub fn batch_and_dispatch(
     let records: BTreeMap<u64, CardFace> = if niks.is_empty() {
         BTreeMap::new()
     } else {
-        db.card_details(&niks)?
+        open_db()?
+            .card_details(&niks)?
             .iter()
             .map(|d| (d.nik, CardFace::from_details(d, wilayah)))
             .collect()
