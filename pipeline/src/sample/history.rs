@@ -108,6 +108,8 @@ struct Sim<'a> {
     offset: FixedOffset,
     wt: WorkingTime,
     printing: PrintingAt,
+    /// Whether a courier carries cards to the pickup office (a lead time).
+    courier: bool,
     batch_size: u32,
     wilayah: &'a Wilayah,
     apps: Vec<SimApp>,
@@ -533,7 +535,9 @@ impl Sim<'_> {
         }
         self.batches[b].printed = printed.clone();
         match self.printing {
-            PrintingAt::Dinas => {
+            // A dinas with its own pickup counter (no courier lead) hands out
+            // where it prints, like a kecamatan that prints.
+            PrintingAt::Dinas if self.courier => {
                 // The courier leaves with the morning's batches after lunch.
                 let d = if self.wt.open_on(t.date()).is_some() && t.time().hour_min() < 12 * 60 {
                     t.date()
@@ -545,10 +549,10 @@ impl Sim<'_> {
                 let t2 = at_min(d, self.rng.range(leave - 30, leave));
                 self.schedule(t2, Action::CourierTakes(b));
             }
-            PrintingAt::Kecamatan => {
+            _ => {
                 // Printed at the pickup office: ready as soon as it is sorted.
                 let t2 = t + Duration::minutes(self.rng.range(10, 40));
-                let detail = format!("batch {id} printed at the kecamatan");
+                let detail = format!("batch {id} at the pickup counter");
                 for i in printed {
                     let actor = "operator:Petugas Kecamatan";
                     self.transition(tx, i, State::Ready, actor, None, &detail, t2)?;
@@ -608,6 +612,7 @@ pub(crate) fn write(
         offset: config.office.timezone.offset(),
         wt: WorkingTime::new(config),
         printing: config.office.printing,
+        courier: config.sla.courier_lead_days > 0,
         batch_size: config.station.batch_size,
         wilayah,
         apps: Vec::new(),
@@ -690,9 +695,9 @@ pub(crate) fn write(
         day += Duration::days(1);
     }
 
-    // Blanko: an opening stock the day before, then a delivery every other
-    // Monday sized on the last two weeks' use; the one in the middle of the
-    // history comes a week late.
+    // Blanko: an opening stock the day before, then a delivery every two
+    // weeks sized on demand; the one in the middle of the history comes a
+    // week late.
     let expected_cards = per_week * 2 * 7 / 10;
     let opening = expected_cards.div_ceil(50) * 50 + 50;
     let t = at_min(first - Duration::days(1), 10 * 60);
@@ -724,7 +729,15 @@ pub(crate) fn write(
                 .range(dd - Duration::days(14)..dd)
                 .map(|(_, n)| *n)
                 .sum();
-            let qty = (used + used / 10).div_ceil(50).max(1) * 50;
+            // The order covers the last two weeks' demand and the cards
+            // already waiting, so a late delivery's backlog clears.
+            let waiting = sim
+                .apps
+                .iter()
+                .filter(|a| a.id.is_some() && a.state == State::Verified && a.new.service.is_ktp())
+                .count() as u64;
+            let want = (used + used / 10 + waiting).saturating_sub(sim.stock);
+            let qty = want.div_ceil(50).max(1) * 50;
             let late = weeks >= 3 && dd >= late_at && dd < late_at + Duration::days(14);
             let arrive = if late { dd + Duration::days(7) } else { dd };
             let arrive = sim.office_day_from(arrive);
