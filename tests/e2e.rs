@@ -8,6 +8,7 @@ mod smtp;
 mod spine;
 
 mod intake;
+mod logscan;
 mod notify;
 mod outages;
 mod pickups;
