@@ -478,3 +478,127 @@ fn the_report_matches_a_second_count_from_the_event_log() {
     assert_eq!(got, want);
     assert!(funnel[0] > funnel[4] && funnel[4] > 0, "{funnel:?}");
 }
+
+/// A headline share as the documents print it: `68,8%`.
+fn shown_pct(csv_value: &str) -> String {
+    format!("{}%", csv_value.replace('.', ","))
+}
+
+fn chromium(args: &[&str], profile: &Path) -> std::process::Output {
+    std::process::Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .expect("chromium runs (./scripts/test installs Debian's chromium)")
+}
+
+#[test]
+fn the_pdf_and_the_html_page_show_the_headline_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (cfg, manifest) = history_office(tmp.path());
+    let (from, to) = (
+        manifest["history"]["from"].as_str().unwrap().to_string(),
+        manifest["history"]["to"].as_str().unwrap().to_string(),
+    );
+    sg(&cfg, &["report", "sla", "--from", &from, "--to", &to]).expect_code(0);
+    let reports = cfg.parent().unwrap().join("out/reports");
+    let stem = format!("sla-{from}_{to}");
+    let summary = csv_rows(&reports.join(format!("{stem}-summary.csv")));
+    let funnel = csv_rows(&reports.join(format!("{stem}-funnel.csv")));
+    // The headline figures: each step's share within target and count, and
+    // the share of received cards collected.
+    let mut headline: Vec<String> = Vec::new();
+    for row in summary.iter().filter(|r| !r["target_hours"].is_empty()) {
+        headline.push(shown_pct(&row["within_target_pct"]));
+        headline.push(row["count"].clone());
+    }
+    headline.push(shown_pct(&funnel[4]["pct_of_received"]));
+    assert_eq!(headline.len(), 7);
+
+    // The PDF, read back with poppler.
+    let pdf = reports.join(format!("{stem}.pdf"));
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext runs (./scripts/test installs poppler-utils)");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for figure in &headline {
+        assert!(
+            text.contains(figure.as_str()),
+            "PDF lacks {figure}:\n{text}"
+        );
+    }
+    for words in [
+        "LAPORAN KEPATUHAN SLA PELAYANAN",
+        "Berkas lengkap – tercetak",
+        "Persentase tepat waktu per minggu",
+        "Belum selesai dan melewati target",
+        "Halaman 1 dari",
+    ] {
+        assert!(text.contains(words), "PDF lacks {words}");
+    }
+    // The charts are vector drawings: filled paths in the content, no image.
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(!bytes.windows(6).any(|w| w == b"/Image"), "no raster image");
+
+    // The HTML page, opened from the file by headless Chromium.
+    let html = reports.join(format!("{stem}.html"));
+    let page = std::fs::read_to_string(&html).unwrap();
+    for external in ["<script", "<link", "src=\"http", "url("] {
+        assert!(!page.contains(external), "self-contained: {external}");
+    }
+    assert_eq!(page.matches("<svg").count(), 3, "three inline charts");
+    let url = format!("file://{}", html.display());
+    let profile = tmp.path().join("chromium");
+    let dom = chromium(&["--dump-dom", &url], &profile);
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8(dom.stdout).unwrap();
+    for figure in &headline {
+        assert!(dom.contains(figure.as_str()), "page lacks {figure}");
+    }
+    assert!(dom.contains("Laporan Kepatuhan SLA Pelayanan"));
+    let shot = tmp.path().join("shot.png");
+    let out = chromium(
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1200,1600",
+            &url,
+        ],
+        &profile,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats = std::process::Command::new("python3")
+        .arg(crate::support::repo_root().join("tests/png_stats.py"))
+        .arg(&shot)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        stats.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stats.stderr)
+    );
+    let nums: Vec<u64> = String::from_utf8(stats.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let (w, h, colours, non_white) = (nums[0], nums[1], nums[2], nums[3]);
+    assert_eq!((w, h), (1200, 1600));
+    // Text, cards and three charts: many colours, and far from all white.
+    assert!(colours > 50, "{colours} colours");
+    assert!(
+        non_white * 20 > w * h,
+        "{non_white} of {} pixels not white",
+        w * h
+    );
+}

@@ -97,12 +97,12 @@ pub struct TableDocument {
     pub pdf_title: String,
 }
 
-struct Fonts {
-    regular: ParsedFont,
-    bold: ParsedFont,
+pub(crate) struct Fonts {
+    pub(crate) regular: ParsedFont,
+    pub(crate) bold: ParsedFont,
 }
 
-fn fonts() -> &'static Fonts {
+pub(crate) fn fonts() -> &'static Fonts {
     static FONTS: OnceLock<Fonts> = OnceLock::new();
     FONTS.get_or_init(|| Fonts {
         // The fonts are compiled in and tested; failing to parse them is a
@@ -282,7 +282,7 @@ pub fn render(doc: &TableDocument) -> Vec<u8> {
 /// printpdf writes a random trailer `/ID`; replace it with one derived from
 /// the content (same length, after the xref, so no offset moves). The same
 /// document then gives the same bytes and a re-run rewrites nothing.
-fn stable_id(mut bytes: Vec<u8>) -> Vec<u8> {
+pub(crate) fn stable_id(mut bytes: Vec<u8>) -> Vec<u8> {
     const KEY: &[u8] = b"/ID[(";
     let Some(at) = bytes.windows(KEY.len()).rposition(|w| w == KEY) else {
         return bytes;

@@ -41,6 +41,16 @@ pub fn sla(
     create_private_dir(&dir)?;
     let stem = format!("sla-{from}_{to}");
     let mut written = Vec::new();
+    if formats.contains(&ReportFormat::Pdf) {
+        let path = dir.join(format!("{stem}.pdf"));
+        write_atomic_private(&path, &reports::sla::pdf::render(&report))?;
+        written.push(path);
+    }
+    if formats.contains(&ReportFormat::Html) {
+        let path = dir.join(format!("{stem}.html"));
+        write_atomic_private(&path, reports::sla::html::render(&report).as_bytes())?;
+        written.push(path);
+    }
     if formats.contains(&ReportFormat::Csv) {
         for t in &report.tables {
             let path = dir.join(format!("{stem}-{}.csv", t.name));

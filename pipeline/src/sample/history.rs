@@ -690,9 +690,9 @@ pub(crate) fn write(
         day += Duration::days(1);
     }
 
-    // Blanko: an opening stock the day before, then a delivery every other
-    // Monday sized on the last two weeks' use; the one in the middle of the
-    // history comes a week late.
+    // Blanko: an opening stock the day before, then a delivery every two
+    // weeks sized on demand; the one in the middle of the history comes a
+    // week late.
     let expected_cards = per_week * 2 * 7 / 10;
     let opening = expected_cards.div_ceil(50) * 50 + 50;
     let t = at_min(first - Duration::days(1), 10 * 60);
@@ -724,7 +724,15 @@ pub(crate) fn write(
                 .range(dd - Duration::days(14)..dd)
                 .map(|(_, n)| *n)
                 .sum();
-            let qty = (used + used / 10).div_ceil(50).max(1) * 50;
+            // The order covers the last two weeks' demand and the cards
+            // already waiting, so a late delivery's backlog clears.
+            let waiting = sim
+                .apps
+                .iter()
+                .filter(|a| a.id.is_some() && a.state == State::Verified && a.new.service.is_ktp())
+                .count() as u64;
+            let want = (used + used / 10 + waiting).saturating_sub(sim.stock);
+            let qty = want.div_ceil(50).max(1) * 50;
             let late = weeks >= 3 && dd >= late_at && dd < late_at + Duration::days(14);
             let arrive = if late { dd + Duration::days(7) } else { dd };
             let arrive = sim.office_day_from(arrive);

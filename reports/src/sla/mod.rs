@@ -19,6 +19,10 @@
 //! The report is computed as of a moment (`at`, normally the end of the
 //! period or now, whichever is earlier): what happened later is not seen.
 
+pub mod chart;
+pub mod html;
+pub mod pdf;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -113,6 +117,12 @@ pub struct SlaReport {
     pub period: Period,
     /// Office name for the documents.
     pub office_name: String,
+    /// Letterhead and place for the PDF.
+    pub heading: crate::rekap::OfficeHeading,
+    /// The office's UTC offset.
+    pub offset: chrono::FixedOffset,
+    /// Its timezone's name (WIB, WITA, WIT).
+    pub timezone: String,
     /// One figure per step.
     pub headlines: Vec<Headline>,
     /// The funnel (KTP-el applications received in the period): stage → count.
@@ -616,6 +626,9 @@ pub fn compute(config: &Config, input: &SlaInput, period: Period) -> Result<SlaR
     Ok(SlaReport {
         period: Period { at: end, ..period },
         office_name: config.office.name.clone(),
+        heading: crate::rekap::OfficeHeading::from_config(config),
+        offset,
+        timezone: format!("{:?}", config.office.timezone),
         headlines,
         funnel,
         weekly,
@@ -728,3 +741,6 @@ pub fn table_csv(table: &Table) -> Vec<u8> {
     }
     w.into_inner().expect("in memory")
 }
+
+#[cfg(test)]
+mod tests;
