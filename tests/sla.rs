@@ -280,6 +280,24 @@ fn the_report_matches_a_second_count_from_the_event_log() {
         ],
     )
     .expect_code(0);
+    // A period given backwards is a usage error.
+    let backwards = sg(
+        &cfg,
+        &[
+            "report",
+            "sla",
+            "--from",
+            &to.to_string(),
+            "--to",
+            &from.to_string(),
+        ],
+    )
+    .expect_code(2);
+    assert!(
+        backwards.stderr.contains("is after --to"),
+        "{}",
+        backwards.stderr
+    );
     let office = cfg.parent().unwrap();
     let csv = |name: &str| {
         csv_rows(

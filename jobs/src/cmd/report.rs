@@ -5,7 +5,11 @@ use pipeline::Config;
 use pipeline::files::{create_private_dir, write_atomic_private};
 use reports::sla::{Period, SlaInput, hours, pct};
 
-use super::{Exit, open_store};
+use std::collections::BTreeMap;
+
+use pipeline::store::{Outcome, Store};
+
+use super::{Exit, open_store, record_failure};
 use crate::cli::ReportFormat;
 
 pub fn sla(
@@ -19,7 +23,29 @@ pub fn sla(
         return Ok(Exit::Usage);
     }
     let started = std::time::Instant::now();
-    let store = open_store(config)?;
+    let mut store = open_store(config)?;
+    let run = store.start_run("report-sla", Utc::now())?;
+    match write(config, &store, from, to, formats, started) {
+        Ok((counters, message)) => {
+            store.finish_run(run, Outcome::Ok, &counters, &message, Utc::now())?;
+            Ok(Exit::Ok)
+        }
+        Err(e) => {
+            record_failure(&mut store, run, &e)?;
+            Err(e)
+        }
+    }
+}
+
+/// Computes the report and writes its files; returns the run's counters.
+fn write(
+    config: &Config,
+    store: &Store,
+    from: NaiveDate,
+    to: NaiveDate,
+    formats: &[ReportFormat],
+    started: std::time::Instant,
+) -> anyhow::Result<(BTreeMap<String, i64>, String)> {
     let input = SlaInput {
         histories: store.sla_histories()?,
         notified: store.ready_notices_sent()?,
@@ -98,7 +124,13 @@ pub fn sla(
         total_ms = started.elapsed().as_millis() as u64,
         "report sla done"
     );
-    Ok(Exit::Ok)
+    let past: i64 = report.headlines.iter().map(|h| h.open_past_target).sum();
+    let counters = BTreeMap::from([
+        ("applications".to_string(), input.histories.len() as i64),
+        ("open_past_target".to_string(), past),
+        ("files".to_string(), written.len() as i64),
+    ]);
+    Ok((counters, format!("SLA report {from} to {to}")))
 }
 
 trait IfEmpty {

@@ -108,6 +108,8 @@ struct Sim<'a> {
     offset: FixedOffset,
     wt: WorkingTime,
     printing: PrintingAt,
+    /// Whether a courier carries cards to the pickup office (a lead time).
+    courier: bool,
     batch_size: u32,
     wilayah: &'a Wilayah,
     apps: Vec<SimApp>,
@@ -533,7 +535,9 @@ impl Sim<'_> {
         }
         self.batches[b].printed = printed.clone();
         match self.printing {
-            PrintingAt::Dinas => {
+            // A dinas with its own pickup counter (no courier lead) hands out
+            // where it prints, like a kecamatan that prints.
+            PrintingAt::Dinas if self.courier => {
                 // The courier leaves with the morning's batches after lunch.
                 let d = if self.wt.open_on(t.date()).is_some() && t.time().hour_min() < 12 * 60 {
                     t.date()
@@ -545,10 +549,10 @@ impl Sim<'_> {
                 let t2 = at_min(d, self.rng.range(leave - 30, leave));
                 self.schedule(t2, Action::CourierTakes(b));
             }
-            PrintingAt::Kecamatan => {
+            _ => {
                 // Printed at the pickup office: ready as soon as it is sorted.
                 let t2 = t + Duration::minutes(self.rng.range(10, 40));
-                let detail = format!("batch {id} printed at the kecamatan");
+                let detail = format!("batch {id} at the pickup counter");
                 for i in printed {
                     let actor = "operator:Petugas Kecamatan";
                     self.transition(tx, i, State::Ready, actor, None, &detail, t2)?;
@@ -608,6 +612,7 @@ pub(crate) fn write(
         offset: config.office.timezone.offset(),
         wt: WorkingTime::new(config),
         printing: config.office.printing,
+        courier: config.sla.courier_lead_days > 0,
         batch_size: config.station.batch_size,
         wilayah,
         apps: Vec::new(),
