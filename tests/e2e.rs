@@ -9,6 +9,7 @@ mod spine;
 
 mod archive;
 mod intake;
+mod logscan;
 mod notify;
 mod outages;
 mod pickups;
