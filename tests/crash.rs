@@ -702,6 +702,20 @@ fn sigkill_anywhere_in_the_night_loses_nothing_and_does_nothing_twice() {
         assert_eq!(ready, usize::from(wants_ready), "{}: {of:?}", a.id);
     }
 
+    // No run is left "running" in the history: each killed run was marked
+    // interrupted by the next run of its job.
+    let runs = store.runs(None, 100_000).unwrap();
+    let interrupted = runs
+        .iter()
+        .filter(|r| r.outcome == pipeline::store::Outcome::Interrupted)
+        .count();
+    let running: Vec<_> = runs
+        .iter()
+        .filter(|r| r.outcome == pipeline::store::Outcome::Running)
+        .map(|r| (r.id, r.job.clone()))
+        .collect();
+    assert!(running.is_empty(), "left running: {running:?}");
+
     // The event log replays to the current states.
     let problems = store.check_consistency().unwrap();
     assert!(problems.is_empty(), "{problems:#?}");
@@ -754,6 +768,7 @@ fn sigkill_anywhere_in_the_night_loses_nothing_and_does_nothing_twice() {
     println!(
         "  notices received twice with the same Message-ID (killed between the server's accept and the commit): {twice}"
     );
+    println!("  job runs in the history marked interrupted by the next run: {interrupted}");
     println!("  wall time {:.0?}", clock.elapsed());
     assert!(total >= 50, "only {total} kills");
     for s in STAGES {

@@ -265,10 +265,18 @@ pub fn operator(by: Option<String>) -> anyhow::Result<String> {
 /// refused with the holder's process id.
 pub fn lock_job(config: &Config, job: &str) -> anyhow::Result<pipeline::schedule::JobLock> {
     pipeline::files::create_private_dir(&config.data_dir())?;
-    Ok(pipeline::schedule::JobLock::acquire(
-        &config.data_dir(),
-        job,
-    )?)
+    let lock = pipeline::schedule::JobLock::acquire(&config.data_dir(), job)?;
+    // With the lock held, a run of this job still "running" in the history
+    // is one whose process died before it could record how it ended.
+    let stale = open_store(config)?.interrupt_stale_runs(job)?;
+    if stale > 0 {
+        tracing::warn!(
+            job,
+            runs = stale,
+            "earlier runs ended without recording how; marked interrupted"
+        );
+    }
+    Ok(lock)
 }
 
 /// Records a job run that failed, with the error as its message.

@@ -693,6 +693,23 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
+    /// Marks the runs of `job` still recorded as running as interrupted and
+    /// returns how many. Only for a caller holding the job's lock: then no
+    /// other process runs it, so those runs' processes ended (killed, or the
+    /// machine stopped) before they could record how.
+    pub fn interrupt_stale_runs(&mut self, job: &str) -> Result<usize, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE job_runs SET outcome = 'interrupted', message = ?2
+                 WHERE job = ?1 AND outcome = 'running'",
+                params![
+                    job,
+                    "ended before recording how (the process was killed or the machine stopped)"
+                ],
+            )
+            .map_err(|e| self.err(e))
+    }
+
     /// Records how a job run ended, with its counters.
     pub fn finish_run(
         &mut self,
@@ -1278,6 +1295,23 @@ mod tests {
         );
         assert!(s.find_by_source_ref("f:2").unwrap().is_some());
         assert!(s.find_by_source_ref("f:3").unwrap().is_none());
+    }
+
+    #[test]
+    fn runs_left_running_are_marked_interrupted_per_job() {
+        let mut s = Store::open_in_memory().unwrap();
+        let dead = s.start_run("nightly", at(0)).unwrap();
+        let done = s.start_run("nightly", at(1)).unwrap();
+        s.finish_run(done, Outcome::Ok, &BTreeMap::new(), "ok", at(2))
+            .unwrap();
+        let other = s.start_run("verify", at(3)).unwrap();
+        assert_eq!(s.interrupt_stale_runs("nightly").unwrap(), 1);
+        let runs = s.runs(None, 10).unwrap();
+        let outcome = |id| runs.iter().find(|r| r.id == id).unwrap().outcome;
+        assert_eq!(outcome(dead), Outcome::Interrupted);
+        assert_eq!(outcome(done), Outcome::Ok);
+        assert_eq!(outcome(other), Outcome::Running);
+        assert_eq!(s.interrupt_stale_runs("nightly").unwrap(), 0);
     }
 
     #[test]
