@@ -26,6 +26,12 @@ pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
             Exit::Ok
         });
     }
+    // A run of ingest still "running" in the history was killed between
+    // recording its start and its end (the two writes below): it cannot be
+    // running now, since ingest records its run only after its work.
+    if !matches!(result, Err(IntakeError::Locked { .. })) {
+        store.interrupt_stale_runs("ingest")?;
+    }
     match result {
         Ok(counts) => {
             let line = counts.line();
