@@ -34,8 +34,7 @@ pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
             } else {
                 Outcome::Ok
             };
-            let run = store.start_run("ingest", at)?;
-            store.finish_run(run, outcome, &counts.counters(), &line, Utc::now())?;
+            store.record_run("ingest", at, outcome, &counts.counters(), &line, Utc::now())?;
             println!("{line}");
             println!(
                 "documents stored {}, documents quarantined {}, resubmissions continued {}, files read {}, files still being written {}",
@@ -54,9 +53,9 @@ pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
         // Another run holds the lock: it is not this run's failure to record.
         Err(e @ IntakeError::Locked { .. }) => Err(e.into()),
         Err(e) => {
-            let run = store.start_run("ingest", at)?;
-            store.finish_run(
-                run,
+            store.record_run(
+                "ingest",
+                at,
                 Outcome::Failed,
                 &Default::default(),
                 &e.to_string(),

@@ -379,7 +379,7 @@ pub fn apply_results(
     let mut report = ResultsReport::default();
     for file in station.results()? {
         report.files += 1;
-        if store.results_applied(&file.sha256)? {
+        if store.results_applied(&file.name, &file.sha256)? {
             report.already_applied += 1;
             continue;
         }

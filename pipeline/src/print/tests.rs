@@ -492,3 +492,38 @@ fn a_different_batch_under_an_existing_folder_name_is_refused() {
     std::fs::create_dir_all(dir.path().join("outgoing/.B-2.partial")).unwrap();
     assert_eq!(station.incoming().unwrap().len(), 1);
 }
+
+#[test]
+fn a_card_failing_twice_alike_is_settled_in_both_batches() {
+    // The same card fails in two batches with the same reason: the two
+    // results files are byte-identical and only their names differ.
+    let mut o = office(&[(NIKS[0], SEWON)]);
+    o.store
+        .write(|tx| tx.blanko_move(Movement::Received, 2, "SPB-01", "operator:test", "", at(0)))
+        .unwrap();
+    let failed = results_csv(&[(
+        "A-000001".into(),
+        NIKS[0].into(),
+        CardResult::Failed,
+        String::new(),
+        "printer tidak merespons".into(),
+    )]);
+    let mut batches = Vec::new();
+    for round in 0..2u32 {
+        let p = plan_tonight(&o.store, 100, day(), wilayah()).unwrap();
+        assert_eq!(p.cards(), 1, "round {round}");
+        make_batches(&mut o.store, &p, at(200 + round * 10)).unwrap();
+        dispatch_all(&mut o, 201 + round * 10);
+        let id = p.batches[0].id.clone();
+        o.station.write_results(&id, &failed).unwrap();
+        let r = apply_results(&mut o.store, &o.station, at(202 + round * 10)).unwrap();
+        assert_eq!(r.failed, 1, "round {round}: {r:?}");
+        batches.push(id);
+    }
+    assert_ne!(batches[0], batches[1]);
+    let app = o.store.application(ApplicationId(1)).unwrap().unwrap();
+    assert_eq!((app.state, app.batch), (State::Verified, None));
+    let bal = o.store.blanko_balance().unwrap();
+    assert_eq!((bal.reserved, bal.available), (0, 2));
+    assert!(o.store.batches().unwrap().iter().all(|b| b.pending() == 0));
+}
