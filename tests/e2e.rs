@@ -7,6 +7,7 @@ mod pg;
 mod smtp;
 mod spine;
 
+mod archive;
 mod intake;
 mod logscan;
 mod notify;

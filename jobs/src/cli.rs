@@ -212,12 +212,27 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
     },
+    /// Destruction bundles: per kecamatan, a zip of the old cards surrendered in MONTH
+    /// (manifest.csv, Berita Acara PDF, requirement scans, SHA256SUMS) under out/archive/;
+    /// AES-256 encrypted when SIGAP_ARCHIVE_PASSPHRASE is set. The cards become ARCHIVED.
+    /// Then scans past archive.scan_retention_days are deleted once their bundle checks out.
+    Archive {
+        /// The month of the pickups, in office time.
+        #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+        month: chrono::NaiveDate,
+    },
     /// Management reports.
     Report {
         /// Which report.
         #[command(subcommand)]
         action: ReportAction,
     },
+}
+
+/// `2026-11` as the first day of the month.
+fn parse_month(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(&format!("{}-01", s.trim()), "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a month; write YYYY-MM, e.g. 2026-11"))
 }
 
 /// `sigap pickups …`

@@ -42,6 +42,9 @@ pub struct Config {
     /// The card-printer station.
     #[serde(default)]
     pub station: Station,
+    /// Destruction bundles and the retention of requirement scans.
+    #[serde(default)]
+    pub archive: ArchiveSettings,
     /// Opening hours per weekday; a day left out is closed.
     pub hours: OfficeHours,
     /// Days the office is closed besides weekends: national holidays, cuti
@@ -232,6 +235,16 @@ impl Default for Station {
     fn default() -> Self {
         Station { batch_size: 100 }
     }
+}
+
+/// Destruction bundles (`sigap archive`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ArchiveSettings {
+    /// Days after receipt when a requirement scan of an archived
+    /// application is deleted from `data/documents/`, only once its bundle
+    /// has been read back and its sums checked. 0 keeps scans (the default).
+    pub scan_retention_days: u32,
 }
 
 /// Opening hours, `"HH:MM-HH:MM"` per weekday; a missing day is closed.

@@ -6,6 +6,7 @@
 //! built from plain data and rendered to bytes; writing them (0600, atomic)
 //! is the caller's job.
 
+pub mod archive;
 pub mod pdf;
 pub mod rekap;
 pub mod rekap_files;

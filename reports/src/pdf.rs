@@ -91,7 +91,8 @@ pub struct TableDocument {
     pub totals: Vec<String>,
     /// Place and date line above the right signature, e.g. `Bantul, 26 November 2026`.
     pub place_date: String,
-    /// Signature blocks, left to right (one or two).
+    /// Signature blocks, left to right; more than two go in rows of two
+    /// (a Berita Acara with its witnesses).
     pub signatories: Vec<Signatory>,
     /// PDF metadata title.
     pub pdf_title: String,
@@ -147,9 +148,17 @@ fn fit(text: &str, width: f32) -> (f32, String) {
     (size, format!("{}…", cut.trim_end()))
 }
 
+/// Height of one row of signature blocks.
+const SIGNATURE_ROW_H: f32 = 42.0;
+
+/// Rows of signature blocks: one for up to two signatories, else rows of two.
+fn signature_rows(doc: &TableDocument) -> usize {
+    doc.signatories.len().div_ceil(2).max(1)
+}
+
 /// Height of the closing part: totals, place/date, signatures.
 fn closing_height(doc: &TableDocument) -> f32 {
-    6.0 + doc.totals.len() as f32 * 5.0 + 10.0 + 42.0
+    6.0 + doc.totals.len() as f32 * 5.0 + 10.0 + SIGNATURE_ROW_H * signature_rows(doc) as f32
 }
 
 fn letterhead_height(doc: &TableDocument) -> f32 {
@@ -372,15 +381,17 @@ fn draw_closing(pen: &mut Pen, doc: &TableDocument, y: f32) {
     y -= 5.0;
     let half = (PAGE_W - 2.0 * MARGIN_X) / 2.0;
     let centre = |i: usize| MARGIN_X + half * (i as f32 + 0.5);
-    let right = centre(doc.signatories.len().saturating_sub(1).max(1));
+    let right = centre(1);
     pen.text_center(right, y, BODY_PT, false, &doc.place_date);
     y -= 5.0;
     for (i, s) in doc.signatories.iter().enumerate() {
         let cx = if doc.signatories.len() == 1 {
             right
         } else {
-            centre(i)
+            centre(i % 2)
         };
+        // Rows of two below the first (a row is SIGNATURE_ROW_H high).
+        let y = y - SIGNATURE_ROW_H * (i / 2) as f32;
         pen.text_center(cx, y, BODY_PT, false, &s.role);
         pen.text_center(cx, y - 4.5, BODY_PT, false, &s.title);
         let name = s

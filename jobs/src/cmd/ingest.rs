@@ -26,6 +26,12 @@ pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
             Exit::Ok
         });
     }
+    // Ingest records its run in one write after its work (record_run), so
+    // no run of it is ever "running"; one still so was left by an older
+    // sigap that wrote the start and the end apart and was killed between.
+    if !matches!(result, Err(IntakeError::Locked { .. })) {
+        store.interrupt_stale_runs("ingest")?;
+    }
     match result {
         Ok(counts) => {
             let line = counts.line();

@@ -1,6 +1,7 @@
 //! Command implementations: glue between the CLI and the libraries.
 
 mod applications;
+mod archive;
 mod daemon;
 mod ingest;
 mod nightly;
@@ -206,6 +207,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         } => pickups::import(&load_config(config)?, &files),
         Command::Handover { batch, by } => pickups::handover(&load_config(config)?, &batch, &by),
         Command::Arrived { batch, by } => pickups::arrived(&load_config(config)?, &batch, by),
+        Command::Archive { month } => archive::run(&load_config(config)?, month),
     }
 }
 

@@ -57,6 +57,9 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
     let overdue = pipeline::print::run::overdue_batches(&store, chrono::Utc::now())?;
     let notices = store.notice_counts()?;
     let notice_count = |s: NoticeState| notices.get(&s).copied().unwrap_or(0);
+    let old_cards_waiting = store.surrendered_waiting()?;
+    let bundles = store.bundles()?.len();
+    let scans_deleted = store.scans_deleted()?;
     let paths = [
         ("config", config.source_file.clone()),
         ("state_database", config.database_path()),
@@ -82,6 +85,11 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
                 "waiting": plan.waiting_counts().iter().map(|(r, n)| (r.code(), *n)).collect::<BTreeMap<_, _>>(),
             },
             "blanko": blanko,
+            "archive": {
+                "old_cards_waiting": old_cards_waiting,
+                "bundles": bundles,
+                "scans_deleted": scans_deleted,
+            },
             "station_results_overdue": overdue,
             "notices": NoticeState::ALL.iter().map(|s| (s.code(), notice_count(*s))).collect::<BTreeMap<_, _>>(),
             "paths": paths.iter().map(|(k, p)| (k.to_string(), p.display().to_string())).collect::<BTreeMap<_, _>>(),
@@ -131,6 +139,9 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
         } else {
             ""
         }
+    );
+    println!(
+        "Old cards: {old_cards_waiting} surrendered, waiting for a destruction bundle (sigap archive --month YYYY-MM); {bundles} bundle(s) made; {scans_deleted} scan(s) deleted by retention"
     );
     println!();
     println!("Last runs:");

@@ -23,12 +23,14 @@ use crate::files::{FileError, create_private, set_private};
 use crate::service::Service;
 use crate::state::{IllegalTransition, State};
 
+mod archive;
 mod intake;
 mod notices;
 mod pickups;
 mod print;
 mod sla;
 
+pub use archive::{BundleRecord, BundledScan, NewBundle, Scan};
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
 pub use notices::{Alert, NoticeEvent};
 pub use pickups::Pickup;
@@ -165,7 +167,9 @@ const MIGRATIONS: &[&str] = &[
     notices::MIGRATION_ALERTS,
     // 7: pickups (COLLECTED, old card surrendered) and the registers read.
     pickups::MIGRATION,
-    // 8: station results files known by name and content.
+    // 8: destruction bundles (ARCHIVED), their scans and the retention deletions.
+    archive::MIGRATION,
+    // 9: station results files known by name and content.
     print::MIGRATION_RESULTS_BY_NAME,
 ];
 

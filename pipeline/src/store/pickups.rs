@@ -101,6 +101,20 @@ impl Store {
         )
     }
 
+    /// Old cards surrendered with a card now COLLECTED: waiting for a
+    /// destruction bundle.
+    pub fn surrendered_waiting(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM pickups p JOIN applications a ON a.id = p.application_id
+                 WHERE p.old_card_surrendered AND a.state = 'COLLECTED'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(|e| self.err(e))
+    }
+
     /// When and under which name a register with this content was imported.
     pub fn pickup_file(&self, sha256: &str) -> Result<Option<(String, String)>, StoreError> {
         self.conn

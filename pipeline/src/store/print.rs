@@ -58,7 +58,7 @@ pub(super) const MIGRATION: &str = r#"
 "#;
 
 /// A station results file is known by its name and its content together
-/// (migration 4 keyed it by content alone, so a batch whose file was
+/// (migration 9; migration 4 keyed it by content alone, so a batch whose file was
 /// byte-identical to an earlier batch's was never applied). Rows are kept.
 pub(super) const MIGRATION_RESULTS_BY_NAME: &str = r#"
     CREATE TABLE station_results_applied_v2 (
