@@ -3,7 +3,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 
 use super::blanko::{BlankoBalance, Movement};
-use super::run::{apply_results, dispatch_batch, faces, make_batches, plan_tonight, undispatched};
+use super::run::{
+    apply_results, dispatch_batch, faces, make_batches, overdue_batches, plan_tonight, undispatched,
+};
 use super::station::{Dispatch, HotFolder, Station, StationError};
 use super::*;
 use crate::application::{NewApplication, Source};
@@ -526,4 +528,52 @@ fn a_card_failing_twice_alike_is_settled_in_both_batches() {
     let bal = o.store.blanko_balance().unwrap();
     assert_eq!((bal.reserved, bal.available), (0, 2));
     assert!(o.store.batches().unwrap().iter().all(|b| b.pending() == 0));
+}
+
+#[test]
+fn a_batch_is_late_only_after_a_full_office_day() {
+    let config = crate::config::Config::from_toml(
+        crate::config::profiles::text("bantul").unwrap(),
+        std::path::Path::new("/o/sigap.toml"),
+    )
+    .unwrap();
+    let working = crate::calendar::WorkingTime::new(&config);
+    let mut o = office(&[(NIKS[0], SEWON)]);
+    o.store
+        .write(|tx| tx.blanko_move(Movement::Received, 1, "SPB-01", "operator:test", "", at(0)))
+        .unwrap();
+    let p = plan_tonight(&o.store, 100, day(), wilayah()).unwrap();
+    make_batches(&mut o.store, &p, at(0)).unwrap();
+    // Dispatched on Friday 27 November 2026 at 01:00 WIB.
+    let friday = Utc.with_ymd_and_hms(2026, 11, 26, 18, 0, 0).unwrap();
+    for (b, apps) in undispatched(&o.store).unwrap() {
+        let records: BTreeMap<u64, CardFace> = apps
+            .iter()
+            .map(|a| (a.submitted.nik.parse().unwrap(), face(&a.submitted.nik)))
+            .collect();
+        let (cards, _) = faces(&apps, &records);
+        let files = BatchFiles::new(
+            &b.id,
+            ("bantul", "x"),
+            (&b.kecamatan, "Sewon"),
+            b.created_at,
+            &cards,
+        );
+        let ids: Vec<ApplicationId> = apps.iter().map(|a| a.id).collect();
+        dispatch_batch(&mut o.store, &o.station, &files, &ids, friday).unwrap();
+    }
+    let late = |t| overdue_batches(&o.store, &working, t).unwrap();
+    // Friday's 6.5 opening hours and the weekend are not a full day (7.5 h).
+    let sunday_night = Utc.with_ymd_and_hms(2026, 11, 29, 18, 0, 0).unwrap();
+    assert!(late(sunday_night).is_empty());
+    // By Monday 09:00 WIB the station has had 7.5 working hours.
+    let monday = Utc.with_ymd_and_hms(2026, 11, 30, 2, 0, 0).unwrap();
+    let l = late(monday);
+    assert_eq!(l.len(), 1);
+    assert_eq!((l[0].hours, l[0].working_hours), (80, 7));
+    assert!(
+        l[0].line().contains("dispatched 3 days ago"),
+        "{}",
+        l[0].line()
+    );
 }
