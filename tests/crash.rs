@@ -506,11 +506,24 @@ fn sigkill_anywhere_in_the_night_loses_nothing_and_does_nothing_twice() {
             .iter()
             .any(|a| a.submitted.service.code().starts_with("ktp"));
         let open = store.batches().unwrap().iter().any(|b| b.pending() > 0);
-        let due = !store.notices(Some(NoticeState::Due)).unwrap().is_empty();
+        let due_notices = store.notices(Some(NoticeState::Due)).unwrap();
+        let due = !due_notices.is_empty();
         if !(waiting || open || due) {
             break;
         }
-        assert!(settle < 5, "still not settled after {settle} clean nights");
+        assert!(
+            settle < 5,
+            "still not settled after {settle} clean nights: KTP-el waiting to print {waiting}, \
+             batches open {:?}, notices due {due_notices:?}, blanko {:?}",
+            store
+                .batches()
+                .unwrap()
+                .iter()
+                .filter(|b| b.pending() > 0)
+                .map(|b| &b.id)
+                .collect::<Vec<_>>(),
+            store.blanko_balance().ok()
+        );
     }
 
     // ---- The invariants. ----

@@ -192,6 +192,18 @@ fn the_daemon_runs_the_schedule_and_stops_cleanly_on_sigterm() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // A second daemon on the same office is refused, naming the first.
+    let second = sigap()
+        .args(["--config", cfg.to_str().unwrap(), "daemon"])
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("`daemon` is already running")
+            && err.contains(&format!("process {}", daemon.id())),
+        "{err}"
+    );
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &daemon.id().to_string()])
         .status()

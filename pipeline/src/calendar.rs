@@ -101,6 +101,16 @@ impl WorkingTime {
         self.offset
     }
 
+    /// The longest opening of any weekday, in seconds: "a full office day".
+    pub fn longest_day(&self) -> i64 {
+        self.hours
+            .iter()
+            .flatten()
+            .map(|(open, close)| close - open)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Opening hours of a date as seconds of the day, `None` when the
     /// office is closed (a weekday without hours, a holiday, cuti bersama).
     pub fn open_on(&self, day: NaiveDate) -> Option<(i64, i64)> {

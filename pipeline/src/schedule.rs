@@ -34,6 +34,16 @@ pub const JOBS: [&str; 8] = [
     "pickups",
 ];
 
+/// The `sigap` arguments that run a scheduled job (a job's name is its
+/// command, but for the two that are subcommands).
+pub fn command(job: &str) -> Vec<&str> {
+    match job {
+        "station-results" => vec!["station", "results"],
+        "pickups" => vec!["pickups", "import"],
+        other => vec![other],
+    }
+}
+
 /// What to do about runs missed while sigap was not running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

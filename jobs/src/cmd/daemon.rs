@@ -19,15 +19,6 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use super::{Exit, open_store};
 
-/// The `sigap` arguments that run a job.
-fn args(job: &str) -> Vec<&str> {
-    match job {
-        "station-results" => vec!["station", "results"],
-        "pickups" => vec!["pickups", "import"],
-        other => vec![other],
-    }
-}
-
 /// How one child run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ended {
@@ -56,6 +47,10 @@ pub fn run(config: &Config, config_path: &Path) -> anyhow::Result<Exit> {
 }
 
 async fn daemon(config: &Config, config_path: &Path) -> anyhow::Result<Exit> {
+    // One daemon per office; a second is refused with the first's process
+    // id, and a daemon killed before it could record its end is marked
+    // interrupted by the next.
+    let _lock = super::lock_job(config, "daemon")?;
     let tz = config.office.timezone.offset();
     let mut store = open_store(config)?;
     let now = Utc::now();
@@ -106,7 +101,7 @@ async fn daemon(config: &Config, config_path: &Path) -> anyhow::Result<Exit> {
         let mut child = tokio::process::Command::new(&me)
             .arg("--config")
             .arg(config_path)
-            .args(args(&job.name))
+            .args(pipeline::schedule::command(&job.name))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
@@ -178,9 +173,9 @@ async fn daemon(config: &Config, config_path: &Path) -> anyhow::Result<Exit> {
         let now = Utc::now();
         if ended == Ended::Locked {
             // Someone else runs it: recorded, and the next time kept.
-            let skip = store.start_run(&job.name, now)?;
-            store.finish_run(
-                skip,
+            store.record_run(
+                &job.name,
+                now,
                 Outcome::Attention,
                 &BTreeMap::new(),
                 "skipped by the daemon: another process holds the job's lock",
@@ -250,13 +245,13 @@ async fn alert(
         entry.retries + 1
     );
     let notice = store.raise_alert(job, &message, now)?;
-    let run = store.start_run("daemon-alert", now)?;
     let to = match &config.smtp.alert_to {
         Some(to) => format!("alert notice {notice} queued for {to}"),
         None => format!("alert notice {notice} queued; no smtp.alert_to, it cannot be sent"),
     };
-    store.finish_run(
-        run,
+    store.record_run(
+        "daemon-alert",
+        now,
         Outcome::Failed,
         &BTreeMap::new(),
         &format!("{message} ({to})"),

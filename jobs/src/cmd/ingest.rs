@@ -26,9 +26,9 @@ pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
             Exit::Ok
         });
     }
-    // A run of ingest still "running" in the history was killed between
-    // recording its start and its end (the two writes below): it cannot be
-    // running now, since ingest records its run only after its work.
+    // Ingest records its run in one write after its work (record_run), so
+    // no run of it is ever "running"; one still so was left by an older
+    // sigap that wrote the start and the end apart and was killed between.
     if !matches!(result, Err(IntakeError::Locked { .. })) {
         store.interrupt_stale_runs("ingest")?;
     }
@@ -40,8 +40,7 @@ pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
             } else {
                 Outcome::Ok
             };
-            let run = store.start_run("ingest", at)?;
-            store.finish_run(run, outcome, &counts.counters(), &line, Utc::now())?;
+            store.record_run("ingest", at, outcome, &counts.counters(), &line, Utc::now())?;
             println!("{line}");
             println!(
                 "documents stored {}, documents quarantined {}, resubmissions continued {}, files read {}, files still being written {}",
@@ -60,9 +59,9 @@ pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
         // Another run holds the lock: it is not this run's failure to record.
         Err(e @ IntakeError::Locked { .. }) => Err(e.into()),
         Err(e) => {
-            let run = store.start_run("ingest", at)?;
-            store.finish_run(
-                run,
+            store.record_run(
+                "ingest",
+                at,
                 Outcome::Failed,
                 &Default::default(),
                 &e.to_string(),

@@ -219,7 +219,7 @@ pub fn results(config: &Config) -> anyhow::Result<Exit> {
         println!("rejected {} {}: {}", r.source, r.reason.code(), r.message);
     }
     println!("station results: {}", report.line());
-    let overdue = warn_overdue(&store)?;
+    let overdue = warn_overdue(config, &store)?;
     let counters = BTreeMap::from([
         ("files".to_string(), report.files as i64),
         ("already_applied".to_string(), report.already_applied as i64),
@@ -240,8 +240,12 @@ pub fn results(config: &Config) -> anyhow::Result<Exit> {
 
 /// Warns about every dispatched batch the station is late with (on stdout
 /// for the operator, by batch id in the log) and returns how many there are.
-fn warn_overdue(store: &pipeline::store::Store) -> anyhow::Result<usize> {
-    let overdue = pipeline::print::run::overdue_batches(store, Utc::now())?;
+fn warn_overdue(config: &Config, store: &pipeline::store::Store) -> anyhow::Result<usize> {
+    let overdue = pipeline::print::run::overdue_batches(
+        store,
+        &pipeline::calendar::WorkingTime::new(config),
+        Utc::now(),
+    )?;
     for o in &overdue {
         println!("warning: {}", o.line());
         tracing::warn!(batch = %o.batch, hours = o.hours, "no station results");
@@ -297,7 +301,7 @@ pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
         }
     );
     // The station being late blocks nothing here, but a person must look.
-    let overdue = warn_overdue(&store)?;
+    let overdue = warn_overdue(config, &store)?;
     if let Some(run) = run {
         let mut counters = BTreeMap::from([
             ("batches".to_string(), report.made.len() as i64),

@@ -23,6 +23,8 @@ pub fn sla(
         return Ok(Exit::Usage);
     }
     let started = std::time::Instant::now();
+    // The lock also lets a report killed half-way be marked interrupted.
+    let _lock = super::lock_job(config, "report-sla")?;
     let mut store = open_store(config)?;
     let run = store.start_run("report-sla", Utc::now())?;
     match write(config, &store, from, to, formats, started) {

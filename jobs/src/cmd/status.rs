@@ -54,7 +54,11 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
         pipeline::wilayah::Wilayah::embedded(),
     )?;
     let blanko = store.blanko_balance()?;
-    let overdue = pipeline::print::run::overdue_batches(&store, chrono::Utc::now())?;
+    let overdue = pipeline::print::run::overdue_batches(
+        &store,
+        &pipeline::calendar::WorkingTime::new(config),
+        chrono::Utc::now(),
+    )?;
     let notices = store.notice_counts()?;
     let notice_count = |s: NoticeState| notices.get(&s).copied().unwrap_or(0);
     let old_cards_waiting = store.surrendered_waiting()?;

@@ -48,7 +48,7 @@ pub fn mail(
         office = config.office.name,
         job = alert.job,
         message = alert.message,
-        run = alert.job.replace('-', " "),
+        run = crate::schedule::command(&alert.job).join(" "),
         id = alert.id,
     );
     let html = format!(

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::adapters::{PopulationDb, PopulationError};
 use crate::application::{Application, ApplicationId, Source};
+use crate::calendar::WorkingTime;
 use crate::config::Config;
 use crate::intake::quarantine::QuarantineReason;
 use crate::state::State;
@@ -146,13 +147,8 @@ pub fn dispatch_batch(
     Ok(done)
 }
 
-/// How long the station may take to answer a dispatched batch before
-/// `sigap status`, the batch step and `sigap station results` warn that
-/// its results are missing (the stations print the same day).
-pub const RESULTS_OVERDUE_AFTER: TimeDelta = TimeDelta::hours(24);
-
-/// A dispatched batch with cards the station has not answered for longer
-/// than [`RESULTS_OVERDUE_AFTER`].
+/// A dispatched batch with cards the station has not answered after a full
+/// office day of working time (see [`overdue_batches`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Overdue {
     /// Batch id.
@@ -161,6 +157,8 @@ pub struct Overdue {
     pub dispatched_at: DateTime<Utc>,
     /// Whole hours since then.
     pub hours: i64,
+    /// Of those, whole working hours (opening hours of office days).
+    pub working_hours: i64,
     /// Cards without a result.
     pub unanswered: u64,
     /// Cards in the batch.
@@ -176,28 +174,39 @@ impl Overdue {
             format!("{} hours", self.hours)
         };
         format!(
-            "{}: dispatched {age} ago ({}), no station results for {} of {} card(s); check that the station printed it and that its results file reached spool/results/",
+            "{}: dispatched {age} ago ({}, {} working hours), no station results for {} of {} card(s); check that the station printed it and that its results file reached spool/results/",
             self.batch,
             self.dispatched_at.format("%Y-%m-%d %H:%M UTC"),
+            self.working_hours,
             self.unanswered,
             self.cards
         )
     }
 }
 
-/// The dispatched batches the station is late with, oldest first.
-pub fn overdue_batches(store: &Store, now: DateTime<Utc>) -> Result<Vec<Overdue>, StoreError> {
+/// The dispatched batches the station is late with, oldest first: those
+/// with unanswered cards after the station has had a full office day
+/// ([`WorkingTime::longest_day`]) of working time since the dispatch. The
+/// station prints in office hours, so a batch of Friday night is not late
+/// on Sunday or over a holiday, only once a working day has gone by.
+pub fn overdue_batches(
+    store: &Store,
+    working: &WorkingTime,
+    now: DateTime<Utc>,
+) -> Result<Vec<Overdue>, StoreError> {
+    let day = working.longest_day().max(1);
     let mut out: Vec<Overdue> = store
         .batches()?
         .into_iter()
         .filter(|b| b.pending() > 0)
         .filter_map(|b| {
             let at = b.dispatched_at?;
-            let waited = now - at;
-            (waited > RESULTS_OVERDUE_AFTER).then(|| Overdue {
+            let working_secs = working.seconds_between(at, now);
+            (working_secs >= day).then(|| Overdue {
                 batch: b.id.clone(),
                 dispatched_at: at,
-                hours: waited.num_hours(),
+                hours: (now - at).num_hours(),
+                working_hours: working_secs / 3600,
                 unanswered: b.pending(),
                 cards: b.card_count,
             })
@@ -379,7 +388,7 @@ pub fn apply_results(
     let mut report = ResultsReport::default();
     for file in station.results()? {
         report.files += 1;
-        if store.results_applied(&file.sha256)? {
+        if store.results_applied(&file.name, &file.sha256)? {
             report.already_applied += 1;
             continue;
         }

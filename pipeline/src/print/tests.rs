@@ -3,7 +3,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 
 use super::blanko::{BlankoBalance, Movement};
-use super::run::{apply_results, dispatch_batch, faces, make_batches, plan_tonight, undispatched};
+use super::run::{
+    apply_results, dispatch_batch, faces, make_batches, overdue_batches, plan_tonight, undispatched,
+};
 use super::station::{Dispatch, HotFolder, Station, StationError};
 use super::*;
 use crate::application::{NewApplication, Source};
@@ -491,4 +493,87 @@ fn a_different_batch_under_an_existing_folder_name_is_refused() {
     // A leftover half-written folder of a crashed run is not a batch.
     std::fs::create_dir_all(dir.path().join("outgoing/.B-2.partial")).unwrap();
     assert_eq!(station.incoming().unwrap().len(), 1);
+}
+
+#[test]
+fn a_card_failing_twice_alike_is_settled_in_both_batches() {
+    // The same card fails in two batches with the same reason: the two
+    // results files are byte-identical and only their names differ.
+    let mut o = office(&[(NIKS[0], SEWON)]);
+    o.store
+        .write(|tx| tx.blanko_move(Movement::Received, 2, "SPB-01", "operator:test", "", at(0)))
+        .unwrap();
+    let failed = results_csv(&[(
+        "A-000001".into(),
+        NIKS[0].into(),
+        CardResult::Failed,
+        String::new(),
+        "printer tidak merespons".into(),
+    )]);
+    let mut batches = Vec::new();
+    for round in 0..2u32 {
+        let p = plan_tonight(&o.store, 100, day(), wilayah()).unwrap();
+        assert_eq!(p.cards(), 1, "round {round}");
+        make_batches(&mut o.store, &p, at(200 + round * 10)).unwrap();
+        dispatch_all(&mut o, 201 + round * 10);
+        let id = p.batches[0].id.clone();
+        o.station.write_results(&id, &failed).unwrap();
+        let r = apply_results(&mut o.store, &o.station, at(202 + round * 10)).unwrap();
+        assert_eq!(r.failed, 1, "round {round}: {r:?}");
+        batches.push(id);
+    }
+    assert_ne!(batches[0], batches[1]);
+    let app = o.store.application(ApplicationId(1)).unwrap().unwrap();
+    assert_eq!((app.state, app.batch), (State::Verified, None));
+    let bal = o.store.blanko_balance().unwrap();
+    assert_eq!((bal.reserved, bal.available), (0, 2));
+    assert!(o.store.batches().unwrap().iter().all(|b| b.pending() == 0));
+}
+
+#[test]
+fn a_batch_is_late_only_after_a_full_office_day() {
+    let config = crate::config::Config::from_toml(
+        crate::config::profiles::text("bantul").unwrap(),
+        std::path::Path::new("/o/sigap.toml"),
+    )
+    .unwrap();
+    let working = crate::calendar::WorkingTime::new(&config);
+    let mut o = office(&[(NIKS[0], SEWON)]);
+    o.store
+        .write(|tx| tx.blanko_move(Movement::Received, 1, "SPB-01", "operator:test", "", at(0)))
+        .unwrap();
+    let p = plan_tonight(&o.store, 100, day(), wilayah()).unwrap();
+    make_batches(&mut o.store, &p, at(0)).unwrap();
+    // Dispatched on Friday 27 November 2026 at 01:00 WIB.
+    let friday = Utc.with_ymd_and_hms(2026, 11, 26, 18, 0, 0).unwrap();
+    for (b, apps) in undispatched(&o.store).unwrap() {
+        let records: BTreeMap<u64, CardFace> = apps
+            .iter()
+            .map(|a| (a.submitted.nik.parse().unwrap(), face(&a.submitted.nik)))
+            .collect();
+        let (cards, _) = faces(&apps, &records);
+        let files = BatchFiles::new(
+            &b.id,
+            ("bantul", "x"),
+            (&b.kecamatan, "Sewon"),
+            b.created_at,
+            &cards,
+        );
+        let ids: Vec<ApplicationId> = apps.iter().map(|a| a.id).collect();
+        dispatch_batch(&mut o.store, &o.station, &files, &ids, friday).unwrap();
+    }
+    let late = |t| overdue_batches(&o.store, &working, t).unwrap();
+    // Friday's 6.5 opening hours and the weekend are not a full day (7.5 h).
+    let sunday_night = Utc.with_ymd_and_hms(2026, 11, 29, 18, 0, 0).unwrap();
+    assert!(late(sunday_night).is_empty());
+    // By Monday 09:00 WIB the station has had 7.5 working hours.
+    let monday = Utc.with_ymd_and_hms(2026, 11, 30, 2, 0, 0).unwrap();
+    let l = late(monday);
+    assert_eq!(l.len(), 1);
+    assert_eq!((l[0].hours, l[0].working_hours), (80, 7));
+    assert!(
+        l[0].line().contains("dispatched 3 days ago"),
+        "{}",
+        l[0].line()
+    );
 }

@@ -169,6 +169,8 @@ const MIGRATIONS: &[&str] = &[
     pickups::MIGRATION,
     // 8: destruction bundles (ARCHIVED), their scans and the retention deletions.
     archive::MIGRATION,
+    // 9: station results files known by name and content.
+    print::MIGRATION_RESULTS_BY_NAME,
 ];
 
 /// A state-store failure. Illegal and stale transitions are errors of
@@ -688,6 +690,37 @@ impl Store {
             .execute(
                 "INSERT INTO job_runs (job, started_at, outcome) VALUES (?1, ?2, 'running')",
                 params![job, ts(at)],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Records a run that has already ended, in one statement: a job that
+    /// writes its record only after its work (ingest, whose own lock is not
+    /// the job lock) or a record of something that took no time (a skip,
+    /// an alert) never leaves a run "running" if the process is killed.
+    pub fn record_run(
+        &mut self,
+        job: &str,
+        started: DateTime<Utc>,
+        outcome: Outcome,
+        counters: &BTreeMap<String, i64>,
+        message: &str,
+        finished: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let counters = serde_json::to_string(counters).expect("a map of numbers serialises");
+        self.conn
+            .execute(
+                "INSERT INTO job_runs (job, started_at, finished_at, outcome, counters, message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    job,
+                    ts(started),
+                    ts(finished),
+                    outcome.code(),
+                    counters,
+                    message
+                ],
             )
             .map_err(|e| self.err(e))?;
         Ok(self.conn.last_insert_rowid())
@@ -1312,6 +1345,19 @@ mod tests {
         assert_eq!(outcome(done), Outcome::Ok);
         assert_eq!(outcome(other), Outcome::Running);
         assert_eq!(s.interrupt_stale_runs("nightly").unwrap(), 0);
+    }
+
+    #[test]
+    fn a_run_recorded_after_the_fact_is_never_running() {
+        let mut s = Store::open_in_memory().unwrap();
+        let counters = BTreeMap::from([("read".to_string(), 3)]);
+        let id = s
+            .record_run("ingest", at(0), Outcome::Ok, &counters, "read 3", at(2))
+            .unwrap();
+        let r = &s.runs(Some("ingest"), 10).unwrap()[0];
+        assert_eq!((r.id, r.outcome), (id, Outcome::Ok));
+        assert_eq!((r.started_at, r.finished_at), (at(0), Some(at(2))));
+        assert_eq!(r.counters, counters);
     }
 
     #[test]

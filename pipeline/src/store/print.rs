@@ -57,6 +57,23 @@ pub(super) const MIGRATION: &str = r#"
     );
 "#;
 
+/// A station results file is known by its name and its content together
+/// (migration 9; migration 4 keyed it by content alone, so a batch whose file was
+/// byte-identical to an earlier batch's was never applied). Rows are kept.
+pub(super) const MIGRATION_RESULTS_BY_NAME: &str = r#"
+    CREATE TABLE station_results_applied_v2 (
+        name        TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        applied_at  TEXT NOT NULL,
+        summary     TEXT NOT NULL,
+        PRIMARY KEY (name, sha256)
+    );
+    INSERT INTO station_results_applied_v2 (name, sha256, applied_at, summary)
+        SELECT name, sha256, applied_at, summary FROM station_results_applied;
+    DROP TABLE station_results_applied;
+    ALTER TABLE station_results_applied_v2 RENAME TO station_results_applied;
+"#;
+
 /// A batch as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BatchRecord {
@@ -342,12 +359,14 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
-    /// Whether a station results file with this content was applied.
-    pub fn results_applied(&self, sha256: &str) -> Result<bool, StoreError> {
+    /// Whether a station results file of this name and content was applied.
+    /// The name counts: it names the batch, and two batches' files can be
+    /// byte-identical (the same card failing twice with the same reason).
+    pub fn results_applied(&self, name: &str, sha256: &str) -> Result<bool, StoreError> {
         self.conn
             .query_row(
-                "SELECT 1 FROM station_results_applied WHERE sha256 = ?1",
-                [sha256],
+                "SELECT 1 FROM station_results_applied WHERE name = ?1 AND sha256 = ?2",
+                [name, sha256],
                 |_| Ok(()),
             )
             .optional()
@@ -550,9 +569,9 @@ impl Tx<'_> {
     ) -> Result<(), StoreError> {
         self.tx
             .execute(
-                "INSERT OR IGNORE INTO station_results_applied (sha256, name, applied_at, summary)
+                "INSERT OR IGNORE INTO station_results_applied (name, sha256, applied_at, summary)
                  VALUES (?1, ?2, ?3, ?4)",
-                params![sha256, name, ts(at), summary],
+                params![name, sha256, ts(at), summary],
             )
             .map_err(|e| self.err(e))?;
         Ok(())
