@@ -143,6 +143,12 @@ pub fn import(config: &Config, files: &[PathBuf]) -> anyhow::Result<Exit> {
             report.implied_moves
         );
     }
+    if report.still_waiting > 0 {
+        println!(
+            "note: {} row(s) quarantined before (not printed yet, or picked up before printing) are still not taken; their entries are in `sigap quarantine list`",
+            report.still_waiting
+        );
+    }
     if !report.quarantined.is_empty() {
         println!("see them with `sigap quarantine list`");
     }
@@ -156,6 +162,7 @@ pub fn import(config: &Config, files: &[PathBuf]) -> anyhow::Result<Exit> {
         ("collected".to_string(), report.collected as i64),
         ("surrendered".to_string(), report.surrendered as i64),
         ("already_known".to_string(), report.already_known as i64),
+        ("still_waiting".to_string(), report.still_waiting as i64),
         ("quarantined".to_string(), report.quarantined_rows() as i64),
         ("refused_files".to_string(), report.refused.len() as i64),
         ("files_waiting".to_string(), waiting as i64),

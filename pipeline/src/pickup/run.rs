@@ -90,6 +90,10 @@ pub struct ImportReport {
     pub surrendered: usize,
     /// Rows that were seen before or repeat a recorded pickup.
     pub already_known: usize,
+    /// Of `already_known`: rows quarantined before as NOT_PRINTED or
+    /// PICKED_UP_BEFORE_PRINTING, decided again and still not taken (their
+    /// entry is in the quarantine already, so no new one is added).
+    pub still_waiting: usize,
     /// IN_TRANSIT / READY moves the pickups implied (no handover or
     /// arrival was recorded for those cards).
     pub implied_moves: usize,
@@ -414,16 +418,32 @@ pub fn import(
                     reason,
                     message,
                     remember,
-                } => rejected.push((
-                    Rejected {
-                        source,
-                        reason,
-                        message,
-                        raw: row.raw.clone(),
-                        rows: 1,
-                    },
-                    remember.then_some(key),
-                )),
+                } => {
+                    // A row that may succeed later is decided again by every
+                    // import, but has one quarantine entry per reason: the
+                    // next cumulative download does not add another.
+                    let key = if remember {
+                        key
+                    } else {
+                        let open = format!("pickup-open|{}|{key}", reason.code());
+                        if store.seen_key(&open)?.is_some() {
+                            file_report.already_known += 1;
+                            file_report.still_waiting += 1;
+                            continue;
+                        }
+                        open
+                    };
+                    rejected.push((
+                        Rejected {
+                            source,
+                            reason,
+                            message,
+                            raw: row.raw.clone(),
+                            rows: 1,
+                        },
+                        Some(key),
+                    ))
+                }
                 Decision::Collect(app, path, log_at) => {
                     taken.insert(
                         app.id,
@@ -538,6 +558,7 @@ pub fn import(
         report.collected += file_report.collected;
         report.surrendered += file_report.surrendered;
         report.already_known += file_report.already_known;
+        report.still_waiting += file_report.still_waiting;
         report.implied_moves += file_report.implied_moves;
         report
             .quarantined
@@ -790,10 +811,16 @@ mod tests {
             )],
         );
         assert_eq!(
-            (r.collected, r.already_known, r.quarantined.len()),
-            (1, 1, 1),
-            "tried again, not 'already known': {r:?}"
+            (
+                r.collected,
+                r.already_known,
+                r.still_waiting,
+                r.quarantined.len()
+            ),
+            (1, 2, 1, 0),
+            "the refused row is tried again, without a second entry: {r:?}"
         );
+        assert_eq!(store.quarantine().unwrap().len(), 1);
         assert_eq!(
             store.application(ApplicationId(2)).unwrap().unwrap().state,
             State::Collected
