@@ -264,8 +264,10 @@ fn a_register_collects_cards_quarantines_contradictions_and_is_imported_once() {
 
     // The next download of the register repeats every row and adds two:
     // a second pickup of a collected card with other data, and a good one.
-    // Repeated rows are already known; only the unprinted card's row is
-    // tried (and quarantined) again, since it may be printed by now.
+    // Repeated rows are already known; the unprinted card's row and the
+    // one before printing are tried (and quarantined) again, since the
+    // facts may have changed by now, and an unreadable row is a new entry
+    // of this new file (its key names the file's SHA-256 and line).
     let later = Utc::now()
         .with_timezone(&FixedOffset::east_opt(7 * 3600).unwrap())
         .format("%Y-%m-%d %H:%M")
@@ -287,7 +289,7 @@ fn a_register_collects_cards_quarantines_contradictions_and_is_imported_once() {
     let out = sg(&cfg, &["pickups", "import"]).expect_code(1);
     assert!(
         out.stdout.contains(
-            "pickups: rows 11: collected 1 (old card surrendered 0), already known 8, quarantined 2"
+            "pickups: rows 11: collected 1 (old card surrendered 0), already known 6, quarantined 4"
         ),
         "{}",
         out.stdout
@@ -298,6 +300,12 @@ fn a_register_collects_cards_quarantines_contradictions_and_is_imported_once() {
         "{}",
         out.stdout
     );
+    for want in [
+        "pickups/sewon-2026-11-b.csv:8 PICKED_UP_BEFORE_PRINTING",
+        "pickups/sewon-2026-11-b.csv:10 MALFORMED_PICKUP",
+    ] {
+        assert!(out.stdout.contains(want), "{want}\n{}", out.stdout);
+    }
     assert!(
         out.stdout
             .contains("pickups/sewon-2026-11-b.csv:9 NOT_PRINTED"),
@@ -332,4 +340,158 @@ fn a_register_collects_cards_quarantines_contradictions_and_is_imported_once() {
         "{due_of_collected}\n{}",
         out.stdout
     );
+}
+
+/// Review findings 3, 5 and 7 end to end: no full NIK printed about a
+/// register, half-written and lock files in the inbox left alone, and
+/// handover/arrived waiting for a running import.
+#[test]
+fn an_inbox_of_half_written_files_and_a_nik_in_the_wrong_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = office(tmp.path());
+    let office = cfg.parent().unwrap().to_path_buf();
+    let made = printed_office(&cfg);
+    let b1 = &made[0];
+    let c1 = cards(&office, b1);
+    let now = register_now();
+    let inbox = office.join("inbox/pickups");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let header = "id_permohonan,nik,batch,diambil_pada,petugas,ktp_lama_diserahkan";
+    // Skipped by name: they would be refused if read.
+    for name in [
+        "~$sewon.csv",
+        ".sewon.csv",
+        "sewon.csv.part",
+        "sewon.csv~",
+        "sewon.tmp",
+    ] {
+        std::fs::write(inbox.join(name), "garbage;\n").unwrap();
+    }
+    // NIKs in the wrong columns (finding 3).
+    let (nik0, nik1) = (&c1[0].1, &c1[1].1);
+    let rows = [
+        format!("{nik0},,,{now},Sri,ya"),
+        format!("'{nik1},,,{now},Sri,ya"),
+        format!("{},,{nik0},{now},Sri,ya", c1[2].0),
+        format!("{},,,{nik1},Sri,ya", c1[2].0),
+        format!("{},,,{now},Sri,{nik0}", c1[2].0),
+    ];
+    std::fs::write(
+        inbox.join("sewon.csv"),
+        format!("{header}\n{}\n", rows.join("\n")),
+    )
+    .unwrap();
+    // A file still being written while the import waits for it to settle
+    // (finding 5): the import holds the pickups lock meanwhile, so an
+    // `arrived` typed then waits for it (finding 7).
+    let growing = inbox.join("kasihan.csv");
+    std::fs::write(&growing, format!("{header}\n")).unwrap();
+    let mut c = sigap();
+    c.env("SIGAP_INGEST_SETTLE_MS", "3000")
+        .arg("--config")
+        .arg(&cfg)
+        .args(["pickups", "import"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut l = String::new();
+        let n = std::io::BufRead::read_line(&mut stderr, &mut l).unwrap();
+        assert!(n > 0, "the import ended before waiting: {seen}");
+        seen.push_str(&l);
+        if l.contains("to settle") {
+            break;
+        }
+    }
+    // The import now sleeps holding the lock; the file keeps growing.
+    let arrived = std::thread::spawn({
+        let cfg = cfg.clone();
+        let b1 = b1.clone();
+        move || sg(&cfg, &["arrived", &b1, "--by", "Sri"])
+    });
+    let mut n = 0;
+    while child.try_wait().unwrap().is_none() {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&growing)
+            .unwrap();
+        write!(f, "A").unwrap();
+        n += 1;
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(n > 0);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let printed = format!("{stdout}{seen}{rest}");
+    assert_eq!(out.status.code(), Some(1), "{printed}");
+    assert!(
+        stdout.contains("rows 5: collected 0 (old card surrendered 0), already known 0, quarantined 5; files still being written 1"),
+        "{printed}"
+    );
+    assert!(
+        stdout.contains("looks like a NIK; put the application id A-000123 here"),
+        "{printed}"
+    );
+    for c in &c1 {
+        assert!(
+            !printed.contains(&c.1),
+            "full NIK of {} printed: {printed}",
+            c.0
+        );
+    }
+    for skipped in [
+        "~$sewon.csv",
+        ".sewon.csv",
+        "sewon.csv.part",
+        "sewon.csv~",
+        "sewon.tmp",
+    ] {
+        assert!(!printed.contains(skipped), "{skipped}: {printed}");
+    }
+    let arrived = arrived.join().unwrap().expect_code(0);
+    assert!(
+        arrived
+            .stderr
+            .contains("waiting for the running pickups import"),
+        "{}",
+        arrived.stderr
+    );
+    assert!(
+        arrived
+            .stdout
+            .contains(&format!("{} card(s) ready for pickup now", c1.len())),
+        "{}",
+        arrived.stdout
+    );
+    // A second arrival says so and succeeds.
+    let again = sg(&cfg, &["arrived", b1, "--by", "Sri"]).expect_code(0);
+    assert!(
+        again
+            .stdout
+            .contains(&format!("{b1}: already arrived; nothing to do")),
+        "{}",
+        again.stdout
+    );
+
+    // The settled file is read by the next run.
+    std::fs::write(&growing, format!("{header}\n{},,,{now},Sri,ya\n", c1[3].0)).unwrap();
+    let out = sg(&cfg, &["pickups", "import"]).expect_code(0);
+    assert!(
+        out.stdout.contains("pickups/sewon.csv: imported before"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "rows 1: collected 1 (old card surrendered 1), already known 0, quarantined 0"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(state_of(&apps(&cfg), &c1[3].0), "COLLECTED");
 }

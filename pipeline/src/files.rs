@@ -141,6 +141,42 @@ pub fn create_private_dir(path: &Path) -> Result<(), FileError> {
     builder.create(path).map_err(|e| FileError::new(path, e))
 }
 
+/// Names of files still being written by whoever puts them in an inbox
+/// (ingest, `sigap pickups import`): dotfiles, Excel's `~$name` owner
+/// files, and the temp names of copy tools and browsers.
+pub fn half_written(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name.starts_with('.')
+        || name.starts_with("~$")
+        || name.ends_with('~')
+        || [
+            ".tmp",
+            ".part",
+            ".partial",
+            ".crdownload",
+            ".download",
+            ".swp",
+        ]
+        .iter()
+        .any(|s| lower.ends_with(s))
+}
+
+/// A regular file's size and modification time (ns), not following
+/// symlinks: a file is read only when these stay the same across the
+/// settle period (`SIGAP_INGEST_SETTLE_MS`).
+pub fn stat_settled(path: &Path) -> Option<(u64, i64)> {
+    let m = fs::symlink_metadata(path).ok()?;
+    if !m.is_file() {
+        return None;
+    }
+    let mtime = m
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64);
+    Some((m.len(), mtime))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use chrono::Utc;
 use pipeline::Config;
+use pipeline::files::{half_written, stat_settled};
 use pipeline::pickup::run::{
     LegReport, RegisterFile, arrived as arrive, handover as hand, import as run_import,
 };
@@ -14,29 +15,54 @@ use pipeline::store::Outcome;
 
 use super::{Exit, lock_job, open_store, operator, record_failure};
 
-/// Register files in `inbox/pickups/`, by name; dotfiles and names of
-/// files still being written are left for a later run.
-fn inbox_registers(config: &Config) -> anyhow::Result<Vec<PathBuf>> {
+/// Register files in `inbox/pickups/`, by name, that have settled: the
+/// same skip list and settle rule as ingest (dotfiles, Excel's `~$*`
+/// owner files, `.tmp`/`.part`/`.partial`/`.crdownload`/`~` names, and a
+/// file must keep its size and modification time over
+/// `SIGAP_INGEST_SETTLE_MS`). Returns the settled files and how many are
+/// still being written (read by a later run).
+fn inbox_registers(config: &Config) -> anyhow::Result<(Vec<PathBuf>, usize)> {
     let dir = config.inbox_dir().join("pickups");
     let rd = match std::fs::read_dir(&dir) {
         Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
         Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
     };
-    let mut out: Vec<PathBuf> = rd
+    let mut found: Vec<(PathBuf, (u64, i64))> = rd
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().to_lowercase())
-                .unwrap_or_default();
-            !name.starts_with('.') && name.ends_with(".csv")
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let wanted = !half_written(&name) && name.to_ascii_lowercase().ends_with(".csv");
+            let path = e.path();
+            // Not following symlinks: only regular files are registers.
+            let stat = stat_settled(&path)?;
+            wanted.then_some((path, stat))
         })
         .collect();
-    out.sort();
-    Ok(out)
+    found.sort();
+    let settle = pipeline::intake::Options::from_env(false, |k| std::env::var(k).ok())?.settle;
+    if !found.is_empty() && !settle.is_zero() {
+        tracing::info!(
+            "waiting {} ms for {} file(s) to settle",
+            settle.as_millis(),
+            found.len()
+        );
+        std::thread::sleep(settle);
+    }
+    let mut waiting = 0;
+    let mut out = Vec::new();
+    for (path, stat) in found {
+        if stat_settled(&path) == Some(stat) {
+            out.push(path);
+        } else {
+            tracing::info!(
+                "{} is still changing; it is read by a later run",
+                path.display()
+            );
+            waiting += 1;
+        }
+    }
+    Ok((out, waiting))
 }
 
 /// The name a register goes by in sources: `pickups/<file>` inside the
@@ -51,17 +77,17 @@ fn register_name(config: &Config, path: &Path) -> String {
 /// `sigap pickups import [FILE…]`.
 pub fn import(config: &Config, files: &[PathBuf]) -> anyhow::Result<Exit> {
     let _lock = lock_job(config, "pickups")?;
-    let paths = if files.is_empty() {
-        let found = inbox_registers(config)?;
-        if found.is_empty() {
+    let (paths, waiting) = if files.is_empty() {
+        let (found, waiting) = inbox_registers(config)?;
+        if found.is_empty() && waiting == 0 {
             println!(
                 "pickups: no register in {}; nothing to do",
                 config.inbox_dir().join("pickups").display()
             );
         }
-        found
+        (found, waiting)
     } else {
-        files.to_vec()
+        (files.to_vec(), 0)
     };
     let mut registers = Vec::new();
     for p in &paths {
@@ -91,6 +117,11 @@ pub fn import(config: &Config, files: &[PathBuf]) -> anyhow::Result<Exit> {
     for name in &report.already_imported {
         println!("{name}: imported before (same content); nothing read");
     }
+    for name in &report.refused {
+        println!(
+            "{name}: refused whole (its header lacks the register's columns; see `sigap quarantine list`); read again by every run until it is fixed or removed"
+        );
+    }
     for r in &report.quarantined {
         println!(
             "quarantined {} {}: {}",
@@ -99,7 +130,12 @@ pub fn import(config: &Config, files: &[PathBuf]) -> anyhow::Result<Exit> {
             r.message
         );
     }
-    let line = report.line();
+    let mut line = report.line();
+    if waiting > 0 {
+        line.push_str(&format!(
+            "; files still being written {waiting} (read by a later run)"
+        ));
+    }
     println!("pickups: {line}");
     if report.implied_moves > 0 {
         println!(
@@ -120,15 +156,44 @@ pub fn import(config: &Config, files: &[PathBuf]) -> anyhow::Result<Exit> {
         ("collected".to_string(), report.collected as i64),
         ("surrendered".to_string(), report.surrendered as i64),
         ("already_known".to_string(), report.already_known as i64),
-        ("quarantined".to_string(), report.quarantined.len() as i64),
+        ("quarantined".to_string(), report.quarantined_rows() as i64),
+        ("refused_files".to_string(), report.refused.len() as i64),
+        ("files_waiting".to_string(), waiting as i64),
     ]);
-    let (outcome, exit) = if report.quarantined.is_empty() {
+    let (outcome, exit) = if report.quarantined.is_empty() && report.refused.is_empty() {
         (Outcome::Ok, Exit::Ok)
     } else {
         (Outcome::Attention, Exit::Attention)
     };
     store.finish_run(run, outcome, &counters, &line, Utc::now())?;
     Ok(exit)
+}
+
+/// The `pickups` job lock, so a handover or arrival never races an import
+/// deciding rows from the same cards' states. An import takes seconds, so
+/// an operator's command waits for it (up to a minute) instead of failing.
+fn lock_pickups(config: &Config) -> anyhow::Result<pipeline::schedule::JobLock> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut told = false;
+    loop {
+        match lock_job(config, "pickups") {
+            Ok(lock) => return Ok(lock),
+            Err(e)
+                if std::time::Instant::now() < deadline
+                    && matches!(
+                        e.downcast_ref::<pipeline::schedule::LockError>(),
+                        Some(pipeline::schedule::LockError::Held { .. })
+                    ) =>
+            {
+                if !told {
+                    eprintln!("waiting for the running pickups import to finish ({e})");
+                    told = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn print_leg(batch: &str, verb: &str, r: &LegReport) {
@@ -150,17 +215,25 @@ fn print_leg(batch: &str, verb: &str, r: &LegReport) {
 pub fn handover(config: &Config, batch: &str, by: &str) -> anyhow::Result<Exit> {
     let by = by.trim();
     anyhow::ensure!(!by.is_empty(), "handover: --by must name the courier");
+    let _lock = lock_pickups(config)?;
     let mut store = open_store(config)?;
     let r = hand(&mut store, batch.trim(), by, Utc::now())?;
     print_leg(batch.trim(), "in transit now", &r);
+    if r.moved.is_empty() && r.already > 0 {
+        println!("{}: already handed over; nothing to do", batch.trim());
+    }
     Ok(Exit::Ok)
 }
 
 /// `sigap arrived BATCH [--by NAME]`.
 pub fn arrived(config: &Config, batch: &str, by: Option<String>) -> anyhow::Result<Exit> {
     let by = operator(by)?;
+    let _lock = lock_pickups(config)?;
     let mut store = open_store(config)?;
     let r = arrive(&mut store, batch.trim(), &by, Utc::now())?;
     print_leg(batch.trim(), "ready for pickup now", &r);
+    if r.moved.is_empty() && r.already > 0 {
+        println!("{}: already arrived; nothing to do", batch.trim());
+    }
     Ok(Exit::Ok)
 }

@@ -8,7 +8,8 @@
 //!   (`intake_seen`): a form row by its timestamp, NIK and service cells
 //!   (exports are cumulative), an app record by its id, a message by its
 //!   Message-ID. Quarantined inputs are remembered too.
-//! - A file still being copied is not read: dotfiles, `*.tmp`, `*.part`,
+//! - A file still being copied is not read: dotfiles, Excel's `~$*` owner
+//!   files, `*.tmp`, `*.part`,
 //!   `*.partial`, `*.crdownload`, `*.download`, `*.swp`, `*~` and Maildir
 //!   `tmp/` are skipped, and a file must keep its size and modification
 //!   time across the settle period ([`Options::settle`]).
@@ -37,7 +38,9 @@ use serde::Serialize;
 
 use crate::application::{ApplicationId, NewApplication, Source};
 use crate::config::Config;
-use crate::files::{FileError, create_private_dir, write_atomic_private};
+use crate::files::{
+    FileError, create_private_dir, half_written, stat_settled as stat, write_atomic_private,
+};
 use crate::state::State;
 use crate::store::{Change, Document, NewQuarantine, Seen, Store, StoreError, Tx};
 use documents::{Verdict, judge, quarantine_path, sha256_hex, stored_path};
@@ -318,36 +321,6 @@ struct InboxFile {
     channel: Source,
     size: u64,
     mtime_ns: i64,
-}
-
-/// Names of files still being written by whoever puts them in the inbox.
-fn half_written(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    name.starts_with('.')
-        || name.ends_with('~')
-        || [
-            ".tmp",
-            ".part",
-            ".partial",
-            ".crdownload",
-            ".download",
-            ".swp",
-        ]
-        .iter()
-        .any(|s| lower.ends_with(s))
-}
-
-fn stat(path: &Path) -> Option<(u64, i64)> {
-    let m = std::fs::symlink_metadata(path).ok()?;
-    if !m.is_file() {
-        return None;
-    }
-    let mtime = m
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos() as i64);
-    Some((m.len(), mtime))
 }
 
 /// The inbox's candidate files, by channel and name. Symlinks are not followed.

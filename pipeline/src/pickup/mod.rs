@@ -88,8 +88,14 @@ impl RegisterRow {
 /// A row or file that cannot be read, with its line, field and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadRow {
-    /// Line number (0 for the whole file, 1 for the header).
+    /// Line number (1 for the header).
     pub line: u64,
+    /// Register rows this entry stands for: 1, or every data line of a
+    /// file refused whole (at least 1).
+    pub rows: usize,
+    /// The whole file is refused (its header lacks the columns): nothing
+    /// in it is taken, and it is read again until it is fixed.
+    pub whole_file: bool,
     /// Why (always [`QuarantineReason::MalformedPickup`] here).
     pub reason: QuarantineReason,
     /// What is wrong, naming the field, and what to do.
@@ -99,10 +105,47 @@ pub struct BadRow {
 }
 
 impl BadRow {
-    /// A key for "this unreadable row was seen before".
-    pub fn key(&self) -> String {
-        format!("pickup-bad|{}", hex(&Sha256::digest(self.raw.as_bytes())))
+    /// A key for "this unreadable row of this file was seen before": the
+    /// file's SHA-256 and the line are part of it, so another register with
+    /// the same bad header, or another row with the same CSV error, is a
+    /// new entry rather than silently "already known".
+    pub fn key(&self, file_sha256: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(format!("{file_sha256}|{}|", self.line));
+        h.update(self.raw.as_bytes());
+        format!("pickup-bad|{}", hex(&h.finalize()))
     }
+}
+
+/// A cell as it may be shown in a message (stdout, the run history): at
+/// most 24 characters, and any run of 10 or more digits (a NIK or KK
+/// number in the wrong column) masked.
+pub fn echo(cell: &str) -> String {
+    const MAX: usize = 24;
+    let mut out = String::new();
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.chars().count() >= 10 {
+            out.push_str(&crate::nik::mask(digits));
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in cell.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    if out.chars().count() > MAX {
+        out = out.chars().take(MAX - 1).collect();
+        out.push('…');
+    }
+    out
 }
 
 /// Lower-case hex.
@@ -181,6 +224,8 @@ pub fn parse_register(bytes: &[u8], tz: Timezone) -> (Vec<RegisterRow>, Vec<BadR
             Err(e) => {
                 bad.push(BadRow {
                     line,
+                    rows: 1,
+                    whole_file: false,
                     reason: QuarantineReason::MalformedPickup,
                     message: format!("line {line}: not CSV ({e})"),
                     raw: String::new(),
@@ -203,11 +248,22 @@ pub fn parse_register(bytes: &[u8], tz: Timezone) -> (Vec<RegisterRow>, Vec<BadR
                 missing.insert(0, "id_permohonan or nik");
             }
             if !missing.is_empty() {
+                // Every data line is lost with the header: count them, so
+                // `rows` says how much of the register is waiting.
+                let data_lines = reader
+                    .records()
+                    .filter(|r| {
+                        r.as_ref()
+                            .map_or(true, |r| r.iter().any(|c| !c.trim().is_empty()))
+                    })
+                    .count();
                 bad.push(BadRow {
                     line: 1,
+                    rows: data_lines.max(1),
+                    whole_file: true,
                     reason: QuarantineReason::MalformedPickup,
                     message: format!(
-                        "the header lacks {}; the register's header is {}",
+                        "the header lacks {}; the register's header is {}; nothing of its {data_lines} row(s) is taken until the header is fixed",
                         missing.join(", "),
                         HEADER.join(",")
                     ),
@@ -234,6 +290,8 @@ pub fn parse_register(bytes: &[u8], tz: Timezone) -> (Vec<RegisterRow>, Vec<BadR
             }
             Err(message) => bad.push(BadRow {
                 line,
+                rows: 1,
+                whole_file: false,
                 reason: QuarantineReason::MalformedPickup,
                 message: format!("line {line}: {message}"),
                 raw,
@@ -246,10 +304,7 @@ pub fn parse_register(bytes: &[u8], tz: Timezone) -> (Vec<RegisterRow>, Vec<BadR
 fn read_row(cell: &dyn Fn(&str) -> String, tz: Timezone) -> Result<RegisterRow, String> {
     let application = match cell("id_permohonan").as_str() {
         "" => None,
-        s => Some(
-            s.parse::<ApplicationId>()
-                .map_err(|e| format!("field id_permohonan: {e}"))?,
-        ),
+        s => Some(read_application_id(s)?),
     };
     let nik = match cell("nik").as_str() {
         "" => None,
@@ -284,13 +339,36 @@ fn read_row(cell: &dyn Fn(&str) -> String, tz: Timezone) -> Result<RegisterRow, 
     })
 }
 
+/// The `id_permohonan` cell. A NIK typed into it (a long number, or one
+/// with a spreadsheet's leading `'`) is refused as such and shown masked:
+/// the cell is echoed to stdout and the run history.
+fn read_application_id(s: &str) -> Result<ApplicationId, String> {
+    let digits = s
+        .trim_start_matches('\'')
+        .trim_start_matches(['A', 'a'])
+        .trim_start_matches('-');
+    let digit_count = digits.chars().filter(char::is_ascii_digit).count();
+    if s.starts_with('\'') || digit_count > 9 {
+        return Err(format!(
+            "field id_permohonan: {} looks like a NIK; put the application id A-000123 here (the NIK goes in the nik column)",
+            crate::nik::mask(s)
+        ));
+    }
+    s.parse::<ApplicationId>().map_err(|_| {
+        format!(
+            "field id_permohonan: `{}` is not an application id; write A-000123 (or 123)",
+            echo(s)
+        )
+    })
+}
+
 /// `ya` / `tidak` and the usual variants.
 pub fn parse_yes_no(s: &str) -> Result<bool, String> {
     match s.trim().to_lowercase().as_str() {
         "ya" | "y" | "yes" | "1" | "true" | "sudah" => Ok(true),
         "tidak" | "t" | "no" | "n" | "0" | "false" | "belum" => Ok(false),
         "" => Err("empty; write ya or tidak".into()),
-        other => Err(format!("`{other}` is neither ya nor tidak")),
+        other => Err(format!("`{}` is neither ya nor tidak", echo(other))),
     }
 }
 
@@ -316,16 +394,24 @@ pub fn parse_time(s: &str, tz: Timezone) -> Result<DateTime<Utc>, String> {
         .split_once(['T', ' '])
         .map(|(d, t)| (d.trim(), t.trim()))
         .ok_or_else(|| {
-            format!("`{s}` has no time; write the date and time, e.g. 26/11/2026 10:15")
+            format!(
+                "`{}` has no time; write the date and time, e.g. 26/11/2026 10:15",
+                echo(s)
+            )
         })?;
     let date = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d"]
         .iter()
         .find_map(|f| NaiveDate::parse_from_str(date, f).ok())
-        .ok_or_else(|| format!("`{date}` is not a date; write DD/MM/YYYY, e.g. 26/11/2026"))?;
+        .ok_or_else(|| {
+            format!(
+                "`{}` is not a date; write DD/MM/YYYY, e.g. 26/11/2026",
+                echo(date)
+            )
+        })?;
     let time = ["%H:%M", "%H:%M:%S", "%H.%M", "%H.%M.%S"]
         .iter()
         .find_map(|f| NaiveTime::parse_from_str(time, f).ok())
-        .ok_or_else(|| format!("`{time}` is not a time; write HH:MM, e.g. 10:15"))?;
+        .ok_or_else(|| format!("`{}` is not a time; write HH:MM, e.g. 10:15", echo(time)))?;
     local(NaiveDateTime::new(date, time), offset)
 }
 
@@ -419,5 +505,64 @@ mod tests {
             bad[0].message
         );
         assert!(bad[0].message.contains("petugas"), "{}", bad[0].message);
+    }
+
+    #[test]
+    fn a_nik_in_the_id_column_is_refused_and_masked() {
+        let text = "id_permohonan,nik,diambil_pada,petugas,ktp_lama_diserahkan\n\
+            3402151708900001,,26/11/2026 10:15,Sri,ya\n\
+            '3402151708900001,,26/11/2026 10:15,Sri,ya\n\
+            A-000123,,3402151708900001,Sri,ya\n\
+            A-000123,,26/11/2026 10:15,Sri,3402151708900001\n\
+            A-000123,,26/11/2026 x3402151708900001,Sri,ya\n\
+            A-000123,,SANTOSO BUDI SANTOSO BUDI SANTOSO,Sri,ya\n\
+            A-000123,,26/11/2026 10:15,Sri,ya\n";
+        let (rows, bad) = parse_register(text.as_bytes(), Timezone::WIB);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].application, Some(ApplicationId(123)));
+        assert_eq!(bad.len(), 6, "{bad:?}");
+        assert!(
+            bad[0].message.contains(
+                "3402**********01 looks like a NIK; put the application id A-000123 here"
+            ),
+            "{}",
+            bad[0].message
+        );
+        assert!(
+            bad[1].message.contains("looks like a NIK"),
+            "{}",
+            bad[1].message
+        );
+        for b in &bad {
+            assert!(!b.message.contains("3402151708900001"), "{}", b.message);
+            assert!(
+                !b.message.contains("SANTOSO BUDI SANTOSO BUDI"),
+                "{}",
+                b.message
+            );
+        }
+    }
+
+    #[test]
+    fn echoed_cells_are_short_and_masked() {
+        assert_eq!(echo("kemarin"), "kemarin");
+        assert_eq!(echo("26/11/2026 10:15"), "26/11/2026 10:15");
+        assert_eq!(echo("x3402151708900001y"), "x3402**********01y");
+        assert_eq!(echo(&"a".repeat(40)).chars().count(), 24);
+    }
+
+    #[test]
+    fn a_bad_row_key_names_the_file_and_line() {
+        let (_, bad) = parse_register(b"nama,tanggal\nBudi,26/11/2026 10:00\n", Timezone::WIB);
+        let b = &bad[0];
+        assert!(b.whole_file);
+        assert_eq!(b.rows, 1);
+        assert_ne!(b.key("aa"), b.key("bb"));
+        let other_line = BadRow {
+            line: 2,
+            ..b.clone()
+        };
+        assert_ne!(b.key("aa"), other_line.key("aa"));
+        assert_eq!(b.key("aa"), b.clone().key("aa"));
     }
 }

@@ -1,5 +1,23 @@
 //! The pickup jobs over the store: import registers (→ COLLECTED), and
 //! the courier's legs of a batch (PRINTED → IN_TRANSIT → READY).
+//!
+//! Times. The `pickups` table keeps the register's pickup time: that is
+//! when the applicant got the card, and what the destruction bundles use.
+//! The event log never goes backwards: the move to COLLECTED (and the
+//! IN_TRANSIT/READY moves a pickup implies) is logged at the later of the
+//! pickup time and the application's last event. They differ when an
+//! arrival was recorded after the real pickup (`sigap arrived` typed the
+//! next morning), or when a register written to the minute says "10:15"
+//! for a card whose results were applied at 10:15:40; the COLLECTED
+//! event's detail then names the register's time.
+//!
+//! A pickup can only be refused as before printing when it is before the
+//! card could exist: before its batch went to the printer
+//! (`dispatched_at`). The PRINTED event is when `sigap station results`
+//! applied the results file, which is later than the real print (an
+//! over-the-counter card is handed over minutes after printing). Like
+//! NOT_PRINTED, that reason is not remembered: a corrected register, or
+//! the same row once the facts change, is tried again.
 
 use std::collections::BTreeMap;
 
@@ -52,6 +70,9 @@ pub struct Rejected {
     /// The row as read.
     #[serde(skip)]
     pub raw: String,
+    /// Register rows this entry stands for (every data line of a file
+    /// refused whole, else 1).
+    pub rows: usize,
 }
 
 /// What an import did.
@@ -74,6 +95,10 @@ pub struct ImportReport {
     pub implied_moves: usize,
     /// Rows quarantined now, with their reason.
     pub quarantined: Vec<Rejected>,
+    /// Registers refused whole (their header lacks the columns), now or
+    /// before: not recorded as read, so every run reads them again and
+    /// says so until they are fixed or removed.
+    pub refused: Vec<String>,
 }
 
 impl ImportReport {
@@ -85,18 +110,25 @@ impl ImportReport {
             self.collected,
             self.surrendered,
             self.already_known,
-            self.quarantined.len()
+            self.quarantined_rows()
         )
+    }
+
+    /// Register rows quarantined now (an entry for a file refused whole
+    /// stands for all its rows).
+    pub fn quarantined_rows(&self) -> usize {
+        self.quarantined.iter().map(|r| r.rows).sum()
     }
 }
 
 enum Decision {
-    /// Move along `path` to COLLECTED and record the pickup.
-    Collect(Box<Application>, Vec<State>),
+    /// Move along `path` to COLLECTED, logged at `log_at` (never before
+    /// the application's last event), and record the pickup.
+    Collect(Box<Application>, Vec<State>, DateTime<Utc>),
     /// The same pickup is already recorded.
     Known(ApplicationId),
     /// Not taken; `remember` is false where a later import may succeed
-    /// (the card is not printed yet).
+    /// (the card is not printed yet, or the facts may change).
     Quarantine {
         reason: QuarantineReason,
         message: String,
@@ -134,14 +166,15 @@ fn to_the_minute(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp().div_euclid(60) * 60, 0).unwrap_or(t)
 }
 
-/// When the card was printed: the last move to PRINTED in its log.
-fn printed_at(store: &Store, id: ApplicationId) -> Result<Option<DateTime<Utc>>, StoreError> {
+/// The earliest time the card can exist: when its batch went to the
+/// printer (else, for a batch never dispatched, when it was made).
+fn printable_from(store: &Store, app: &Application) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let Some(batch) = app.batch.as_deref() else {
+        return Ok(None);
+    };
     Ok(store
-        .events(id)?
-        .into_iter()
-        .rev()
-        .find(|e| e.to == State::Printed)
-        .map(|e| e.at))
+        .batch(batch)?
+        .map(|b| b.dispatched_at.unwrap_or(b.created_at)))
 }
 
 struct Context<'a> {
@@ -228,7 +261,8 @@ fn decide(cx: &Context<'_>, file: &str, row: &RegisterRow) -> Result<Decision, S
         return Ok(quarantine(
             QuarantineReason::WrongBatch,
             format!(
-                "{at}: field batch: {id} is not in batch {b} (it is in {}); check the rekap",
+                "{at}: field batch: {id} is not in batch `{}` (it is in {}); check the rekap",
+                super::echo(b),
                 app.batch.as_deref().unwrap_or("no batch")
             ),
         ));
@@ -285,26 +319,38 @@ fn decide(cx: &Context<'_>, file: &str, row: &RegisterRow) -> Result<Decision, S
             ),
         ));
     }
-    if let Some(printed) = printed_at(cx.store, id)?
-        && row.picked_up_at < to_the_minute(printed)
+    if let Some(from) = printable_from(cx.store, &app)?
+        && row.picked_up_at < to_the_minute(from)
     {
-        return Ok(quarantine(
-            QuarantineReason::PickedUpBeforePrinting,
-            format!(
-                "{at}: field diambil_pada: {} is before {id} was printed ({}); check the date and time",
+        return Ok(Decision::Quarantine {
+            reason: QuarantineReason::PickedUpBeforePrinting,
+            message: format!(
+                "{at}: field diambil_pada: {} is before {id}'s batch went to the printer ({}); check the date and time",
                 row.picked_up_at.to_rfc3339(),
-                printed.to_rfc3339()
+                from.to_rfc3339()
             ),
-        ));
+            // A corrected register repeating the row is tried again.
+            remember: false,
+        });
     }
     let path = path_to_collected(app.state, cx.printing);
-    Ok(Decision::Collect(Box::new(app), path))
+    // The log never goes backwards (see the module doc).
+    let last = cx.store.events(id)?.iter().map(|e| e.at).max();
+    let log_at = last.map_or(row.picked_up_at, |l| l.max(row.picked_up_at));
+    Ok(Decision::Collect(Box::new(app), path, log_at))
 }
+
+/// A pickup to write: the application, its moves, when they are logged,
+/// and the row.
+type Move = (Box<Application>, Vec<State>, DateTime<Utc>, RegisterRow);
 
 /// Imports pickup registers. A register imported before (same SHA-256,
 /// any name) is skipped whole; each new one is decided row by row and
-/// written in one transaction: its pickups (with the moves to COLLECTED,
-/// at the pickup time), its quarantined rows, and the file itself.
+/// written in one transaction: its pickups (with the moves to COLLECTED),
+/// its quarantined rows, and the file itself. A register refused whole
+/// (its header lacks the columns) is quarantined once and not recorded as
+/// read: every run reads it again and reports it in
+/// [`ImportReport::refused`] until it is fixed or removed.
 pub fn import(
     store: &mut Store,
     files: &[RegisterFile],
@@ -321,15 +367,17 @@ pub fn import(
             continue;
         }
         let (rows, bad) = parse_register(&file.bytes, tz);
+        let refused = bad.iter().any(|b| b.whole_file);
         let mut taken: BTreeMap<ApplicationId, Pickup> = BTreeMap::new();
-        let mut moves: Vec<(Box<Application>, Vec<State>, RegisterRow)> = Vec::new();
+        let mut moves: Vec<Move> = Vec::new();
         let mut known: Vec<(String, ApplicationId, String)> = Vec::new();
         let mut rejected: Vec<(Rejected, Option<String>)> = Vec::new();
         let mut file_report = ImportReport::default();
         for b in &bad {
-            file_report.rows += 1;
-            if store.seen_key(&b.key())?.is_some() {
-                file_report.already_known += 1;
+            file_report.rows += b.rows;
+            let key = b.key(&sha);
+            if store.seen_key(&key)?.is_some() {
+                file_report.already_known += b.rows;
                 continue;
             }
             rejected.push((
@@ -338,8 +386,9 @@ pub fn import(
                     reason: b.reason,
                     message: format!("{} {}", file.name, b.message),
                     raw: b.raw.clone(),
+                    rows: b.rows,
                 },
-                Some(b.key()),
+                Some(key),
             ));
         }
         for row in &rows {
@@ -371,10 +420,11 @@ pub fn import(
                         reason,
                         message,
                         raw: row.raw.clone(),
+                        rows: 1,
                     },
                     remember.then_some(key),
                 )),
-                Decision::Collect(app, path) => {
+                Decision::Collect(app, path, log_at) => {
                     taken.insert(
                         app.id,
                         Pickup {
@@ -389,7 +439,7 @@ pub fn import(
                     file_report.collected += 1;
                     file_report.surrendered += usize::from(row.old_card_surrendered);
                     file_report.implied_moves += path.len() - 1;
-                    moves.push((app, path, row.clone()));
+                    moves.push((app, path, log_at, row.clone()));
                 }
             }
         }
@@ -397,71 +447,92 @@ pub fn import(
             "rows": file_report.rows,
             "collected": file_report.collected,
             "already_known": file_report.already_known,
-            "quarantined": rejected.len(),
+            "quarantined": rejected.iter().map(|(r, _)| r.rows).sum::<usize>(),
         })
         .to_string();
-        store.write(|tx| {
-            for (app, path, row) in &moves {
-                let pickup = &taken[&app.id];
-                tx.record_pickup(pickup, now)?;
-                let mut from = app.state;
-                for &to in path {
-                    let detail = if to == State::Collected {
-                        format!(
-                            "picked up; old card surrendered: {}; {}",
-                            if pickup.old_card_surrendered {
-                                "ya"
+        if !(moves.is_empty() && known.is_empty() && rejected.is_empty() && refused) {
+            store.write(|tx| {
+                for (app, path, log_at, row) in &moves {
+                    let pickup = &taken[&app.id];
+                    tx.record_pickup(pickup, now)?;
+                    let mut from = app.state;
+                    for &to in path {
+                        let detail = if to == State::Collected {
+                            let when = if *log_at == pickup.picked_up_at {
+                                String::new()
                             } else {
-                                "tidak"
+                                // The log keeps its order; the register's
+                                // time is in the pickups table and here.
+                                format!(
+                                    "; picked up at {} by the register",
+                                    pickup.picked_up_at.to_rfc3339()
+                                )
+                            };
+                            format!(
+                                "picked up; old card surrendered: {}; {}{when}",
+                                if pickup.old_card_surrendered {
+                                    "ya"
+                                } else {
+                                    "tidak"
+                                },
+                                pickup.source
+                            )
+                        } else {
+                            // Reports can tell these from a recorded handover
+                            // or arrival by this detail.
+                            format!("implied by the pickup in {}", pickup.source)
+                        };
+                        tx.transition(
+                            app.id,
+                            from,
+                            to,
+                            &Change {
+                                actor: ACTOR,
+                                detail: &detail,
+                                ..Change::default()
                             },
-                            pickup.source
-                        )
-                    } else {
-                        // Reports can tell these from a recorded handover
-                        // or arrival by this detail.
-                        format!("implied by the pickup in {}", pickup.source)
-                    };
-                    tx.transition(
-                        app.id,
-                        from,
-                        to,
-                        &Change {
-                            actor: ACTOR,
-                            detail: &detail,
-                            ..Change::default()
+                            *log_at,
+                        )?;
+                        from = to;
+                    }
+                    tx.remember(&row.key(), Seen::Application(app.id), &pickup.source, now)?;
+                }
+                for (key, id, source) in &known {
+                    tx.remember(key, Seen::Application(*id), source, now)?;
+                }
+                for (r, key) in &rejected {
+                    let q = tx.add_quarantine(
+                        &NewQuarantine {
+                            channel: Source::Pickup,
+                            source: &r.source,
+                            message_id: None,
+                            reason: r.reason,
+                            detail: &r.message,
+                            raw: r.raw.as_bytes(),
+                            stored_path: None,
+                            sha256: None,
+                            size: r.raw.len() as u64,
                         },
-                        row.picked_up_at,
+                        now,
                     )?;
-                    from = to;
+                    if let Some(key) = key {
+                        tx.remember(key, Seen::Quarantine(q), &r.source, now)?;
+                    }
                 }
-                tx.remember(&row.key(), Seen::Application(app.id), &pickup.source, now)?;
-            }
-            for (key, id, source) in &known {
-                tx.remember(key, Seen::Application(*id), source, now)?;
-            }
-            for (r, key) in &rejected {
-                let q = tx.add_quarantine(
-                    &NewQuarantine {
-                        channel: Source::Pickup,
-                        source: &r.source,
-                        message_id: None,
-                        reason: r.reason,
-                        detail: &r.message,
-                        raw: r.raw.as_bytes(),
-                        stored_path: None,
-                        sha256: None,
-                        size: r.raw.len() as u64,
-                    },
-                    now,
-                )?;
-                if let Some(key) = key {
-                    tx.remember(key, Seen::Quarantine(q), &r.source, now)?;
+                // A file refused whole is not recorded: it stays visible
+                // (read and reported again) until fixed or removed.
+                if refused {
+                    Ok(())
+                } else {
+                    tx.remember_pickup_file(&sha, &file.name, &summary, now)
                 }
-            }
-            tx.remember_pickup_file(&sha, &file.name, &summary, now)
-        })?;
-        for (app, _, _) in &moves {
+            })?;
+        }
+        for (app, _, _, _) in &moves {
             tracing::info!("{}: collected", app.id);
+        }
+        if refused {
+            report.refused.push(file.name.clone());
         }
         report.rows += file_report.rows;
         report.collected += file_report.collected;
@@ -573,4 +644,249 @@ pub fn arrived(
         &format!("batch {batch} arrived at the kecamatan"),
         at,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::application::NewApplication;
+    use crate::print::PlannedBatch;
+    use crate::print::blanko::Movement;
+    use crate::service::Service;
+
+    const BATCH: &str = "B-20261123-SEWON-1";
+
+    /// Monday 23 November 2026, `h:m` in WIB.
+    fn wib(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+        chrono::FixedOffset::east_opt(7 * 3600)
+            .unwrap()
+            .with_ymd_and_hms(2026, 11, d, h, m, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    /// Two KTP-el cards, batched and dispatched Monday 01:00, whose
+    /// results are applied (PRINTED) at Monday 11:00 WIB.
+    fn office() -> Store {
+        let mut store = Store::open_in_memory().unwrap();
+        store
+            .write(|tx| {
+                tx.blanko_move(Movement::Received, 10, "BAST-1", "test", "", wib(22, 8, 0))?;
+                let mut ids = Vec::new();
+                for i in 1..=2u32 {
+                    let id = tx.insert_application(
+                        &NewApplication {
+                            source: Source::App,
+                            source_ref: format!("app|{i}"),
+                            nik: format!("340215170890000{i}"),
+                            kk_number: None,
+                            name: format!("WARGA {i}"),
+                            birth_date: None,
+                            service: Service::KtpBaru,
+                            kecamatan: Some("34.02.15".into()),
+                            email: None,
+                            phone: None,
+                            submitted_at: wib(22, 9, i).into(),
+                        },
+                        "test",
+                        wib(22, 9, i),
+                    )?;
+                    let change = Change {
+                        actor: "test",
+                        ..Change::default()
+                    };
+                    tx.transition(
+                        id,
+                        State::Received,
+                        State::Verified,
+                        &change,
+                        wib(22, 10, 0),
+                    )?;
+                    ids.push(id);
+                }
+                tx.create_batch(
+                    &PlannedBatch {
+                        id: BATCH.into(),
+                        kecamatan: "34.02.15".into(),
+                        applications: ids.clone(),
+                    },
+                    "test",
+                    wib(23, 0, 50),
+                )?;
+                tx.mark_dispatched(BATCH, "sha", &ids, "test", wib(23, 1, 0))?;
+                for &id in &ids {
+                    let change = Change {
+                        actor: "test",
+                        ..Change::default()
+                    };
+                    tx.transition(
+                        id,
+                        State::Dispatched,
+                        State::Printed,
+                        &change,
+                        wib(23, 11, 0),
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        store
+    }
+
+    fn register(name: &str, body: &str) -> RegisterFile {
+        RegisterFile {
+            name: name.into(),
+            bytes: format!("id_permohonan,diambil_pada,petugas,ktp_lama_diserahkan\n{body}")
+                .into_bytes(),
+        }
+    }
+
+    fn import_at(store: &mut Store, files: &[RegisterFile]) -> ImportReport {
+        import(
+            store,
+            files,
+            PrintingAt::Dinas,
+            Timezone::WIB,
+            wib(26, 12, 0),
+        )
+        .unwrap()
+    }
+
+    fn log(store: &Store, id: i64) -> Vec<(State, DateTime<Utc>)> {
+        store
+            .events(ApplicationId(id))
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.to, e.at))
+            .collect()
+    }
+
+    #[test]
+    fn a_card_handed_over_before_the_results_were_applied_is_taken() {
+        // Over the counter: printed and handed over at 10:05, results
+        // applied at 11:00. Before the batch went to the printer is refused,
+        // and not remembered: the corrected register takes the row.
+        let mut store = office();
+        let r = import_at(
+            &mut store,
+            &[register(
+                "a.csv",
+                "A-000001,23/11/2026 10:05,Sri,ya\nA-000002,23/11/2026 00:30,Sri,ya\n",
+            )],
+        );
+        assert_eq!((r.collected, r.quarantined.len()), (1, 1), "{r:?}");
+        assert_eq!(
+            r.quarantined[0].reason,
+            QuarantineReason::PickedUpBeforePrinting
+        );
+        assert!(r.quarantined[0].message.contains("went to the printer"));
+        let r = import_at(
+            &mut store,
+            &[register(
+                "b.csv",
+                "A-000001,23/11/2026 10:05,Sri,ya\nA-000002,23/11/2026 00:30,Sri,ya\nA-000002,23/11/2026 10:30,Sri,ya\n",
+            )],
+        );
+        assert_eq!(
+            (r.collected, r.already_known, r.quarantined.len()),
+            (1, 1, 1),
+            "tried again, not 'already known': {r:?}"
+        );
+        assert_eq!(
+            store.application(ApplicationId(2)).unwrap().unwrap().state,
+            State::Collected
+        );
+        // The log does not go backwards: COLLECTED (and the implied moves)
+        // at the PRINTED time; the pickups table keeps 10:05.
+        let events = log(&store, 1);
+        assert!(events.windows(2).all(|w| w[0].1 <= w[1].1), "{events:?}");
+        assert_eq!(
+            events[events.len() - 3..],
+            [
+                (State::InTransit, wib(23, 11, 0)),
+                (State::Ready, wib(23, 11, 0)),
+                (State::Collected, wib(23, 11, 0)),
+            ]
+        );
+        let last = store.events(ApplicationId(1)).unwrap().pop().unwrap();
+        assert!(
+            last.detail
+                .contains("picked up at 2026-11-23T03:05:00+00:00"),
+            "{}",
+            last.detail
+        );
+        let p = store.pickup(ApplicationId(1)).unwrap().unwrap();
+        assert_eq!(p.picked_up_at, wib(23, 10, 5));
+    }
+
+    #[test]
+    fn an_arrival_recorded_after_the_pickup_keeps_the_log_in_order() {
+        let mut store = office();
+        // Collected Monday 14:00; `sigap arrived` typed Tuesday 09:00.
+        arrived(&mut store, BATCH, "Sri", wib(24, 9, 0)).unwrap();
+        let r = import_at(
+            &mut store,
+            &[register("a.csv", "A-000001,23/11/2026 14:00,Sri,tidak\n")],
+        );
+        assert_eq!(r.collected, 1, "{r:?}");
+        let events = log(&store, 1);
+        assert!(events.windows(2).all(|w| w[0].1 <= w[1].1), "{events:?}");
+        assert_eq!(events.last(), Some(&(State::Collected, wib(24, 9, 0))));
+        assert_eq!(
+            store
+                .pickup(ApplicationId(1))
+                .unwrap()
+                .unwrap()
+                .picked_up_at,
+            wib(23, 14, 0)
+        );
+        // A pickup after the last event is logged at its own time.
+        let r = import_at(
+            &mut store,
+            &[register("b.csv", "A-000002,24/11/2026 10:00,Sri,tidak\n")],
+        );
+        assert_eq!(r.collected, 1, "{r:?}");
+        assert_eq!(
+            log(&store, 2).last(),
+            Some(&(State::Collected, wib(24, 10, 0)))
+        );
+    }
+
+    #[test]
+    fn a_second_register_with_the_same_bad_header_is_quarantined_too() {
+        let mut store = office();
+        let header = "id_permohonan,tanggal ambil,petugas,ktp_lama\n";
+        let nov = RegisterFile {
+            name: "sewon-11.csv".into(),
+            bytes: format!(
+                "{header}A-000001,23/11/2026 12:00,Sri,ya\n,,,\nA-000002,23/11/2026 12:05,Sri,ya\n"
+            )
+            .into_bytes(),
+        };
+        let dec = RegisterFile {
+            name: "sewon-12.csv".into(),
+            bytes: format!("{header}A-000002,01/12/2026 12:00,Sri,ya\n").into_bytes(),
+        };
+        let r = import_at(&mut store, std::slice::from_ref(&nov));
+        assert_eq!(
+            r.line(),
+            "rows 2: collected 0 (old card surrendered 0), already known 0, quarantined 2"
+        );
+        assert_eq!(r.refused, ["sewon-11.csv"]);
+        assert_eq!(r.quarantined.len(), 1);
+        let r = import_at(&mut store, std::slice::from_ref(&dec));
+        assert_eq!(
+            r.line(),
+            "rows 1: collected 0 (old card surrendered 0), already known 0, quarantined 1"
+        );
+        assert_eq!(r.quarantined[0].source, "sewon-12.csv:1");
+        // Neither is recorded as read: both stay visible, without a new entry.
+        let r = import_at(&mut store, &[nov.clone(), dec.clone()]);
+        assert!(r.already_imported.is_empty(), "{r:?}");
+        assert_eq!(r.refused, ["sewon-11.csv", "sewon-12.csv"]);
+        assert_eq!((r.rows, r.already_known, r.quarantined.len()), (3, 3, 0));
+        assert_eq!(store.quarantine().unwrap().len(), 2);
+    }
 }
