@@ -56,25 +56,13 @@ pub const BERITA_ACARA: &str = "berita-acara-pemusnahan.pdf";
 /// The sums' entry name.
 pub const SUMS: &str = "SHA256SUMS";
 
-/// Indonesian month names.
-const BULAN: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-];
-
 /// `November 2026`.
 pub fn bulan(month: NaiveDate) -> String {
-    format!("{} {}", BULAN[month.month0() as usize], month.year())
+    format!(
+        "{} {}",
+        pipeline::calendar::MONTHS[month.month0() as usize],
+        month.year()
+    )
 }
 
 /// A bundle or its check failed. Each names the file and what to do.
