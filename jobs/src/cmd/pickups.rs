@@ -139,7 +139,7 @@ pub fn import(config: &Config, files: &[PathBuf]) -> anyhow::Result<Exit> {
     println!("pickups: {line}");
     if report.implied_moves > 0 {
         println!(
-            "note: {} IN_TRANSIT/READY move(s) were recorded at the pickup time because no handover or arrival was recorded (`sigap handover`, `sigap arrived`)",
+            "note: {} IN_TRANSIT/READY move(s) were recorded with the pickups (at the pickup time, or the card's last event if later) because no handover or arrival was recorded (`sigap handover`, `sigap arrived`)",
             report.implied_moves
         );
     }
