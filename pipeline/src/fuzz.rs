@@ -196,7 +196,9 @@ fn record(id: &str, nik: &str, service: &str, extra: serde_json::Value) -> serde
     v
 }
 
-fn mutate(base: &[u8], edits: &[(usize, u8, u8)]) -> Vec<u8> {
+/// `base` with random byte edits applied: (position, byte, op) replaces,
+/// inserts or removes a byte. Shared with the intake property tests.
+pub(crate) fn mutate(base: &[u8], edits: &[(usize, u8, u8)]) -> Vec<u8> {
     let mut out = base.to_vec();
     for &(pos, byte, op) in edits {
         if out.is_empty() {

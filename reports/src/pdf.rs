@@ -407,6 +407,26 @@ fn draw_closing(pen: &mut Pen, doc: &TableDocument, y: f32) {
     }
 }
 
+/// The operations that show `text` in `font` at `size` pt with its
+/// baseline starting at (x, y) mm, in a text section of its own (a cursor
+/// move inside one is relative to the last).
+pub(crate) fn text_section(font: &FontId, size: f32, x: f32, y: f32, text: &str) -> [Op; 5] {
+    [
+        Op::StartTextSection,
+        Op::SetFont {
+            font: PdfFontHandle::External(font.clone()),
+            size: Pt(size),
+        },
+        Op::SetTextCursor {
+            pos: Point::new(Mm(x), Mm(y)),
+        },
+        Op::ShowText {
+            items: vec![TextItem::Text(text.to_string())],
+        },
+        Op::EndTextSection,
+    ]
+}
+
 /// Collects drawing operations with the document's two fonts.
 struct Pen {
     ops: Vec<Op>,
@@ -422,20 +442,7 @@ impl Pen {
             return;
         }
         let font = if bold { &self.bold } else { &self.regular };
-        self.ops.extend([
-            Op::StartTextSection,
-            Op::SetFont {
-                font: PdfFontHandle::External(font.clone()),
-                size: Pt(size),
-            },
-            Op::SetTextCursor {
-                pos: Point::new(Mm(x), Mm(y)),
-            },
-            Op::ShowText {
-                items: vec![TextItem::Text(text.to_string())],
-            },
-            Op::EndTextSection,
-        ]);
+        self.ops.extend(text_section(font, size, x, y, text));
     }
 
     fn text_center(&mut self, cx: f32, y: f32, size: f32, bold: bool, text: &str) {

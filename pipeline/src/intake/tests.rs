@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use super::documents::{extension, kind_by_name};
 use super::*;
 use crate::config::profiles;
+use crate::fuzz::mutate;
 use crate::service::Service;
 
 fn config(dir: &Path) -> Config {
@@ -449,25 +450,6 @@ fn valid_inputs() -> (String, String) {
     );
     let mail = "From: b@example.org\r\nMessage-ID: <m@x>\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nNIK: 3402151708900001\r\nNama: Budi\r\nJenis Permohonan: KTP-el Baru\r\n--b\r\nContent-Type: application/pdf; name=\"kk.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQ=\r\n--b--\r\n".to_string();
     (csv, mail)
-}
-
-fn mutate(base: &[u8], edits: &[(usize, u8, u8)]) -> Vec<u8> {
-    let mut out = base.to_vec();
-    for &(pos, byte, op) in edits {
-        if out.is_empty() {
-            out.push(byte);
-            continue;
-        }
-        let i = pos % out.len();
-        match op % 3 {
-            0 => out[i] = byte,
-            1 => out.insert(i, byte),
-            _ => {
-                out.remove(i);
-            }
-        }
-    }
-    out
 }
 
 proptest! {

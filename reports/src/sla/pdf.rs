@@ -6,14 +6,13 @@
 
 use printpdf::{
     Color, FontId, Greyscale, Line, LineDashPattern, LinePoint, Mm, Op, PaintMode, PdfDocument,
-    PdfFont, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb,
-    TextItem, WindingOrder,
+    PdfFont, PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb, WindingOrder,
 };
 
 use super::chart::{self, Anchor, Chart, Rgb as C, Shape, id_number};
 use super::html::{heading, shown};
 use super::{SlaReport, Table, hours, pct};
-use crate::pdf::{fonts, stable_id, text_width_mm};
+use crate::pdf::{fonts, stable_id, text_section, text_width_mm};
 use pipeline::calendar::date_id;
 
 const PAGE_W: f32 = 210.0;
@@ -59,21 +58,8 @@ impl Doc {
         }
         let text = &latin(text);
         let font = if bold { &self.bold } else { &self.regular };
-        self.ops.extend([
-            Op::SetFillColor { col: color(c) },
-            Op::StartTextSection,
-            Op::SetFont {
-                font: PdfFontHandle::External(font.clone()),
-                size: Pt(size_pt),
-            },
-            Op::SetTextCursor {
-                pos: Point::new(Mm(x), Mm(y)),
-            },
-            Op::ShowText {
-                items: vec![TextItem::Text(text.to_string())],
-            },
-            Op::EndTextSection,
-        ]);
+        self.ops.push(Op::SetFillColor { col: color(c) });
+        self.ops.extend(text_section(font, size_pt, x, y, text));
     }
 
     fn text_at(&mut self, x: f32, y: f32, size_pt: f32, bold: bool, anchor: Anchor, text: &str) {
