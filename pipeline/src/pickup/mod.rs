@@ -27,6 +27,12 @@
 
 pub mod run;
 
+/// The start of the detail of an IN_TRANSIT or READY move that no one
+/// recorded, logged because a register shows the card handed out (the SLA
+/// report leaves these out of the office's steps: the arrival time is not
+/// known).
+pub const IMPLIED_BY_PICKUP: &str = "implied by the pickup in";
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};

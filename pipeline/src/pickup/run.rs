@@ -500,7 +500,7 @@ pub fn import(
                         } else {
                             // Reports can tell these from a recorded handover
                             // or arrival by this detail.
-                            format!("implied by the pickup in {}", pickup.source)
+                            format!("{} {}", super::IMPLIED_BY_PICKUP, pickup.source)
                         };
                         tx.transition(
                             app.id,

@@ -46,10 +46,18 @@ impl Store {
             apps.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
         let mut stmt = self
             .conn
-            .prepare("SELECT application_id, to_state, at FROM events ORDER BY application_id, seq")
+            // Moves a pickup register implied (nobody recorded the handover
+            // or the arrival) say nothing of when they happened: left out,
+            // so the card counts in no arrival step rather than in a wrong one.
+            .prepare(
+                "SELECT application_id, to_state, at FROM events
+                 WHERE detail NOT LIKE ?1 || '%' ORDER BY application_id, seq",
+            )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| <(i64, String, String)>::try_from(r))
+            .query_map([crate::pickup::IMPLIED_BY_PICKUP], |r| {
+                <(i64, String, String)>::try_from(r)
+            })
             .map_err(|e| self.err(e))?;
         for row in rows {
             let (app, to, at) = row.map_err(|e| self.err(e))?;
@@ -87,5 +95,80 @@ impl Store {
             out.insert(ApplicationId(app), at);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::application::{NewApplication, Source};
+    use crate::service::Service;
+    use crate::state::State;
+    use crate::store::Change;
+
+    #[test]
+    fn moves_a_pickup_implied_are_left_out_of_the_history() {
+        let at = |h: u32| Utc.with_ymd_and_hms(2026, 11, 20, h, 0, 0).unwrap();
+        let mut s = Store::open_in_memory().unwrap();
+        let new = NewApplication {
+            source: Source::Form,
+            source_ref: "f:1".into(),
+            nik: "3402151708900001".into(),
+            kk_number: None,
+            name: "Budi".into(),
+            birth_date: None,
+            service: Service::KtpBaru,
+            kecamatan: Some("34.02.15".into()),
+            email: None,
+            phone: None,
+            submitted_at: at(0).fixed_offset(),
+        };
+        let implied = format!("{} register.csv:2", crate::pickup::IMPLIED_BY_PICKUP);
+        s.write(|tx| {
+            let id = tx.insert_application(&new, "sigap:test", at(0))?;
+            let mut step = |from, to, detail: &str, h| {
+                tx.transition(
+                    id,
+                    from,
+                    to,
+                    &Change {
+                        actor: "sigap:test",
+                        detail,
+                        ..Change::default()
+                    },
+                    at(h),
+                )
+            };
+            step(State::Received, State::Verified, "", 1)?;
+            step(State::Verified, State::Batched, "", 2)?;
+            step(State::Batched, State::Dispatched, "", 3)?;
+            step(State::Dispatched, State::Printed, "", 4)?;
+            step(State::Printed, State::InTransit, &implied, 9)?;
+            step(State::InTransit, State::Ready, &implied, 9)?;
+            step(State::Ready, State::Collected, "picked up", 9)
+        })
+        .unwrap();
+        let h = &s.sla_histories().unwrap()[0];
+        let states: Vec<State> = h.events.iter().map(|(s, _)| *s).collect();
+        assert_eq!(
+            states,
+            [
+                State::Received,
+                State::Verified,
+                State::Batched,
+                State::Dispatched,
+                State::Printed,
+                State::Collected
+            ]
+        );
+        // So the card is in no arrival step, rather than in one that ends
+        // when the applicant came.
+        let steps: Vec<crate::sla::Step> = crate::sla::spans(h, at(10))
+            .iter()
+            .map(|s| s.step)
+            .collect();
+        assert_eq!(steps, [crate::sla::Step::CompleteToPrinted]);
     }
 }
