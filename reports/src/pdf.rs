@@ -219,18 +219,7 @@ pub fn page_count(doc: &TableDocument) -> usize {
 /// Renders the document to PDF bytes. The same document gives the same
 /// bytes (no clock, no random ids), so re-running a job rewrites nothing.
 pub fn render(doc: &TableDocument) -> Vec<u8> {
-    let mut pdf = PdfDocument::new(&doc.pdf_title);
-    let f = fonts();
-    // Fixed font ids: `add_font` draws them from a process-wide counter,
-    // which would make the bytes depend on what else the process rendered.
-    let regular = FontId("F-DejaVuSans".into());
-    let bold = FontId("F-DejaVuSans-Bold".into());
-    for (id, font) in [(&regular, &f.regular), (&bold, &f.bold)] {
-        pdf.resources
-            .fonts
-            .map
-            .insert(id.clone(), PdfFont::new(font.clone()));
-    }
+    let (pdf, regular, bold) = new_pdf(&doc.pdf_title);
     let mut pen = Pen {
         ops: Vec::new(),
         regular,
@@ -280,18 +269,40 @@ pub fn render(doc: &TableDocument) -> Vec<u8> {
             PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), ops)
         })
         .collect();
+    save(pdf, pages)
+}
+
+/// A new PDF with the two DejaVu fonts registered, and their ids (regular,
+/// bold). The ids are fixed: `add_font` draws them from a process-wide
+/// counter, which would make the bytes depend on what else the process
+/// rendered.
+pub(crate) fn new_pdf(title: &str) -> (PdfDocument, FontId, FontId) {
+    let mut pdf = PdfDocument::new(title);
+    let f = fonts();
+    let regular = FontId("F-DejaVuSans".into());
+    let bold = FontId("F-DejaVuSans-Bold".into());
+    for (id, font) in [(&regular, &f.regular), (&bold, &f.bold)] {
+        pdf.resources
+            .fonts
+            .map
+            .insert(id.clone(), PdfFont::new(font.clone()));
+    }
+    (pdf, regular, bold)
+}
+
+/// The PDF's bytes: fonts subset, and the same bytes for the same pages.
+pub(crate) fn save(mut pdf: PdfDocument, pages: Vec<PdfPage>) -> Vec<u8> {
     let opts = PdfSaveOptions {
         subset_fonts: true,
         ..PdfSaveOptions::default()
     };
-    let bytes = pdf.with_pages(pages).save(&opts, &mut Vec::new());
-    stable_id(bytes)
+    stable_id(pdf.with_pages(pages).save(&opts, &mut Vec::new()))
 }
 
 /// printpdf writes a random trailer `/ID`; replace it with one derived from
 /// the content (same length, after the xref, so no offset moves). The same
 /// document then gives the same bytes and a re-run rewrites nothing.
-pub(crate) fn stable_id(mut bytes: Vec<u8>) -> Vec<u8> {
+fn stable_id(mut bytes: Vec<u8>) -> Vec<u8> {
     const KEY: &[u8] = b"/ID[(";
     let Some(at) = bytes.windows(KEY.len()).rposition(|w| w == KEY) else {
         return bytes;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::Serialize;
 
-use super::{Change, Store, StoreError, Tx, parse_ts, ts};
+use super::{Change, Store, StoreError, Tx, ts};
 use crate::application::ApplicationId;
 use crate::state::State;
 
@@ -131,8 +131,7 @@ impl Store {
             sha256,
             encrypted,
             cards: cards as u64,
-            created_at: parse_ts(&at)
-                .ok_or_else(|| self.corrupt("archive_bundles.created_at", at.clone()))?,
+            created_at: self.ts_col("archive_bundles.created_at", at)?,
         })
     }
 
@@ -172,8 +171,7 @@ impl Store {
                 kind,
                 stored_path,
                 sha256,
-                received_at: parse_ts(&at)
-                    .ok_or_else(|| self.corrupt("documents.received_at", at.clone()))?,
+                received_at: self.ts_col("documents.received_at", at)?,
             });
         }
         Ok(out)

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Store, StoreError, Tx, parse_ts, ts};
+use super::{Store, StoreError, Tx, ts};
 use crate::application::{ApplicationId, Source};
 use crate::intake::quarantine::{QuarantineId, QuarantineReason};
 use crate::service::Service;
@@ -148,8 +148,7 @@ impl Store {
                 stored_path,
                 sha256,
                 size: size as u64,
-                received_at: parse_ts(&at)
-                    .ok_or_else(|| self.corrupt("quarantine.received_at", at.clone()))?,
+                received_at: self.ts_col("quarantine.received_at", at)?,
             });
         }
         Ok(out)

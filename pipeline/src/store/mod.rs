@@ -656,7 +656,7 @@ impl Store {
                 to: to
                     .parse()
                     .map_err(|_| self.corrupt("events.to_state", to.clone()))?,
-                at: parse_ts(&at).ok_or_else(|| self.corrupt("events.at", at.clone()))?,
+                at: self.ts_col("events.at", at)?,
                 actor,
                 detail,
             });
@@ -799,15 +799,8 @@ impl Store {
             out.push(JobRun {
                 id,
                 job,
-                started_at: parse_ts(&started)
-                    .ok_or_else(|| self.corrupt("job_runs.started_at", started.clone()))?,
-                finished_at: match finished {
-                    None => None,
-                    Some(f) => Some(
-                        parse_ts(&f)
-                            .ok_or_else(|| self.corrupt("job_runs.finished_at", f.clone()))?,
-                    ),
-                },
+                started_at: self.ts_col("job_runs.started_at", started)?,
+                finished_at: self.opt_ts_col("job_runs.finished_at", finished)?,
                 outcome: Outcome::parse(&outcome)
                     .ok_or_else(|| self.corrupt("job_runs.outcome", outcome.clone()))?,
                 counters: serde_json::from_str(&counters)
@@ -855,6 +848,21 @@ impl Store {
             problems.push(format!("events for unknown application {id}"));
         }
         Ok(problems)
+    }
+
+    /// A timestamp column's value, or the error naming the column and the
+    /// value when it does not read as one.
+    fn ts_col(&self, column: &'static str, value: String) -> Result<DateTime<Utc>, StoreError> {
+        parse_ts(&value).ok_or_else(|| self.corrupt(column, value))
+    }
+
+    /// [`Store::ts_col`] for a column that may be NULL.
+    fn opt_ts_col(
+        &self,
+        column: &'static str,
+        value: Option<String>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        value.map(|v| self.ts_col(column, v)).transpose()
     }
 
     fn corrupt(&self, column: &'static str, value: String) -> StoreError {

@@ -282,8 +282,7 @@ impl Store {
         Ok(Alert {
             id,
             job,
-            raised_at: parse_ts(&raised)
-                .ok_or_else(|| self.corrupt("alerts.raised_at", raised.clone()))?,
+            raised_at: self.ts_col("alerts.raised_at", raised)?,
             message,
         })
     }
@@ -369,7 +368,7 @@ impl Store {
             let (at, event, detail) = row.map_err(|e| self.err(e))?;
             out.push(NoticeEvent {
                 notice: id,
-                at: parse_ts(&at).ok_or_else(|| self.corrupt("notice_events.at", at.clone()))?,
+                at: self.ts_col("notice_events.at", at)?,
                 event,
                 detail,
             });

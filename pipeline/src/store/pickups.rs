@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{SELECT_APPLICATION, Store, StoreError, Tx, parse_ts, read_application, ts};
+use super::{SELECT_APPLICATION, Store, StoreError, Tx, read_application, ts};
 use crate::application::{Application, ApplicationId};
 use crate::store::Seen;
 
@@ -71,8 +71,7 @@ impl Store {
             let (app, at, officer, surrendered, batch, source) = row.map_err(|e| self.err(e))?;
             out.push(Pickup {
                 application: ApplicationId(app),
-                picked_up_at: parse_ts(&at)
-                    .ok_or_else(|| self.corrupt("pickups.picked_up_at", at.clone()))?,
+                picked_up_at: self.ts_col("pickups.picked_up_at", at)?,
                 officer,
                 old_card_surrendered: surrendered,
                 batch,

@@ -227,14 +227,8 @@ impl Store {
             out.push(BatchRecord {
                 id,
                 kecamatan,
-                created_at: parse_ts(&created)
-                    .ok_or_else(|| self.corrupt("batches.created_at", created.clone()))?,
-                dispatched_at: match dispatched {
-                    None => None,
-                    Some(d) => {
-                        Some(parse_ts(&d).ok_or_else(|| self.corrupt("batches.dispatched_at", d))?)
-                    }
-                },
+                created_at: self.ts_col("batches.created_at", created)?,
+                dispatched_at: self.opt_ts_col("batches.dispatched_at", dispatched)?,
                 card_count: count as u64,
                 printed: printed as u64,
                 requeued: requeued as u64,
@@ -302,7 +296,7 @@ impl Store {
         let mut out = BTreeMap::new();
         for row in rows {
             let (id, at) = row.map_err(|e| self.err(e))?;
-            let at = parse_ts(&at).ok_or_else(|| self.corrupt("events.at", at.clone()))?;
+            let at = self.ts_col("events.at", at)?;
             out.insert(ApplicationId(id), at);
         }
         Ok(out)

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{Store, StoreError, parse_ts};
+use super::{Store, StoreError};
 use crate::application::ApplicationId;
 use crate::sla::AppHistory;
 
@@ -34,8 +34,7 @@ impl Store {
                         .parse()
                         .map_err(|_| self.corrupt("applications.service", service.clone()))?,
                     kecamatan: kecamatan.filter(|k| !k.is_empty()),
-                    submitted_at: parse_ts(&submitted)
-                        .ok_or_else(|| self.corrupt("applications.submitted_at", submitted))?,
+                    submitted_at: self.ts_col("applications.submitted_at", submitted)?,
                     events: Vec::new(),
                     reasons: serde_json::from_str(&reasons)
                         .map_err(|_| self.corrupt("applications.reasons", reasons))?,
@@ -67,7 +66,7 @@ impl Store {
             let state = to
                 .parse()
                 .map_err(|_| self.corrupt("events.to_state", to.clone()))?;
-            let at = parse_ts(&at).ok_or_else(|| self.corrupt("events.at", at.clone()))?;
+            let at = self.ts_col("events.at", at)?;
             apps[i].events.push((state, at));
         }
         Ok(apps)
@@ -91,7 +90,7 @@ impl Store {
         let mut out = BTreeMap::new();
         for row in rows {
             let (app, at) = row.map_err(|e| self.err(e))?;
-            let at = parse_ts(&at).ok_or_else(|| self.corrupt("notice_events.at", at.clone()))?;
+            let at = self.ts_col("notice_events.at", at)?;
             out.insert(ApplicationId(app), at);
         }
         Ok(out)

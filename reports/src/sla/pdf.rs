@@ -5,14 +5,14 @@
 //! The full detail per service and kecamatan is in the CSV and HTML.
 
 use printpdf::{
-    Color, FontId, Greyscale, Line, LineDashPattern, LinePoint, Mm, Op, PaintMode, PdfDocument,
-    PdfFont, PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb, WindingOrder,
+    Color, FontId, Greyscale, Line, LineDashPattern, LinePoint, Mm, Op, PaintMode, PdfPage, Point,
+    Polygon, PolygonRing, Pt, Rgb, WindingOrder,
 };
 
 use super::chart::{self, Anchor, Chart, Rgb as C, Shape, id_number};
 use super::html::{heading, shown};
 use super::{SlaReport, Table, hours, pct};
-use crate::pdf::{fonts, stable_id, text_section, text_width_mm};
+use crate::pdf::{new_pdf, save, text_section, text_width_mm};
 use pipeline::calendar::date_id;
 
 const PAGE_W: f32 = 210.0;
@@ -294,16 +294,7 @@ fn latin(s: &str) -> String {
 pub fn render(report: &SlaReport) -> Vec<u8> {
     let p = &report.period;
     let title = format!("Laporan Kepatuhan SLA {} s.d. {}", p.from, p.to);
-    let mut pdf = PdfDocument::new(&title);
-    let f = fonts();
-    let regular = FontId("F-DejaVuSans".into());
-    let bold = FontId("F-DejaVuSans-Bold".into());
-    for (id, font) in [(&regular, &f.regular), (&bold, &f.bold)] {
-        pdf.resources
-            .fonts
-            .map
-            .insert(id.clone(), PdfFont::new(font.clone()));
-    }
+    let (pdf, regular, bold) = new_pdf(&title);
     let mut d = Doc {
         pages: Vec::new(),
         ops: Vec::new(),
@@ -513,9 +504,5 @@ pub fn render(report: &SlaReport) -> Vec<u8> {
             PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), ops)
         })
         .collect();
-    let opts = PdfSaveOptions {
-        subset_fonts: true,
-        ..PdfSaveOptions::default()
-    };
-    stable_id(pdf.with_pages(pages).save(&opts, &mut Vec::new()))
+    save(pdf, pages)
 }
