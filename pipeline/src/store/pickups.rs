@@ -5,10 +5,10 @@
 //! same transaction as the pickup row.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 
-use super::{SELECT_APPLICATION, Store, StoreError, Tx, read_application, ts};
+use super::{SELECT_APPLICATION, Sql, Store, StoreError, Tx, read_application, ts};
 use crate::application::{Application, ApplicationId};
 use crate::store::Seen;
 
@@ -59,16 +59,11 @@ impl Store {
         tail: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<Pickup>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("{SELECT_PICKUP} {tail}"))
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(args, |r| PickupRow::try_from(r))
-            .map_err(|e| self.err(e))?;
+        let rows = self.query_all(&format!("{SELECT_PICKUP} {tail}"), args, |r| {
+            PickupRow::try_from(r)
+        })?;
         let mut out = Vec::new();
-        for row in rows {
-            let (app, at, officer, surrendered, batch, source) = row.map_err(|e| self.err(e))?;
+        for (app, at, officer, surrendered, batch, source) in rows {
             out.push(Pickup {
                 application: ApplicationId(app),
                 picked_up_at: self.ts_col("pickups.picked_up_at", at)?,
@@ -103,40 +98,31 @@ impl Store {
     /// Old cards surrendered with a card now COLLECTED: waiting for a
     /// destruction bundle.
     pub fn surrendered_waiting(&self) -> Result<u64, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT COUNT(*) FROM pickups p JOIN applications a ON a.id = p.application_id
+        self.query_one(
+            "SELECT COUNT(*) FROM pickups p JOIN applications a ON a.id = p.application_id
                  WHERE p.old_card_surrendered AND a.state = 'COLLECTED'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n as u64)
-            .map_err(|e| self.err(e))
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n as u64)
     }
 
     /// When and under which name a register with this content was imported.
     pub fn pickup_file(&self, sha256: &str) -> Result<Option<(String, String)>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT name, imported_at FROM pickup_files WHERE sha256 = ?1",
-                [sha256],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        self.query_opt(
+            "SELECT name, imported_at FROM pickup_files WHERE sha256 = ?1",
+            [sha256],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// What a pickup row key was recorded as (see [`Tx::remember`]).
     pub fn seen_key(&self, key: &str) -> Result<Option<Seen>, StoreError> {
-        let row: Option<(Option<i64>, Option<i64>)> = self
-            .conn
-            .query_row(
-                "SELECT application_id, quarantine_id FROM intake_seen WHERE key = ?1",
-                [key],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
+        let row: Option<(Option<i64>, Option<i64>)> = self.query_opt(
+            "SELECT application_id, quarantine_id FROM intake_seen WHERE key = ?1",
+            [key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(row.and_then(|(app, q)| match (app, q) {
             (Some(a), _) => Some(Seen::Application(ApplicationId(a))),
             (None, Some(q)) => Some(Seen::Quarantine(crate::intake::quarantine::QuarantineId(q))),
@@ -159,21 +145,12 @@ impl Store {
         tail: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<Application>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("{SELECT_APPLICATION} {tail}"))
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(args, |r| Ok(read_application(r)))
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(
-                row.map_err(|e| self.err(e))?
-                    .map_err(|(column, value)| self.corrupt(column, value))?,
-            );
-        }
-        Ok(out)
+        let rows = self.query_all(&format!("{SELECT_APPLICATION} {tail}"), args, |r| {
+            Ok(read_application(r))
+        })?;
+        rows.into_iter()
+            .map(|row| row.map_err(|(column, value)| self.corrupt(column, value)))
+            .collect()
     }
 }
 
@@ -181,22 +158,20 @@ impl Tx<'_> {
     /// Records a pickup (the caller moves the application to COLLECTED in
     /// the same transaction).
     pub fn record_pickup(&mut self, p: &Pickup, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "INSERT INTO pickups (application_id, picked_up_at, officer, old_card_surrendered,
+        self.exec(
+            "INSERT INTO pickups (application_id, picked_up_at, officer, old_card_surrendered,
                      batch_id, source, recorded_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    p.application.0,
-                    ts(p.picked_up_at),
-                    p.officer,
-                    p.old_card_surrendered,
-                    p.batch,
-                    p.source,
-                    ts(at)
-                ],
-            )
-            .map_err(|e| self.err(e))?;
+            params![
+                p.application.0,
+                ts(p.picked_up_at),
+                p.officer,
+                p.old_card_surrendered,
+                p.batch,
+                p.source,
+                ts(at)
+            ],
+        )?;
         Ok(())
     }
 
@@ -208,13 +183,11 @@ impl Tx<'_> {
         summary: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "INSERT OR IGNORE INTO pickup_files (sha256, name, imported_at, summary)
+        self.exec(
+            "INSERT OR IGNORE INTO pickup_files (sha256, name, imported_at, summary)
                  VALUES (?1, ?2, ?3, ?4)",
-                params![sha256, name, ts(at), summary],
-            )
-            .map_err(|e| self.err(e))?;
+            params![sha256, name, ts(at), summary],
+        )?;
         Ok(())
     }
 }
