@@ -31,7 +31,9 @@ use crate::config::{PrintingAt, Timezone};
 use crate::intake::quarantine::QuarantineReason;
 use crate::nik::mask;
 use crate::state::State;
-use crate::store::{Change, NewQuarantine, Pickup, Seen, Store, StoreError};
+use crate::store::{
+    Change, FileChannel, FileKey, NewAppliedFile, NewQuarantine, Pickup, Seen, Store, StoreError,
+};
 
 const ACTOR: &str = "sigap:pickups";
 
@@ -366,7 +368,11 @@ pub fn import(
     for file in files {
         report.files += 1;
         let sha = hex(&Sha256::digest(&file.bytes));
-        if store.pickup_file(&sha)?.is_some() {
+        let key = FileKey::Content {
+            name: &file.name,
+            sha256: &sha,
+        };
+        if store.applied_file(FileChannel::Pickups, key)?.is_some() {
             report.already_imported.push(file.name.clone());
             continue;
         }
@@ -544,7 +550,14 @@ pub fn import(
                 if refused {
                     Ok(())
                 } else {
-                    tx.remember_pickup_file(&sha, &file.name, &summary, now)
+                    let applied = NewAppliedFile {
+                        channel: FileChannel::Pickups,
+                        name: &file.name,
+                        sha256: &sha,
+                        summary: &summary,
+                        stat: None,
+                    };
+                    tx.remember_applied_file(&applied, now)
                 }
             })?;
         }

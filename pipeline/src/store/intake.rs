@@ -1,6 +1,6 @@
-//! What ingest keeps besides applications: quarantine entries, the keys of
-//! every input seen (so a repeat is "already known"), and the inbox files
-//! already read (path + SHA-256, so the inbox is never modified).
+//! What ingest keeps besides applications: quarantine entries and the keys
+//! of every input seen (so a repeat is "already known"). The inbox files
+//! already read are in the applied-files ledger ([`super::FileChannel::Intake`]).
 
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -221,52 +221,45 @@ impl Tx<'_> {
         )?;
         Ok(QuarantineId(self.tx.last_insert_rowid()))
     }
-
-    /// Whether this inbox file (relative path) was read with this size and
-    /// modification time: then it is not even hashed again.
-    pub fn file_unchanged(&self, path: &str, size: u64, mtime_ns: i64) -> Result<bool, StoreError> {
-        self.exists(
-            "SELECT 1 FROM intake_files WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3",
-            params![path, size as i64, mtime_ns],
-        )
-    }
-
-    /// Whether this inbox file (relative path) was read with this content.
-    pub fn file_read(&self, path: &str, sha256: &str) -> Result<bool, StoreError> {
-        self.exists(
-            "SELECT 1 FROM intake_files WHERE path = ?1 AND sha256 = ?2",
-            params![path, sha256],
-        )
-    }
-
-    /// Records that an inbox file was read (or, with the same content,
-    /// seen again with a new modification time).
-    pub fn remember_file(
-        &mut self,
-        path: &str,
-        sha256: &str,
-        size: u64,
-        mtime_ns: i64,
-        items: u64,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.exec(
-            "INSERT INTO intake_files (path, sha256, size, mtime_ns, items, read_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (path, sha256) DO UPDATE SET mtime_ns = excluded.mtime_ns",
-            params![path, sha256, size as i64, mtime_ns, items as i64, ts(at)],
-        )?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{FileChannel, FileKey, NewAppliedFile};
     use chrono::TimeZone;
 
     fn at() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap()
+    }
+
+    fn inbox_file<'a>(name: &'a str, sha256: &'a str, mtime_ns: i64) -> NewAppliedFile<'a> {
+        NewAppliedFile {
+            channel: FileChannel::Intake,
+            name,
+            sha256,
+            summary: "1 input(s)",
+            stat: Some((8, mtime_ns)),
+        }
+    }
+
+    fn file_read(tx: &Tx<'_>, name: &str, sha256: &str) -> Result<bool, StoreError> {
+        let key = FileKey::Content { name, sha256 };
+        Ok(tx.applied_file(FileChannel::Intake, key)?.is_some())
+    }
+
+    fn file_unchanged(
+        tx: &Tx<'_>,
+        name: &str,
+        size: u64,
+        mtime_ns: i64,
+    ) -> Result<bool, StoreError> {
+        let key = FileKey::Unchanged {
+            name,
+            size,
+            mtime_ns,
+        };
+        Ok(tx.applied_file(FileChannel::Intake, key)?.is_some())
     }
 
     #[test]
@@ -289,7 +282,7 @@ mod tests {
                     at(),
                 )?;
                 tx.remember("form|k", Seen::Quarantine(id), "forms/a.csv:7", at())?;
-                tx.remember_file("forms/a.csv", "ab", 8, 5, 1, at())?;
+                tx.remember_applied_file(&inbox_file("forms/a.csv", "ab", 5), at())?;
                 Ok(id)
             })
             .unwrap();
@@ -300,9 +293,9 @@ mod tests {
         s.write(|tx| {
             assert_eq!(tx.seen("form|k")?, Some(Seen::Quarantine(id)));
             assert_eq!(tx.seen("form|other")?, None);
-            assert!(tx.file_read("forms/a.csv", "ab")?);
-            assert!(tx.file_unchanged("forms/a.csv", 8, 5)?);
-            assert!(!tx.file_unchanged("forms/a.csv", 8, 6)?);
+            assert!(file_read(tx, "forms/a.csv", "ab")?);
+            assert!(file_unchanged(tx, "forms/a.csv", 8, 5)?);
+            assert!(!file_unchanged(tx, "forms/a.csv", 8, 6)?);
             Ok(())
         })
         .unwrap();
@@ -311,9 +304,11 @@ mod tests {
     #[test]
     fn a_discarded_write_leaves_nothing() {
         let mut s = Store::open_in_memory().unwrap();
-        s.transaction(false, |tx| tx.remember_file("f", "x", 1, 1, 1, at()))
-            .unwrap();
-        let known = s.write(|tx| tx.file_read("f", "x")).unwrap();
+        s.transaction(false, |tx| {
+            tx.remember_applied_file(&inbox_file("f", "x", 1), at())
+        })
+        .unwrap();
+        let known = s.write(|tx| file_read(tx, "f", "x")).unwrap();
         assert!(!known);
     }
 }

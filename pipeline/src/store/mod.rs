@@ -23,6 +23,7 @@ use crate::files::{FileError, create_private, set_private};
 use crate::service::Service;
 use crate::state::{IllegalTransition, State};
 
+mod applied;
 mod archive;
 mod intake;
 mod notices;
@@ -30,6 +31,7 @@ mod pickups;
 mod print;
 mod sla;
 
+pub use applied::{AppliedFile, FileChannel, FileKey, KnownBy, NewAppliedFile};
 pub use archive::{BundleRecord, BundledScan, NewBundle, Scan};
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
 pub use notices::{Alert, NoticeEvent};
@@ -171,6 +173,8 @@ const MIGRATIONS: &[&str] = &[
     archive::MIGRATION,
     // 9: station results files known by name and content.
     print::MIGRATION_RESULTS_BY_NAME,
+    // 10: one applied-files ledger for inbox files, pickup registers and station results.
+    applied::MIGRATION,
 ];
 
 /// A state-store failure. Illegal and stale transitions are errors of

@@ -1,6 +1,7 @@
 //! Pickups in the state store (migration 7): who collected which card
-//! when, whether the old card was surrendered, and the pickup registers
-//! already imported (by SHA-256, so the same file twice changes nothing).
+//! when and whether the old card was surrendered. The registers already
+//! imported are in the applied-files ledger ([`super::FileChannel::Pickups`],
+//! by SHA-256, so the same file twice changes nothing).
 //! The state change to COLLECTED is written by [`Tx::transition`] in the
 //! same transaction as the pickup row.
 
@@ -24,6 +25,7 @@ pub(super) const MIGRATION: &str = r#"
         recorded_at           TEXT NOT NULL
     );
     CREATE INDEX pickups_at ON pickups(picked_up_at);
+    -- Moved into applied_files by migration 10.
     CREATE TABLE pickup_files (
         sha256       TEXT PRIMARY KEY,
         name         TEXT NOT NULL,
@@ -107,15 +109,6 @@ impl Store {
         .map(|n| n as u64)
     }
 
-    /// When and under which name a register with this content was imported.
-    pub fn pickup_file(&self, sha256: &str) -> Result<Option<(String, String)>, StoreError> {
-        self.query_opt(
-            "SELECT name, imported_at FROM pickup_files WHERE sha256 = ?1",
-            [sha256],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-    }
-
     /// What a pickup row key was recorded as (see [`Tx::remember`]).
     pub fn seen_key(&self, key: &str) -> Result<Option<Seen>, StoreError> {
         let row: Option<(Option<i64>, Option<i64>)> = self.query_opt(
@@ -171,22 +164,6 @@ impl Tx<'_> {
                 p.source,
                 ts(at)
             ],
-        )?;
-        Ok(())
-    }
-
-    /// Records that a register with this content was imported.
-    pub fn remember_pickup_file(
-        &mut self,
-        sha256: &str,
-        name: &str,
-        summary: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.exec(
-            "INSERT OR IGNORE INTO pickup_files (sha256, name, imported_at, summary)
-                 VALUES (?1, ?2, ?3, ?4)",
-            params![sha256, name, ts(at), summary],
         )?;
         Ok(())
     }

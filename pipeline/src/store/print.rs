@@ -59,7 +59,8 @@ pub(super) const MIGRATION: &str = r#"
 
 /// A station results file is known by its name and its content together
 /// (migration 9; migration 4 keyed it by content alone, so a batch whose file was
-/// byte-identical to an earlier batch's was never applied). Rows are kept.
+/// byte-identical to an earlier batch's was never applied). Rows are kept;
+/// migration 10 moves them into `applied_files`.
 pub(super) const MIGRATION_RESULTS_BY_NAME: &str = r#"
     CREATE TABLE station_results_applied_v2 (
         name        TEXT NOT NULL,
@@ -306,20 +307,11 @@ impl Store {
 
     /// Every blanko serial the station has reported (printed or spoiled).
     pub fn blanko_serials(&self) -> Result<Vec<String>, StoreError> {
-        let rows = self.query_all("SELECT blanko_serial FROM batch_cards WHERE blanko_serial IS NOT NULL AND blanko_serial != ''", [], |r| r.get::<_, String>(0))?;
-        Ok(rows.into_iter().collect())
-    }
-
-    /// Whether a station results file of this name and content was applied.
-    /// The name counts: it names the batch, and two batches' files can be
-    /// byte-identical (the same card failing twice with the same reason).
-    pub fn results_applied(&self, name: &str, sha256: &str) -> Result<bool, StoreError> {
-        self.query_opt(
-            "SELECT 1 FROM station_results_applied WHERE name = ?1 AND sha256 = ?2",
-            [name, sha256],
-            |_| Ok(()),
+        self.query_all(
+            "SELECT blanko_serial FROM batch_cards WHERE blanko_serial IS NOT NULL AND blanko_serial != ''",
+            [],
+            |r| r.get(0),
         )
-        .map(|o| o.is_some())
     }
 }
 
@@ -492,21 +484,5 @@ impl Tx<'_> {
             },
             at,
         )
-    }
-
-    /// Remembers a station results file as applied.
-    pub fn remember_results(
-        &mut self,
-        sha256: &str,
-        name: &str,
-        summary: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.exec(
-            "INSERT OR IGNORE INTO station_results_applied (name, sha256, applied_at, summary)
-                 VALUES (?1, ?2, ?3, ?4)",
-            params![name, sha256, ts(at), summary],
-        )?;
-        Ok(())
     }
 }
