@@ -1,11 +1,14 @@
 //! Writing files the way the guarantees ask: personal data readable by the
-//! owner only (mode 0600), and whole or not at all (temp file, fsync, rename).
+//! owner only (mode 0600), and whole or not at all (temp file, fsync, rename);
+//! the one rule for files still being written; the one SHA-256 helper.
 
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
 
 /// An I/O failure with the path it happened on.
 #[derive(Debug, thiserror::Error)]
@@ -141,9 +144,10 @@ pub fn create_private_dir(path: &Path) -> Result<(), FileError> {
     builder.create(path).map_err(|e| FileError::new(path, e))
 }
 
-/// Names of files still being written by whoever puts them in an inbox
-/// (ingest, `sigap pickups import`): dotfiles, Excel's `~$name` owner
-/// files, and the temp names of copy tools and browsers.
+/// Names of files still being written by whoever puts them in a folder
+/// sigap reads (ingest's inbox, `sigap pickups import`, the station's
+/// results): dotfiles, Excel's `~$name` owner files, and the temp names of
+/// copy tools and browsers. The one rule for all of them.
 pub fn half_written(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     name.starts_with('.')
@@ -159,6 +163,57 @@ pub fn half_written(name: &str) -> bool {
         ]
         .iter()
         .any(|s| lower.ends_with(s))
+}
+
+/// SHA-256 of `bytes`, lower-case hex: how sigap names content everywhere
+/// (documents, files applied, batches' cards, bundles, input keys).
+pub fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
+    let mut h = Sha256Hex::default();
+    h.update(bytes);
+    h.finish()
+}
+
+/// A SHA-256 fed in parts (a file read in blocks, a key made of several
+/// fields), finished as lower-case hex like [`sha256_hex`].
+#[derive(Debug, Clone, Default)]
+pub struct Sha256Hex(Sha256);
+
+impl Sha256Hex {
+    /// Adds bytes.
+    pub fn update(&mut self, bytes: impl AsRef<[u8]>) {
+        self.0.update(bytes);
+    }
+
+    /// The digest so far, lower-case hex (the hasher can go on).
+    pub fn hex(&self) -> String {
+        self.clone().finish()
+    }
+
+    /// The digest, lower-case hex.
+    pub fn finish(self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::with_capacity(64);
+        for b in self.0.finalize() {
+            let _ = write!(s, "{b:02x}");
+        }
+        s
+    }
+}
+
+/// SHA-256 of a file, lower-case hex, read in blocks (a bundle may be
+/// larger than memory should hold).
+pub fn file_sha256(path: &Path) -> Result<String, FileError> {
+    let mut f = File::open(path).map_err(|e| FileError::new(path, e))?;
+    let mut h = Sha256Hex::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| FileError::new(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finish())
 }
 
 /// A regular file's size and modification time (ns), not following
@@ -199,6 +254,20 @@ mod tests {
             1,
             "no temp file left"
         );
+    }
+
+    #[test]
+    fn sha256_is_lower_case_hex_whole_or_in_parts() {
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(sha256_hex(b"abc"), abc);
+        let mut h = Sha256Hex::default();
+        h.update("a");
+        h.update(b"bc");
+        assert_eq!(h.hex(), abc);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("abc");
+        fs::write(&p, "abc").unwrap();
+        assert_eq!(file_sha256(&p).unwrap(), abc);
     }
 
     #[test]

@@ -32,12 +32,14 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
-use sha2::{Digest, Sha256};
 
 use pipeline::adapters::{PopulationDb, PopulationError, nik_number};
 use pipeline::application::{Application, ApplicationId};
 use pipeline::config::Config;
-use pipeline::files::{FileError, create_private, create_private_dir, sync_dir};
+pub use pipeline::files::file_sha256;
+use pipeline::files::{
+    FileError, Sha256Hex, create_private, create_private_dir, sha256_hex, sync_dir,
+};
 use pipeline::print::CardFace;
 use pipeline::service::Service;
 use pipeline::state::State;
@@ -277,25 +279,6 @@ impl Entry {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// SHA-256 of a file, lower-case hex.
-pub fn file_sha256(path: &Path) -> Result<String, FileError> {
-    let mut f = File::open(path).map_err(|e| FileError::new(path, e))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| FileError::new(path, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
-}
-
 /// Writes a bundle: every entry, then `SHA256SUMS` of them, encrypted
 /// when a passphrase is given; atomically (private temp file beside the
 /// target, fsync, rename, fsync the folder). `modified` is the entries'
@@ -359,7 +342,7 @@ fn write_zip_to(
     let mut sums = String::new();
     for entry in entries {
         zip.start_file(entry.name(), options).map_err(zip_err)?;
-        let mut h = Sha256::new();
+        let mut h = Sha256Hex::default();
         match entry {
             Entry::Bytes(_, bytes) => {
                 h.update(bytes);
@@ -379,7 +362,7 @@ fn write_zip_to(
                     h.update(&buf[..n]);
                     zip.write_all(&buf[..n]).map_err(io_err)?;
                 }
-                let got = hex(&h.clone().finalize());
+                let got = h.hex();
                 if got != *want {
                     return Err(ArchiveError::ScanChanged {
                         path: path.clone(),
@@ -388,7 +371,7 @@ fn write_zip_to(
                 }
             }
         }
-        sums.push_str(&format!("{}  {}\n", hex(&h.finalize()), entry.name()));
+        sums.push_str(&format!("{}  {}\n", h.finish(), entry.name()));
     }
     zip.start_file(SUMS, options).map_err(zip_err)?;
     zip.write_all(sums.as_bytes()).map_err(io_err)?;
@@ -476,7 +459,7 @@ pub fn verify_zip(
         if name == SUMS {
             sums_text = Some(String::from_utf8_lossy(&bytes).into_owned());
         } else {
-            actual.insert(name, hex(&Sha256::digest(&bytes)));
+            actual.insert(name, sha256_hex(&bytes));
         }
     }
     let sums_text = sums_text.ok_or_else(|| VerifyError::Sums(SUMS.to_string()))?;

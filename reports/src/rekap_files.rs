@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use pipeline::Config;
+use pipeline::files::sha256_hex;
 use pipeline::files::{FileError, create_private_dir, write_atomic_private};
 use pipeline::print::station::{HotFolder, Station, StationError};
-use pipeline::print::{CardFace, CardResult, sha256_hex};
+use pipeline::print::{CardFace, CardResult};
 use pipeline::store::{BatchCard, Store, StoreError};
 use pipeline::wilayah::Wilayah;
 

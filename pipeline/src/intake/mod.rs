@@ -39,14 +39,15 @@ use serde::Serialize;
 use crate::application::{ApplicationId, NewApplication, Source};
 use crate::config::Config;
 use crate::files::{
-    FileError, create_private_dir, half_written, stat_settled as stat, write_atomic_private,
+    FileError, create_private_dir, half_written, sha256_hex, stat_settled as stat,
+    write_atomic_private,
 };
 use crate::state::State;
 use crate::store::{
     Change, Document, FileChannel, FileKey, NewAppliedFile, NewQuarantine, Seen, Store, StoreError,
     Tx,
 };
-use documents::{Verdict, judge, quarantine_path, sha256_hex, stored_path};
+use documents::{Verdict, judge, quarantine_path, stored_path};
 use quarantine::{QuarantineId, QuarantineReason};
 
 /// The actor written in the event log.

@@ -35,12 +35,11 @@ pub const IMPLIED_BY_PICKUP: &str = "implied by the pickup in";
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
-use sha2::{Digest, Sha256};
-
 use crate::application::ApplicationId;
 use crate::config::Timezone;
+use crate::files::{Sha256Hex, sha256_hex};
 use crate::intake::quarantine::QuarantineReason;
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 /// The register's columns, as `sigap pickups import` expects them.
 pub const HEADER: [&str; 6] = [
@@ -77,8 +76,7 @@ impl RegisterRow {
     /// A key for "this pickup was seen before": the same facts in any file
     /// (a register downloaded again, with more rows) are one pickup.
     pub fn key(&self) -> String {
-        let mut h = Sha256::new();
-        h.update(format!(
+        let facts = format!(
             "{}|{}|{}|{}|{}|{}",
             self.application.map(|a| a.to_string()).unwrap_or_default(),
             self.nik.as_deref().unwrap_or(""),
@@ -86,8 +84,8 @@ impl RegisterRow {
             self.picked_up_at.timestamp(),
             normalise_officer(&self.officer),
             self.old_card_surrendered
-        ));
-        format!("pickup|{}", hex(&h.finalize()))
+        );
+        format!("pickup|{}", sha256_hex(facts))
     }
 }
 
@@ -116,10 +114,10 @@ impl BadRow {
     /// the same bad header, or another row with the same CSV error, is a
     /// new entry rather than silently "already known".
     pub fn key(&self, file_sha256: &str) -> String {
-        let mut h = Sha256::new();
+        let mut h = Sha256Hex::default();
         h.update(format!("{file_sha256}|{}|", self.line));
-        h.update(self.raw.as_bytes());
-        format!("pickup-bad|{}", hex(&h.finalize()))
+        h.update(&self.raw);
+        format!("pickup-bad|{}", h.finish())
     }
 }
 
@@ -152,11 +150,6 @@ pub fn echo(cell: &str) -> String {
         out.push('…');
     }
     out
-}
-
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// An officer's name compared without case and extra spaces.

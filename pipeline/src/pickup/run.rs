@@ -21,11 +21,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::files::sha256_hex;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
-use super::{RegisterRow, hex, normalise_officer, parse_register};
+use super::{RegisterRow, normalise_officer, parse_register};
 use crate::application::{Application, ApplicationId, Source};
 use crate::config::{PrintingAt, Timezone};
 use crate::intake::quarantine::QuarantineReason;
@@ -367,7 +367,7 @@ pub fn import(
     let mut report = ImportReport::default();
     for file in files {
         report.files += 1;
-        let sha = hex(&Sha256::digest(&file.bytes));
+        let sha = sha256_hex(&file.bytes);
         let key = FileKey::Content {
             name: &file.name,
             sha256: &sha,

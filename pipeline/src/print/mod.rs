@@ -17,9 +17,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::application::ApplicationId;
+use crate::files::sha256_hex;
 use crate::intake::quarantine::QuarantineReason;
 use crate::wilayah::Wilayah;
 
@@ -338,14 +338,6 @@ impl BatchFiles {
         out.push(b'\n');
         out
     }
-}
-
-/// Lower-case hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// What the station says about one card.

@@ -7,7 +7,8 @@
 //!
 //! A batch folder is written under a dot-name and renamed into place, so the
 //! station never sees half a batch; a results file is read only once it is
-//! complete (no dot-name, no `.tmp`/`.part`). The same adapter serves the
+//! complete (the inbox's rule, [`half_written`]: no dot-name, no Excel
+//! `~$` owner file, no `.tmp`/`.part`/`.crdownload`…). The same adapter serves the
 //! station operator's side (`sigap station list | confirm`), so an office
 //! needs no other software.
 
@@ -15,9 +16,11 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::files::{FileError, create_private_dir, sync_dir, write_atomic_private};
+use crate::files::{
+    FileError, create_private_dir, half_written, sha256_hex, sync_dir, write_atomic_private,
+};
 
-use super::{BatchFiles, BatchManifest, sha256_hex};
+use super::{BatchFiles, BatchManifest};
 
 /// A station failure: which path, what happened, what to do.
 #[derive(Debug, thiserror::Error)]
@@ -122,14 +125,6 @@ impl HotFolder {
     }
 }
 
-/// Names a writer is still busy with: never read.
-fn unfinished(name: &str) -> bool {
-    name.starts_with('.')
-        || [".tmp", ".part", ".partial", "~"]
-            .iter()
-            .any(|s| name.ends_with(s))
-}
-
 /// Batch ids become folder and file names: only these characters.
 fn safe_id(id: &str) -> bool {
     !id.is_empty()
@@ -183,7 +178,7 @@ impl Station for HotFolder {
             let entry = entry.map_err(|e| io_err(&self.results, e))?;
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            if unfinished(&name) || !path.is_file() {
+            if half_written(&name) || !path.is_file() {
                 continue;
             }
             let bytes = fs::read(&path).map_err(|e| io_err(&path, e))?;
@@ -208,7 +203,7 @@ impl Station for HotFolder {
         for entry in entries {
             let entry = entry.map_err(|e| io_err(&self.outgoing, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if unfinished(&name) || !entry.path().is_dir() {
+            if half_written(&name) || !entry.path().is_dir() {
                 continue;
             }
             if self.results_path(&name).exists() {
