@@ -148,7 +148,7 @@ impl Store {
     pub fn scans(&self, id: ApplicationId) -> Result<Vec<Scan>, StoreError> {
         let rows = self.query_all(
             "SELECT kind, stored_path, sha256, received_at FROM documents
-                 WHERE application_id = ?1 AND stored_path != '' ORDER BY id",
+             WHERE application_id = ?1 AND stored_path != '' ORDER BY id",
             [id.0],
             |r| <(String, String, String, String)>::try_from(r),
         )?;

@@ -167,8 +167,11 @@ impl Tx<'_> {
             Seen::Application(a) => (Some(a.0), None),
             Seen::Quarantine(q) => (None, Some(q.0)),
         };
-        self.exec("INSERT OR IGNORE INTO intake_seen (key, application_id, quarantine_id, source, seen_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)", params![key, app, q, source, ts(at)])?;
+        self.exec(
+            "INSERT OR IGNORE INTO intake_seen (key, application_id, quarantine_id, source, seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key, app, q, source, ts(at)],
+        )?;
         Ok(())
     }
 
@@ -189,7 +192,7 @@ impl Tx<'_> {
     ) -> Result<Option<ApplicationId>, StoreError> {
         self.query_opt(
             "SELECT id FROM applications WHERE nik = ?1 AND service = ?2 AND state = ?3
-                 ORDER BY id DESC LIMIT 1",
+             ORDER BY id DESC LIMIT 1",
             params![nik, service.code(), State::Incomplete.code()],
             |r| r.get::<_, i64>(0),
         )
@@ -204,8 +207,8 @@ impl Tx<'_> {
     ) -> Result<QuarantineId, StoreError> {
         self.exec(
             "INSERT INTO quarantine (channel, source, message_id, reason, detail, raw,
-                     stored_path, sha256, size, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 stored_path, sha256, size, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 q.channel.code(),
                 q.source,

@@ -987,8 +987,8 @@ impl Tx<'_> {
     pub fn add_document(&mut self, doc: &Document, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let n = self.exec(
             "INSERT OR IGNORE INTO documents (application_id, kind, original_name, stored_path,
-                     sha256, size, source_ref, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 sha256, size, source_ref, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 doc.application.0,
                 doc.kind,
@@ -1047,9 +1047,9 @@ impl Tx<'_> {
         };
         self.exec(
             "UPDATE applications SET state = ?2, state_since = ?3,
-                     reasons = COALESCE(?4, reasons),
-                     batch_id = CASE WHEN ?5 THEN ?6 ELSE batch_id END
-                 WHERE id = ?1",
+                 reasons = COALESCE(?4, reasons),
+                 batch_id = CASE WHEN ?5 THEN ?6 ELSE batch_id END
+             WHERE id = ?1",
             params![id.0, to.code(), ts(at), reasons, set_batch, batch],
         )?;
         self.log(id, Some(from), to, change.actor, change.detail, at)?;
@@ -1071,7 +1071,7 @@ impl Tx<'_> {
     ) -> Result<(), StoreError> {
         self.exec(
             "INSERT INTO events (application_id, from_state, to_state, at, actor, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 id.0,
                 from.map(State::code),

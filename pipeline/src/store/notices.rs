@@ -160,7 +160,7 @@ impl Tx<'_> {
         let at = ts(at);
         self.exec(
             "INSERT INTO notices (application_id, kind, next_attempt_at, created_at)
-                 VALUES (?1, ?2, ?3, ?3)",
+             VALUES (?1, ?2, ?3, ?3)",
             params![id.0, kind.code(), at],
         )?;
         let notice = self.tx.last_insert_rowid();
@@ -175,7 +175,7 @@ impl Tx<'_> {
     pub fn notice_sent(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
         let n = self.exec(
             "UPDATE notices SET state = 'SENT', sent_at = ?2, attempts = attempts + 1,
-                     last_error = '' WHERE id = ?1 AND state = 'DUE'",
+             last_error = '' WHERE id = ?1 AND state = 'DUE'",
             params![id, ts(at)],
         )?;
         if n == 1 {
@@ -222,7 +222,7 @@ impl Store {
             let alert = tx.tx.last_insert_rowid();
             tx.exec(
                 "INSERT INTO notices (alert_id, kind, next_attempt_at, created_at)
-                     VALUES (?1, ?2, ?3, ?3)",
+                 VALUES (?1, ?2, ?3, ?3)",
                 params![alert, NoticeKind::AdminAlert.code(), at],
             )?;
             let notice = tx.tx.last_insert_rowid();
@@ -345,7 +345,7 @@ impl Store {
         self.write(|tx| {
             let n = tx.exec(
                 "UPDATE notices SET state = 'SUPERSEDED', last_error = ?2
-                     WHERE id = ?1 AND state = 'DUE'",
+                 WHERE id = ?1 AND state = 'DUE'",
                 params![id, why],
             )?;
             if n == 1 {

@@ -102,7 +102,7 @@ impl Store {
     pub fn surrendered_waiting(&self) -> Result<u64, StoreError> {
         self.query_one(
             "SELECT COUNT(*) FROM pickups p JOIN applications a ON a.id = p.application_id
-                 WHERE p.old_card_surrendered AND a.state = 'COLLECTED'",
+             WHERE p.old_card_surrendered AND a.state = 'COLLECTED'",
             [],
             |r| r.get::<_, i64>(0),
         )
@@ -153,8 +153,8 @@ impl Tx<'_> {
     pub fn record_pickup(&mut self, p: &Pickup, at: DateTime<Utc>) -> Result<(), StoreError> {
         self.exec(
             "INSERT INTO pickups (application_id, picked_up_at, officer, old_card_surrendered,
-                     batch_id, source, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 batch_id, source, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 p.application.0,
                 ts(p.picked_up_at),

@@ -151,7 +151,7 @@ impl Store {
     pub fn blanko_ledger(&self) -> Result<Vec<LedgerEntry>, StoreError> {
         let rows = self.query_all(
             "SELECT seq, at, movement, quantity, reference, actor, detail
-                 FROM blanko_ledger ORDER BY seq",
+             FROM blanko_ledger ORDER BY seq",
             [],
             |r| <(i64, String, String, i64, String, String, String)>::try_from(r),
         )?;
@@ -221,7 +221,7 @@ impl Store {
     pub fn batch_cards(&self, batch_id: &str) -> Result<Vec<BatchCard>, StoreError> {
         let rows = self.query_all(
             "SELECT application_id, seq, result, blanko_serial, reason, result_at
-                 FROM batch_cards WHERE batch_id = ?1 ORDER BY seq",
+             FROM batch_cards WHERE batch_id = ?1 ORDER BY seq",
             [batch_id],
             |r| {
                 <(
@@ -259,8 +259,8 @@ impl Store {
     pub fn complete_times(&self) -> Result<BTreeMap<ApplicationId, DateTime<Utc>>, StoreError> {
         let rows = self.query_all(
             "SELECT e.application_id, MAX(e.at) FROM events e
-                 JOIN applications a ON a.id = e.application_id AND a.state = 'VERIFIED'
-                 WHERE e.to_state = 'RECEIVED' GROUP BY e.application_id",
+             JOIN applications a ON a.id = e.application_id AND a.state = 'VERIFIED'
+             WHERE e.to_state = 'RECEIVED' GROUP BY e.application_id",
             [],
             |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
         )?;
@@ -338,7 +338,7 @@ impl Tx<'_> {
         }
         self.exec(
             "INSERT INTO blanko_ledger (at, movement, quantity, reference, actor, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 ts(at),
                 movement.code(),
@@ -354,9 +354,9 @@ impl Tx<'_> {
     fn blanko_available(&self) -> Result<u64, StoreError> {
         let (received, reserved, released): (i64, i64, i64) = self.query_one(
             "SELECT COALESCE(SUM(CASE WHEN movement = 'RECEIVED' THEN quantity END), 0),
-                        COALESCE(SUM(CASE WHEN movement = 'RESERVED' THEN quantity END), 0),
-                        COALESCE(SUM(CASE WHEN movement = 'RELEASED' THEN quantity END), 0)
-                 FROM blanko_ledger",
+                    COALESCE(SUM(CASE WHEN movement = 'RESERVED' THEN quantity END), 0),
+                    COALESCE(SUM(CASE WHEN movement = 'RELEASED' THEN quantity END), 0)
+             FROM blanko_ledger",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
@@ -445,7 +445,7 @@ impl Tx<'_> {
     ) -> Result<(), StoreError> {
         self.exec(
             "UPDATE batch_cards SET result = ?3, blanko_serial = ?4, reason = ?5, result_at = ?6
-                 WHERE batch_id = ?1 AND application_id = ?2 AND result IS NULL",
+             WHERE batch_id = ?1 AND application_id = ?2 AND result IS NULL",
             params![batch_id, id.0, result.code(), serial, reason, ts(at)],
         )?;
         let (movement, to, detail) = match result {

@@ -63,9 +63,9 @@ impl Store {
     pub fn ready_notices_sent(&self) -> Result<BTreeMap<ApplicationId, DateTime<Utc>>, StoreError> {
         let rows = self.query_all(
             "SELECT n.application_id, MIN(e.at) FROM notices n
-                 JOIN notice_events e ON e.notice_id = n.id
-                 WHERE n.kind = 'READY_FOR_PICKUP' AND e.event = 'SENT'
-                 GROUP BY n.application_id",
+             JOIN notice_events e ON e.notice_id = n.id
+             WHERE n.kind = 'READY_FOR_PICKUP' AND e.event = 'SENT'
+             GROUP BY n.application_id",
             [],
             |r| <(i64, String)>::try_from(r),
         )?;
