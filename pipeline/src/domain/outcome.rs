@@ -57,22 +57,6 @@ impl Outcome {
             Outcome::Ok
         }
     }
-
-    /// The worse of two outcomes of finished work: failed over attention
-    /// over ok.
-    pub fn worst(self, other: Outcome) -> Outcome {
-        let rank = |o: Outcome| match o {
-            Outcome::Ok => 0,
-            Outcome::Attention | Outcome::Locked => 1,
-            Outcome::Interrupted | Outcome::Running => 2,
-            Outcome::Failed => 3,
-        };
-        if rank(other) > rank(self) {
-            other
-        } else {
-            self
-        }
-    }
 }
 
 #[cfg(test)]
