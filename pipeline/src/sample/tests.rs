@@ -739,9 +739,9 @@ fn attachment_names_read_as_their_kind() {
             for kind in &rule.documents {
                 for word in ["santoso", "sudarsana", "kkk"] {
                     let file =
-                        mail::attachment_name(kind, word, &config.documents, &mut r).unwrap();
+                        attachments::attachment_name(kind, word, &config.documents, &mut r).unwrap();
                     assert_eq!(
-                        mail::kind_of(&file, &config.documents).as_deref(),
+                        attachments::kind_of(&file, &config.documents).as_deref(),
                         Some(kind.as_str()),
                         "{profile}: {file}"
                     );
