@@ -23,6 +23,7 @@ pub mod service;
 pub mod sla;
 pub mod state;
 pub mod store;
+pub mod text;
 pub mod verify;
 pub mod wilayah;
 
