@@ -7,6 +7,7 @@
 
 pub mod adapters;
 pub mod application;
+pub mod archive;
 pub mod calendar;
 pub mod config;
 pub mod files;

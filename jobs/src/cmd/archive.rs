@@ -8,7 +8,8 @@ use chrono::{NaiveDate, Utc};
 use pipeline::Config;
 use pipeline::config::env;
 use pipeline::store::Outcome;
-use reports::archive::{ArchiveError, bulan, make_bundles};
+use pipeline::archive::{ArchiveError, make_bundles};
+use reports::archive::bulan;
 
 use super::{Exit, lock_job, open_store, record_failure};
 
@@ -42,6 +43,7 @@ pub fn run(config: &Config, month: NaiveDate) -> anyhow::Result<Exit> {
                 config,
                 &mut store,
                 db.as_mut(),
+                &reports::archive::Renderer::new(config),
                 month,
                 passphrase.as_deref(),
                 now,
