@@ -2,14 +2,18 @@
 //! carries with each print batch, the SLA-compliance report for management,
 //! and the monthly destruction bundles of surrendered old cards.
 //!
-//! It depends on `pipeline` and never the other way round. Documents are
-//! built from plain data and rendered to bytes; writing them (0600, atomic)
-//! is the caller's job.
+//! It depends on `pipeline` and never the other way round. It renders
+//! bytes and nothing else: documents are built from plain data and
+//! returned as PDF/HTML/CSV/zip bytes. Choosing what to render, reading
+//! the store, the station or the population database, moving states and
+//! writing the files (0600, atomic) are the pipeline stages' job
+//! (`pipeline::archive`, `pipeline::print::rekap`, `pipeline::report_sla`),
+//! which take the renderers here as parameters. The test
+//! `reports_src_imports_no_port_adapter_station_or_store` holds this.
 
 pub mod archive;
 pub mod pdf;
 pub mod rekap;
-pub mod rekap_files;
 pub mod sla;
 
 #[cfg(test)]

@@ -337,7 +337,7 @@ pub fn rekap(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
     let _lock = (!dry_run).then(|| lock_job(config, "rekap")).transpose()?;
     let mut store = open_store(config)?;
     if dry_run {
-        let report = reports::rekap_files::write_rekaps(config, &store, true)?;
+        let report = write_rekaps(config, &store, true)?;
         for p in &report.written {
             println!("would write {}", p.display());
         }
@@ -349,7 +349,7 @@ pub fn rekap(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
         return Ok(Exit::Ok);
     }
     let run = store.start_run("rekap", Utc::now())?;
-    match reports::rekap_files::write_rekaps(config, &store, false) {
+    match write_rekaps(config, &store, false) {
         Ok(report) => {
             for p in &report.written {
                 println!("wrote {}", p.display());
@@ -358,7 +358,7 @@ pub fn rekap(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
                 "rekap: {} written, {} unchanged, in {}",
                 report.written.len(),
                 report.unchanged,
-                reports::rekap_files::rekap_dir(config).display()
+                pipeline::print::rekap::rekap_dir(config).display()
             );
             println!("{line}");
             let counters = BTreeMap::from([
@@ -373,4 +373,19 @@ pub fn rekap(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
             Err(e.into())
         }
     }
+}
+
+/// The rekap stage with the station and the renderers of this office.
+fn write_rekaps(
+    config: &Config,
+    store: &pipeline::store::Store,
+    dry_run: bool,
+) -> Result<pipeline::print::rekap::RekapReport, pipeline::print::rekap::RekapError> {
+    pipeline::print::rekap::write_rekaps(
+        config,
+        store,
+        &HotFolder::new(&config.spool_dir()),
+        &reports::rekap::Renderer::new(config),
+        dry_run,
+    )
 }
