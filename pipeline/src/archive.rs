@@ -616,13 +616,14 @@ pub fn apply_retention(
     for scans in by_bundle.values() {
         let bundle = &scans[0].bundle;
         let path = archive_dir(config).join(&bundle.file);
-        let checked = verify_zip(renderer, &path, Some(&bundle.sha256), passphrase).and_then(|sums| {
-            // The scan in the bundle is the scan on record.
-            match scans.iter().find(|s| sums.get(&s.entry) != Some(&s.sha256)) {
-                Some(s) => Err(VerifyError::Mismatch(s.entry.clone())),
-                None => Ok(()),
-            }
-        });
+        let checked =
+            verify_zip(renderer, &path, Some(&bundle.sha256), passphrase).and_then(|sums| {
+                // The scan in the bundle is the scan on record.
+                match scans.iter().find(|s| sums.get(&s.entry) != Some(&s.sha256)) {
+                    Some(s) => Err(VerifyError::Mismatch(s.entry.clone())),
+                    None => Ok(()),
+                }
+            });
         if let Err(why) = checked {
             tracing::warn!("{}: {why}; its scans are kept", bundle.file);
             report

@@ -18,6 +18,7 @@ pub mod office;
 pub mod pickup;
 pub mod print;
 pub mod reason;
+pub mod report_sla;
 pub mod sample;
 pub mod schedule;
 pub mod service;

@@ -17,4 +17,6 @@ pub mod rekap;
 pub mod sla;
 
 #[cfg(test)]
+mod renders_only;
+#[cfg(test)]
 mod tests;

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use anyhow::bail;
 use chrono::{NaiveDate, Utc};
 use pipeline::Config;
+use pipeline::archive::{ArchiveError, make_bundles};
 use pipeline::config::env;
 use pipeline::store::Outcome;
-use pipeline::archive::{ArchiveError, make_bundles};
 use reports::archive::bulan;
 
 use super::{Exit, lock_job, open_store, record_failure};

@@ -267,4 +267,3 @@ pub(crate) fn labelled(body: &str) -> Vec<(Label, String)> {
     }
     out
 }
-

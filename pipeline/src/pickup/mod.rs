@@ -25,6 +25,7 @@
 //! Every row is accounted for: collected now, already known (the same
 //! pickup seen before), or quarantined with the file, line and field.
 
+pub mod inbox;
 pub mod run;
 
 /// The start of the detail of an IN_TRANSIT or READY move that no one

@@ -7,6 +7,7 @@
 //! [`station::Station`] adapter.
 
 pub mod blanko;
+pub mod confirm;
 pub mod rekap;
 pub mod run;
 pub mod station;

@@ -67,8 +67,13 @@ pub struct Rendered {
 pub trait RekapRenderer {
     /// The rekap of one print batch for one kecamatan (`date` in office
     /// time), its cards in batch order.
-    fn batch(&self, batch_id: &str, date: NaiveDate, kecamatan: &str, cards: Vec<RekapCard>)
-    -> Rendered;
+    fn batch(
+        &self,
+        batch_id: &str,
+        date: NaiveDate,
+        kecamatan: &str,
+        cards: Vec<RekapCard>,
+    ) -> Rendered;
     /// The Rekap Cetak KTP-el of one day (office time): the cards printed
     /// and the blanks spoiled.
     fn day(&self, date: NaiveDate, printed: Vec<PrintedCard>, spoiled: usize) -> Rendered;

@@ -158,7 +158,10 @@ fn station_results_in_windows_1252_or_utf8_with_bom_read_like_forms() {
         assert_eq!(good.len(), 1);
         assert_eq!(good[0].application.to_string(), "A-000002");
         assert_eq!(good[0].reason, "pita macet – café");
-        assert_eq!(good[0].reason, crate::text::decode(b"pita macet \x96 caf\xe9"));
+        assert_eq!(
+            good[0].reason,
+            crate::text::decode(b"pita macet \x96 caf\xe9")
+        );
     }
 }
 

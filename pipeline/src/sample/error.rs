@@ -87,4 +87,3 @@ pub enum SampleError {
         needed: usize,
     },
 }
-

@@ -9,8 +9,8 @@ use std::path::Path;
 use chrono::{FixedOffset, NaiveDateTime};
 
 use super::attachments::attachment_name;
-use super::error::SampleError;
 use super::encode::{base64_wrapped, latin1, pdf, quoted_printable};
+use super::error::SampleError;
 use super::inbox::write_private;
 use super::names;
 use super::plan::{Channel, MailStyle, NotApplication, Plan, Planned, PlannedBad};

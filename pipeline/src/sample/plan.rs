@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 
-use super::names::{self, Region};
 use super::attachments;
 use super::error::SampleError;
+use super::names::{self, Region};
 use super::population::{
     DistrictInfo, Generated, Resident, WINDOW_DAYS, age_on, birth_date_for_age,
 };

@@ -15,9 +15,9 @@ use polars::prelude::{
     PlSmallStr, PolarsError, PrimitiveChunkedBuilder, StringChunkedBuilder,
 };
 
+use super::error::SampleError;
 use super::names::{self, BELUM_KAWIN, CERAI_HIDUP, CERAI_MATI, KAWIN, Region};
 use super::rng::Rng;
-use super::error::SampleError;
 use crate::files::{FileError, write_atomic_private_with};
 use crate::nik::{Sex, compose_kk, compose_nik};
 
