@@ -7,6 +7,9 @@ use crate::nik::mask;
 use crate::print::CardResult;
 use crate::print::station::{Station, StationError};
 
+/// A card of a batch: its application id and NIK, as in `cards.csv`.
+pub type BatchRow = (String, String);
+
 /// One spoiled blank: the card's NIK, the blank's serial, why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spoiled {
@@ -93,7 +96,7 @@ pub fn batch_cards(
     station: &dyn Station,
     batch: &str,
     specs: &[String],
-) -> Result<(Vec<(String, String)>, Vec<Spoiled>), ConfirmError> {
+) -> Result<(Vec<BatchRow>, Vec<Spoiled>), ConfirmError> {
     let cards = station.cards(batch)?.ok_or_else(|| ConfirmError::NoBatch {
         batch: batch.to_string(),
     })?;
@@ -127,7 +130,7 @@ pub fn batch_cards(
 /// serials), never a spoiled blank's serial. Lines are `(application id,
 /// NIK, result, serial, reason)`, as [`crate::print::results_csv`] takes.
 pub fn allocate_serials(
-    rows: Vec<(String, String)>,
+    rows: Vec<BatchRow>,
     spoiled: &[Spoiled],
     seen: &[String],
     first_serial: Option<u64>,
