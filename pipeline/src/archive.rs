@@ -33,7 +33,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{Read, Seek, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -277,13 +277,10 @@ pub fn write_zip(
                 });
             }
         }
-        // The recorded SHA-256 is the file's as written, read back.
-        file.sync_all().map_err(io_err)?;
-        file.rewind().map_err(io_err)?;
-        let mut h = Sha256::new();
-        std::io::copy(file, &mut h).map_err(io_err)?;
-        Ok(hex(&h.finalize()))
-    })
+        Ok(())
+    })?;
+    // The recorded SHA-256 is the file's as written, read back.
+    Ok(file_sha256(path)?)
 }
 
 /// Why a bundle did not check out when read back.
