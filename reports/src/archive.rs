@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 use pipeline::archive::{
     ArchiveError, Bundle, BundleRenderer, SUMS, VerifyError, ZipContents, ZipFailure,
 };
-use pipeline::config::Config;
 
+use crate::Renderer;
 use crate::pdf::{Column, Signatory, TableDocument};
 use crate::rekap::{OfficeHeading, tanggal};
 
@@ -247,21 +247,7 @@ pub fn read_zip(file: File, passphrase: Option<&str>) -> Result<ZipContents, Ver
     Ok(contents)
 }
 
-/// The bundle renderer `sigap archive` hands the archive stage.
-#[derive(Debug, Clone)]
-pub struct Renderer {
-    heading: OfficeHeading,
-}
-
-impl Renderer {
-    /// The renderer for the office of `config`.
-    pub fn new(config: &Config) -> Renderer {
-        Renderer {
-            heading: OfficeHeading::from_config(config),
-        }
-    }
-}
-
+/// What `sigap archive` hands the archive stage.
 impl BundleRenderer for Renderer {
     fn manifest_csv(&self, bundle: &Bundle) -> Vec<u8> {
         manifest_csv(bundle)

@@ -16,6 +16,23 @@ pub mod pdf;
 pub mod rekap;
 pub mod sla;
 
+/// The renderers of one office, as the stages take them: it implements
+/// `pipeline::archive::BundleRenderer` and
+/// `pipeline::print::rekap::RekapRenderer`.
+#[derive(Debug, Clone)]
+pub struct Renderer {
+    heading: rekap::OfficeHeading,
+}
+
+impl Renderer {
+    /// The renderers for the office of `config` (its kop surat and place).
+    pub fn new(config: &pipeline::Config) -> Renderer {
+        Renderer {
+            heading: rekap::OfficeHeading::from_config(config),
+        }
+    }
+}
+
 #[cfg(test)]
 mod renders_only;
 #[cfg(test)]

@@ -16,6 +16,7 @@ use pipeline::print::rekap::{RekapRenderer, Rendered};
 use pipeline::service::Service;
 use pipeline::wilayah::Wilayah;
 
+use crate::Renderer;
 use crate::pdf::{Column, Letterhead, Signatory, TableDocument};
 
 /// The rows of the rekaps, as the rekap stage (`pipeline::print::rekap`)
@@ -323,21 +324,7 @@ impl RekapCetak {
     }
 }
 
-/// The rekap renderer `sigap rekap` hands the rekap stage.
-#[derive(Debug, Clone)]
-pub struct Renderer {
-    heading: OfficeHeading,
-}
-
-impl Renderer {
-    /// The renderer for the office of `config`.
-    pub fn new(config: &Config) -> Renderer {
-        Renderer {
-            heading: OfficeHeading::from_config(config),
-        }
-    }
-}
-
+/// What `sigap rekap` hands the rekap stage.
 impl RekapRenderer for Renderer {
     fn batch(
         &self,

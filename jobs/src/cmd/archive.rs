@@ -43,7 +43,7 @@ pub fn run(config: &Config, month: NaiveDate) -> anyhow::Result<Exit> {
                 config,
                 &mut store,
                 db.as_mut(),
-                &reports::archive::Renderer::new(config),
+                &reports::Renderer::new(config),
                 month,
                 passphrase.as_deref(),
                 now,

@@ -305,7 +305,7 @@ fn write_rekaps(
         config,
         store,
         &HotFolder::new(&config.spool_dir()),
-        &reports::rekap::Renderer::new(config),
+        &reports::Renderer::new(config),
         dry_run,
     )
 }
