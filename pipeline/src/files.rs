@@ -236,4 +236,27 @@ mod tests {
         assert!(!stale.exists());
         assert!(live.exists() && foreign.exists());
     }
+
+    #[test]
+    fn a_streamed_write_that_fails_leaves_the_old_file_and_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bundle.zip");
+        fs::write(&p, "old").unwrap();
+        let r: Result<(), FileError> = write_atomic_private_with(&p, |f| {
+            f.write_all(b"half").map_err(|e| FileError::new(&p, e))?;
+            Err(FileError::new(&p, io::Error::other("disk full")))
+        });
+        assert!(r.is_err());
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+        write_atomic_private_with(&p, |f| {
+            f.write_all(b"new").map_err(|e| FileError::new(&p, e))
+        })
+        .unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new");
+    }
 }
