@@ -1,6 +1,6 @@
 //! Writing files the way the guarantees ask: personal data readable by the
 //! owner only (mode 0600), and whole or not at all (temp file, fsync, rename);
-//! the one rule for files still being written; the one SHA-256 helper.
+//! the one rule for files still being written.
 
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
@@ -8,7 +8,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use sha2::{Digest, Sha256};
+use crate::digest::Sha256Hex;
 
 /// An I/O failure with the path it happened on.
 #[derive(Debug, thiserror::Error)]
@@ -184,41 +184,6 @@ pub fn half_written(name: &str) -> bool {
         .any(|s| lower.ends_with(s))
 }
 
-/// SHA-256 of `bytes`, lower-case hex: how sigap names content everywhere
-/// (documents, files applied, batches' cards, bundles, input keys).
-pub fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
-    let mut h = Sha256Hex::default();
-    h.update(bytes);
-    h.finish()
-}
-
-/// A SHA-256 fed in parts (a file read in blocks, a key made of several
-/// fields), finished as lower-case hex like [`sha256_hex`].
-#[derive(Debug, Clone, Default)]
-pub struct Sha256Hex(Sha256);
-
-impl Sha256Hex {
-    /// Adds bytes.
-    pub fn update(&mut self, bytes: impl AsRef<[u8]>) {
-        self.0.update(bytes);
-    }
-
-    /// The digest so far, lower-case hex (the hasher can go on).
-    pub fn hex(&self) -> String {
-        self.clone().finish()
-    }
-
-    /// The digest, lower-case hex.
-    pub fn finish(self) -> String {
-        use std::fmt::Write as _;
-        let mut s = String::with_capacity(64);
-        for b in self.0.finalize() {
-            let _ = write!(s, "{b:02x}");
-        }
-        s
-    }
-}
-
 /// SHA-256 of a file, lower-case hex, read in blocks (a bundle may be
 /// larger than memory should hold).
 pub fn file_sha256(path: &Path) -> Result<String, FileError> {
@@ -276,17 +241,11 @@ mod tests {
     }
 
     #[test]
-    fn sha256_is_lower_case_hex_whole_or_in_parts() {
-        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-        assert_eq!(sha256_hex(b"abc"), abc);
-        let mut h = Sha256Hex::default();
-        h.update("a");
-        h.update(b"bc");
-        assert_eq!(h.hex(), abc);
+    fn a_files_sha256_is_its_contents() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("abc");
         fs::write(&p, "abc").unwrap();
-        assert_eq!(file_sha256(&p).unwrap(), abc);
+        assert_eq!(file_sha256(&p).unwrap(), crate::digest::sha256_hex(b"abc"));
     }
 
     #[test]

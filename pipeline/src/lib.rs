@@ -10,6 +10,7 @@ pub mod application;
 pub mod archive;
 pub mod calendar;
 pub mod config;
+pub mod digest;
 pub mod domain;
 pub mod files;
 pub mod intake;

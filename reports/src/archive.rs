@@ -15,7 +15,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use pipeline::archive::{
     ArchiveError, Bundle, BundleRenderer, SUMS, VerifyError, ZipContents, ZipFailure,
 };
-use pipeline::files::{Sha256Hex, sha256_hex};
+use pipeline::digest::{Sha256Hex, sha256_hex};
 
 use crate::Renderer;
 use crate::pdf::{Column, Signatory, TableDocument};

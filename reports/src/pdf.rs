@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use pipeline::files::sha256_hex;
+use pipeline::digest::sha256_hex;
 
 use printpdf::{
     Color, FontId, Greyscale, Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFont,

@@ -37,9 +37,9 @@ use serde::Serialize;
 
 use crate::application::{ApplicationId, NewApplication, Source};
 use crate::config::Config;
+use crate::digest::sha256_hex;
 use crate::files::{
-    FileError, create_private_dir, half_written, sha256_hex, stat_settled as stat,
-    write_atomic_private,
+    FileError, create_private_dir, half_written, stat_settled as stat, write_atomic_private,
 };
 use crate::state::State;
 use crate::store::{

@@ -38,7 +38,7 @@ use std::collections::BTreeMap;
 
 use crate::application::ApplicationId;
 use crate::config::Timezone;
-use crate::files::{Sha256Hex, sha256_hex};
+use crate::digest::{Sha256Hex, sha256_hex};
 use crate::intake::quarantine::QuarantineReason;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 

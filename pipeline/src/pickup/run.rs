@@ -21,7 +21,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::files::sha256_hex;
+use crate::digest::sha256_hex;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 

@@ -21,7 +21,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::application::ApplicationId;
-use crate::files::sha256_hex;
+use crate::digest::sha256_hex;
 use crate::intake::quarantine::QuarantineReason;
 use crate::wilayah::Wilayah;
 

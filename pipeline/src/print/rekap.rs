@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::config::Config;
-use crate::files::{FileError, create_private_dir, sha256_hex, write_atomic_private};
+use crate::digest::sha256_hex;
+use crate::files::{FileError, create_private_dir, write_atomic_private};
 use crate::print::station::{Station, StationError};
 use crate::print::{CardFace, CardResult};
 use crate::service::Service;

@@ -16,9 +16,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::files::{
-    FileError, create_private_dir, half_written, sha256_hex, sync_dir, write_atomic_private,
-};
+use crate::digest::sha256_hex;
+use crate::files::{FileError, create_private_dir, half_written, sync_dir, write_atomic_private};
 
 use super::{BatchFiles, BatchManifest};
 

@@ -9,7 +9,7 @@ use super::run::{
 use super::station::{Dispatch, HotFolder, Station, StationError};
 use super::*;
 use crate::application::{NewApplication, Source};
-use crate::files::sha256_hex;
+use crate::digest::sha256_hex;
 use crate::service::Service;
 use crate::state::State;
 use crate::store::{Change, Store, StoreError};
