@@ -35,14 +35,14 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use sha2::{Digest, Sha256};
 
 use pipeline::adapters::{PopulationDb, PopulationError, nik_number};
-use pipeline::application::{Application, ApplicationId};
 use pipeline::config::Config;
+use pipeline::domain::application::{Application, ApplicationId};
+use pipeline::domain::service::Service;
+use pipeline::domain::state::State;
+use pipeline::domain::wilayah::Wilayah;
 use pipeline::files::{FileError, create_private, create_private_dir, sync_dir};
 use pipeline::print::CardFace;
-use pipeline::service::Service;
-use pipeline::state::State;
 use pipeline::store::{BundledScan, NewBundle, Scan, Store, StoreError};
-use pipeline::wilayah::Wilayah;
 
 use crate::pdf::{Column, Signatory, TableDocument};
 use crate::rekap::{OfficeHeading, tanggal};
@@ -60,7 +60,7 @@ pub const SUMS: &str = "SHA256SUMS";
 pub fn bulan(month: NaiveDate) -> String {
     format!(
         "{} {}",
-        pipeline::calendar::MONTHS[month.month0() as usize],
+        pipeline::domain::calendar::MONTHS[month.month0() as usize],
         month.year()
     )
 }

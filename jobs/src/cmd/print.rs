@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, bail};
 use chrono::Utc;
 use pipeline::Config;
-use pipeline::nik::mask;
+use pipeline::domain::nik::mask;
 use pipeline::print::blanko::Movement;
 use pipeline::print::run::{apply_results, batch_and_dispatch};
 use pipeline::print::station::{HotFolder, Station};
@@ -243,7 +243,7 @@ pub fn results(config: &Config) -> anyhow::Result<Exit> {
 fn warn_overdue(config: &Config, store: &pipeline::store::Store) -> anyhow::Result<usize> {
     let overdue = pipeline::print::run::overdue_batches(
         store,
-        &pipeline::calendar::WorkingTime::new(config),
+        &pipeline::domain::calendar::WorkingTime::new(config),
         Utc::now(),
     )?;
     for o in &overdue {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use pipeline::adapters::{self, Person};
-use pipeline::nik::{clean_digits, mask};
+use pipeline::domain::nik::{clean_digits, mask};
 use pipeline::verify::review;
 use pipeline::{Application, ApplicationId, Config};
 use serde_json::{Value, json};

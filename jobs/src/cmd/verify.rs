@@ -2,8 +2,8 @@
 
 use chrono::Utc;
 use pipeline::adapters;
+use pipeline::domain::wilayah::Wilayah;
 use pipeline::verify;
-use pipeline::wilayah::Wilayah;
 use pipeline::{Config, Reason, State};
 
 use super::{Exit, lock_job, open_store};

@@ -6,8 +6,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 
 use super::quarantine::QuarantineReason;
 use crate::config::Config;
-use crate::nik::{NumberError, clean_digits};
-use crate::service::Service;
+use crate::domain::nik::{NumberError, clean_digits};
+use crate::domain::service::Service;
 
 /// A NIK as typed: cleaned to its 16 digits when it has them, else kept
 /// as typed (verification rejects it with the exact rule). Empty and

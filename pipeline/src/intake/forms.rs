@@ -8,7 +8,7 @@
 use super::fields;
 use super::quarantine::QuarantineReason;
 use super::{Body, Content, Ctx, Incoming, IntakeError, Item, Sink};
-use crate::application::{NewApplication, Source};
+use crate::domain::application::{NewApplication, Source};
 
 /// Header text compared without regard to case and spacing.
 fn norm(h: &str) -> String {

@@ -11,7 +11,7 @@ use mail_parser::{Message, MessageParser, MimeHeaders};
 use super::fields::{self, Label};
 use super::quarantine::QuarantineReason;
 use super::{Body, Content, Ctx, Incoming, IntakeError, Item, Sink, sha256_hex};
-use crate::application::{NewApplication, Source};
+use crate::domain::application::{NewApplication, Source};
 
 /// Reads one message file and hands it to `sink`.
 pub(crate) fn read(

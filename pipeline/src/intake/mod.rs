@@ -36,12 +36,12 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 
-use crate::application::{ApplicationId, NewApplication, Source};
 use crate::config::Config;
+use crate::domain::application::{ApplicationId, NewApplication, Source};
+use crate::domain::state::State;
 use crate::files::{
     FileError, create_private_dir, half_written, stat_settled as stat, write_atomic_private,
 };
-use crate::state::State;
 use crate::store::{Change, Document, NewQuarantine, Seen, Store, StoreError, Tx};
 use documents::{Verdict, judge, quarantine_path, sha256_hex, stored_path};
 use quarantine::{QuarantineId, QuarantineReason};

@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use super::documents::{extension, kind_by_name};
 use super::*;
 use crate::config::profiles;
+use crate::domain::service::Service;
 use crate::fuzz::mutate;
-use crate::service::Service;
 
 fn config(dir: &Path) -> Config {
     Config::from_toml(profiles::text("bantul").unwrap(), &dir.join("sigap.toml")).unwrap()

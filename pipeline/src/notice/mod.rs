@@ -16,8 +16,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::service::Service;
-use crate::state::State;
+use crate::domain::service::Service;
+use crate::domain::state::State;
 
 /// What a notice tells the applicant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -201,7 +201,7 @@ pub struct Notice {
     /// Its number.
     pub id: i64,
     /// The application it is about; `None` for an admin alert.
-    pub application: Option<crate::application::ApplicationId>,
+    pub application: Option<crate::domain::application::ApplicationId>,
     /// The admin alert it carries (see [`crate::store::Alert`]); `None` for
     /// an applicant's notice.
     pub alert: Option<i64>,

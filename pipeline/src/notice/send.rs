@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::adapters::mail::{Mail, MailError, Mailer};
-use crate::application::Application;
 use crate::config::Config;
+use crate::domain::application::Application;
 use crate::store::{Alert, Store, StoreError};
 
 use super::render::{TemplateError, Templates, context};
@@ -223,10 +223,10 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::application::{NewApplication, Source};
     use crate::config::profiles;
-    use crate::service::Service;
-    use crate::state::State;
+    use crate::domain::application::{NewApplication, Source};
+    use crate::domain::service::Service;
+    use crate::domain::state::State;
     use crate::store::Change;
 
     /// Records what it is given; answers from a script, then accepts.

@@ -38,8 +38,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::application::ApplicationId;
 use crate::config::Timezone;
+use crate::domain::application::ApplicationId;
 use crate::intake::quarantine::QuarantineReason;
 
 /// The register's columns, as `sigap pickups import` expects them.
@@ -132,7 +132,7 @@ pub fn echo(cell: &str) -> String {
     let mut digits = String::new();
     let flush = |digits: &mut String, out: &mut String| {
         if digits.chars().count() >= 10 {
-            out.push_str(&crate::nik::mask(digits));
+            out.push_str(&crate::domain::nik::mask(digits));
         } else {
             out.push_str(digits);
         }
@@ -314,10 +314,10 @@ fn read_row(cell: &dyn Fn(&str) -> String, tz: Timezone) -> Result<RegisterRow, 
     };
     let nik = match cell("nik").as_str() {
         "" => None,
-        s => Some(crate::nik::clean_digits(s).map_err(|e| {
+        s => Some(crate::domain::nik::clean_digits(s).map_err(|e| {
             format!(
                 "field nik ({}): {e}; write the 16 digits as text",
-                crate::nik::mask(s)
+                crate::domain::nik::mask(s)
             )
         })?),
     };
@@ -357,7 +357,7 @@ fn read_application_id(s: &str) -> Result<ApplicationId, String> {
     if s.starts_with('\'') || digit_count > 9 {
         return Err(format!(
             "field id_permohonan: {} looks like a NIK; put the application id A-000123 here (the NIK goes in the nik column)",
-            crate::nik::mask(s)
+            crate::domain::nik::mask(s)
         ));
     }
     s.parse::<ApplicationId>().map_err(|_| {

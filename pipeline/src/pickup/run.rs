@@ -26,11 +26,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::{RegisterRow, hex, normalise_officer, parse_register};
-use crate::application::{Application, ApplicationId, Source};
 use crate::config::{PrintingAt, Timezone};
+use crate::domain::application::{Application, ApplicationId, Source};
+use crate::domain::nik::mask;
+use crate::domain::state::State;
 use crate::intake::quarantine::QuarantineReason;
-use crate::nik::mask;
-use crate::state::State;
 use crate::store::{Change, NewQuarantine, Pickup, Seen, Store, StoreError};
 
 const ACTOR: &str = "sigap:pickups";
@@ -672,10 +672,10 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::application::NewApplication;
+    use crate::domain::application::NewApplication;
+    use crate::domain::service::Service;
     use crate::print::PlannedBatch;
     use crate::print::blanko::Movement;
-    use crate::service::Service;
 
     const BATCH: &str = "B-20261123-SEWON-1";
 

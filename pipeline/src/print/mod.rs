@@ -19,9 +19,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::application::ApplicationId;
+use crate::domain::application::ApplicationId;
+use crate::domain::wilayah::Wilayah;
 use crate::intake::quarantine::QuarantineReason;
-use crate::wilayah::Wilayah;
 
 /// A VERIFIED KTP-el application that may be batched.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,15 +7,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::adapters::{PopulationDb, PopulationError};
-use crate::application::{Application, ApplicationId, Source};
-use crate::calendar::WorkingTime;
 use crate::config::Config;
+use crate::domain::application::{Application, ApplicationId, Source};
+use crate::domain::calendar::WorkingTime;
+use crate::domain::state::State;
+use crate::domain::wilayah::Wilayah;
 use crate::intake::quarantine::QuarantineReason;
-use crate::state::State;
 use crate::store::NewQuarantine;
 use crate::store::{BatchRecord, Store, StoreError};
 use crate::verify::nik_key;
-use crate::wilayah::Wilayah;
 
 use super::station::{Dispatch, Station, StationError};
 use super::{

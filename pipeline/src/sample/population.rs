@@ -16,8 +16,8 @@ use polars::prelude::{
 use super::names::{self, BELUM_KAWIN, CERAI_HIDUP, CERAI_MATI, KAWIN, Region};
 use super::rng::Rng;
 use super::{PopulationSummary, SampleError};
+use crate::domain::nik::{Sex, compose_kk, compose_nik};
 use crate::files::{FileError, create_private, sync_dir};
-use crate::nik::{Sex, compose_kk, compose_nik};
 
 /// Rows per Parquet row group: big enough for good compression, small
 /// enough that one chunk of builders stays in the low hundreds of MB.

@@ -18,10 +18,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
-use crate::application::{Application, ApplicationId, NewApplication, Source};
+use crate::domain::application::{Application, ApplicationId, NewApplication, Source};
+use crate::domain::service::Service;
+use crate::domain::state::{IllegalTransition, State};
 use crate::files::{FileError, create_private, set_private};
-use crate::service::Service;
-use crate::state::{IllegalTransition, State};
 
 mod archive;
 mod intake;
@@ -1122,7 +1122,7 @@ fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::IllegalKind;
+    use crate::domain::state::IllegalKind;
     use chrono::TimeZone;
     use std::os::unix::fs::PermissionsExt;
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, Tx, parse_ts, ts};
-use crate::application::ApplicationId;
+use crate::domain::application::ApplicationId;
 use crate::notice::{MAX_ATTEMPTS, Notice, NoticeKind, NoticeState, backoff};
 
 /// The outbox.
@@ -454,9 +454,9 @@ impl Store {
 mod tests {
     use chrono::{NaiveDate, TimeZone};
 
-    use crate::application::{NewApplication, Source};
-    use crate::service::Service;
-    use crate::state::State;
+    use crate::domain::application::{NewApplication, Source};
+    use crate::domain::service::Service;
+    use crate::domain::state::State;
     use crate::store::Change;
 
     use super::*;

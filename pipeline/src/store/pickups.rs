@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{SELECT_APPLICATION, Store, StoreError, Tx, read_application, ts};
-use crate::application::{Application, ApplicationId};
+use crate::domain::application::{Application, ApplicationId};
 use crate::store::Seen;
 
 /// The pickups and the registers read.

@@ -8,10 +8,10 @@ use chrono::{Datelike, NaiveDate};
 
 use super::name::{NameMatch, compare};
 use crate::adapters::Person;
-use crate::application::Application;
-use crate::nik::{NikInfo, parse_kk};
-use crate::reason::Reason;
-use crate::wilayah::Wilayah;
+use crate::domain::application::Application;
+use crate::domain::nik::{NikInfo, parse_kk};
+use crate::domain::reason::Reason;
+use crate::domain::wilayah::Wilayah;
 
 /// Status values of the population database.
 const MENINGGAL: &str = "MENINGGAL";

@@ -1,0 +1,15 @@
+//! The domain of a Disdukcapil back office: applications, services, states
+//! and the reasons an application stops, NIK and KK numbers, region codes,
+//! the office's working calendar and the SLA steps.
+//!
+//! A module here imports no stage, no store, no adapter and no port: it is
+//! the vocabulary every part shares, so it must not depend on any of them.
+
+pub mod application;
+pub mod calendar;
+pub mod nik;
+pub mod reason;
+pub mod service;
+pub mod sla;
+pub mod state;
+pub mod wilayah;
