@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use pipeline::Config;
 use pipeline::adapters::mail::SmtpMailer;
+use pipeline::domain::notice::{Notice, NoticeState};
 use pipeline::notice::render::Templates;
 use pipeline::notice::send::send_due;
-use pipeline::notice::{Notice, NoticeState};
 use pipeline::store::Outcome;
 use serde_json::{Value, json};
 

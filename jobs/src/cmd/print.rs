@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use anyhow::{Context, bail};
 use chrono::Utc;
 use pipeline::Config;
+use pipeline::domain::batch::CardResult;
+use pipeline::domain::blanko::Movement;
 use pipeline::domain::nik::mask;
-use pipeline::print::blanko::Movement;
+use pipeline::print::results_csv;
 use pipeline::print::run::{apply_results, batch_and_dispatch};
 use pipeline::print::station::{HotFolder, Station};
-use pipeline::print::{CardResult, results_csv};
 use pipeline::store::Outcome;
 
 use super::{Exit, lock_job, open_store, operator, record_failure};

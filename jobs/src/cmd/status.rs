@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use pipeline::notice::NoticeState;
+use pipeline::domain::notice::NoticeState;
 use pipeline::{Config, State};
 use serde_json::json;
 

@@ -6,10 +6,17 @@
 //! the vocabulary every part shares, so it must not depend on any of them.
 
 pub mod application;
+pub mod batch;
+pub mod blanko;
 pub mod calendar;
 pub mod nik;
+pub mod notice;
+pub mod quarantine;
 pub mod reason;
 pub mod service;
 pub mod sla;
 pub mod state;
 pub mod wilayah;
+
+#[cfg(test)]
+mod layers;

@@ -215,6 +215,12 @@ fn describe(kind: IllegalKind) -> &'static str {
     }
 }
 
+/// The start of the detail of an IN_TRANSIT or READY move that no one
+/// recorded, logged because a register shows the card handed out (the SLA
+/// report leaves these out of the office's steps: the arrival time is not
+/// known).
+pub const IMPLIED_BY_PICKUP: &str = "implied by the pickup in";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -523,7 +523,7 @@ fn a_form_export_saved_as_windows_1252_is_read() {
 
 #[test]
 fn quarantine_ids_and_reasons_print_and_parse() {
-    use quarantine::printable;
+    use crate::domain::quarantine::printable;
     assert_eq!(QuarantineId(12).to_string(), "Q-000012");
     assert_eq!("Q-000012".parse::<QuarantineId>(), Ok(QuarantineId(12)));
     assert_eq!("12".parse::<QuarantineId>(), Ok(QuarantineId(12)));

@@ -17,7 +17,7 @@ use crate::domain::calendar;
 use crate::domain::nik;
 use crate::domain::reason::Reason;
 
-use super::{Notice, NoticeKind};
+use crate::domain::notice::{Notice, NoticeKind};
 
 /// The embedded default templates, by file name.
 pub const DEFAULTS: [(&str, &str); 9] = [
@@ -202,7 +202,7 @@ impl Templates {
                 application: Some(app.id),
                 alert: None,
                 kind,
-                state: super::NoticeState::Due,
+                state: crate::domain::notice::NoticeState::Due,
                 attempts: 0,
                 next_attempt_at: at,
                 message_id: None,
@@ -451,9 +451,9 @@ mod tests {
     use super::*;
     use crate::config::profiles;
     use crate::domain::application::{ApplicationId, NewApplication, Source};
+    use crate::domain::notice::NoticeState;
     use crate::domain::service::Service;
     use crate::domain::state::State;
-    use crate::notice::NoticeState;
 
     fn bantul() -> Config {
         Config::from_toml(

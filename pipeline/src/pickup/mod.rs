@@ -27,12 +27,6 @@
 
 pub mod run;
 
-/// The start of the detail of an IN_TRANSIT or READY move that no one
-/// recorded, logged because a register shows the card handed out (the SLA
-/// report leaves these out of the office's steps: the arrival time is not
-/// known).
-pub const IMPLIED_BY_PICKUP: &str = "implied by the pickup in";
-
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
@@ -40,7 +34,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Timezone;
 use crate::domain::application::ApplicationId;
-use crate::intake::quarantine::QuarantineReason;
+use crate::domain::quarantine::QuarantineReason;
 
 /// The register's columns, as `sigap pickups import` expects them.
 pub const HEADER: [&str; 6] = [

@@ -6,7 +6,6 @@
 //! batches and the ledger (`store::print`), the hot folder is the
 //! [`station::Station`] adapter.
 
-pub mod blanko;
 pub mod run;
 pub mod station;
 
@@ -20,8 +19,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::domain::application::ApplicationId;
+use crate::domain::batch::{CardResult, PlannedBatch};
+use crate::domain::quarantine::QuarantineReason;
 use crate::domain::wilayah::Wilayah;
-use crate::intake::quarantine::QuarantineReason;
 
 /// A VERIFIED KTP-el application that may be batched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,17 +64,6 @@ impl WaitReason {
             }
         }
     }
-}
-
-/// One batch to create: cards for one kecamatan, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedBatch {
-    /// Batch id, `B-YYYYMMDD-<KECAMATAN>-<n>`.
-    pub id: String,
-    /// Pickup kecamatan (dotted code).
-    pub kecamatan: String,
-    /// The applications, in print order.
-    pub applications: Vec<ApplicationId>,
 }
 
 /// The outcome of planning: batches to create and who waits, and why.
@@ -346,36 +335,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// What the station says about one card.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum CardResult {
-    /// Encoded and printed on the blank with the given serial.
-    Printed,
-    /// The blank was ruined; the card goes back to the queue.
-    Spoiled,
-    /// Not printed and the blank not used (e.g. the chip would not encode
-    /// before the card was fed); back to the queue.
-    Failed,
-}
-
-impl CardResult {
-    /// The code in a results file.
-    pub fn code(self) -> &'static str {
-        match self {
-            CardResult::Printed => "PRINTED",
-            CardResult::Spoiled => "SPOILED",
-            CardResult::Failed => "FAILED",
-        }
-    }
-
-    fn parse(s: &str) -> Option<CardResult> {
-        [CardResult::Printed, CardResult::Spoiled, CardResult::Failed]
-            .into_iter()
-            .find(|r| r.code().eq_ignore_ascii_case(s.trim()))
-    }
 }
 
 /// The header of a station results file.

@@ -10,17 +10,16 @@ use crate::adapters::{PopulationDb, PopulationError};
 use crate::config::Config;
 use crate::domain::application::{Application, ApplicationId, Source};
 use crate::domain::calendar::WorkingTime;
+use crate::domain::quarantine::QuarantineReason;
 use crate::domain::state::State;
 use crate::domain::wilayah::Wilayah;
-use crate::intake::quarantine::QuarantineReason;
 use crate::store::NewQuarantine;
 use crate::store::{BatchRecord, Store, StoreError};
 use crate::verify::nik_key;
 
 use super::station::{Dispatch, Station, StationError};
-use super::{
-    BatchFiles, BatchPlan, Candidate, CardFace, CardResult, RejectedResult, parse_results,
-};
+use super::{BatchFiles, BatchPlan, Candidate, CardFace, RejectedResult, parse_results};
+use crate::domain::batch::CardResult;
 
 const ACTOR_BATCH: &str = "sigap:batch";
 const ACTOR_STATION: &str = "sigap:station";

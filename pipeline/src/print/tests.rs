@@ -2,13 +2,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 
-use super::blanko::{BlankoBalance, Movement};
 use super::run::{
     apply_results, dispatch_batch, faces, make_batches, overdue_batches, plan_tonight, undispatched,
 };
 use super::station::{Dispatch, HotFolder, Station, StationError};
 use super::*;
 use crate::domain::application::{NewApplication, Source};
+use crate::domain::blanko::{BlankoBalance, Movement};
 use crate::domain::service::Service;
 use crate::domain::state::State;
 use crate::store::{Change, Store, StoreError};

@@ -34,12 +34,13 @@ use super::population::Generated;
 use super::rng::Rng;
 use crate::config::PrintingAt;
 use crate::domain::application::{ApplicationId, NewApplication, Source};
+use crate::domain::batch::{CardResult, PlannedBatch};
+use crate::domain::blanko::Movement;
 use crate::domain::calendar::WorkingTime;
 use crate::domain::service::Service;
 use crate::domain::state::State;
 use crate::domain::wilayah::Wilayah;
-use crate::print::blanko::Movement;
-use crate::print::{Candidate, CardResult, PlannedBatch};
+use crate::print::Candidate;
 use crate::store::{Change, Store, StoreError, Tx};
 
 /// What the history holds, for `manifest.json`.

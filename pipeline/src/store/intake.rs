@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use super::{Store, StoreError, Tx, ts};
 use crate::domain::application::{ApplicationId, Source};
+use crate::domain::quarantine::{QuarantineId, QuarantineReason};
 use crate::domain::service::Service;
 use crate::domain::state::State;
-use crate::intake::quarantine::{QuarantineId, QuarantineReason};
 
 /// What an input key was recorded as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1010,7 +1010,7 @@ impl Tx<'_> {
             .map_err(|e| self.err(e))?;
         self.log(id, Some(from), to, change.actor, change.detail, at)?;
         // The notice is written with the change it reports, or not at all.
-        match crate::notice::kind_for(to, service) {
+        match crate::domain::notice::kind_for(to, service) {
             Some(kind) if has_email => self.add_notice(id, kind, at),
             _ => Ok(()),
         }

@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, Tx, parse_ts, ts};
 use crate::domain::application::ApplicationId;
-use crate::notice::{MAX_ATTEMPTS, Notice, NoticeKind, NoticeState, backoff};
+use crate::domain::notice::{Notice, NoticeKind, NoticeState, Refusal, after_refused_send};
 
 /// The outbox.
 pub(super) const MIGRATION: &str = r#"
@@ -418,12 +418,12 @@ impl Store {
                 r.get(0)
             })
             .map_err(|e| self.err(e))?;
-        let attempts = attempts as u32 + 1;
-        let state = if permanent || attempts >= MAX_ATTEMPTS {
-            NoticeState::Failed
-        } else {
-            NoticeState::Due
-        };
+        // The retry policy is the domain's; the store only records it.
+        let Refusal {
+            attempts,
+            state,
+            next_attempt_at,
+        } = after_refused_send(attempts as u32, permanent, at);
         let event = match state {
             NoticeState::Failed => "FAILED",
             _ => "REFUSED",
@@ -437,7 +437,7 @@ impl Store {
                         id,
                         state.code(),
                         attempts,
-                        ts(at + backoff(attempts)),
+                        ts(next_attempt_at),
                         error
                     ],
                 )
@@ -455,6 +455,7 @@ mod tests {
     use chrono::{NaiveDate, TimeZone};
 
     use crate::domain::application::{NewApplication, Source};
+    use crate::domain::notice::MAX_ATTEMPTS;
     use crate::domain::service::Service;
     use crate::domain::state::State;
     use crate::store::Change;

@@ -139,7 +139,7 @@ impl Store {
             .map_err(|e| self.err(e))?;
         Ok(row.and_then(|(app, q)| match (app, q) {
             (Some(a), _) => Some(Seen::Application(ApplicationId(a))),
-            (None, Some(q)) => Some(Seen::Quarantine(crate::intake::quarantine::QuarantineId(q))),
+            (None, Some(q)) => Some(Seen::Quarantine(crate::domain::quarantine::QuarantineId(q))),
             (None, None) => None,
         }))
     }

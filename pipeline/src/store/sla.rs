@@ -54,7 +54,7 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([crate::pickup::IMPLIED_BY_PICKUP], |r| {
+            .query_map([crate::domain::state::IMPLIED_BY_PICKUP], |r| {
                 <(i64, String, String)>::try_from(r)
             })
             .map_err(|e| self.err(e))?;
@@ -124,7 +124,7 @@ mod tests {
             phone: None,
             submitted_at: at(0).fixed_offset(),
         };
-        let implied = format!("{} register.csv:2", crate::pickup::IMPLIED_BY_PICKUP);
+        let implied = format!("{} register.csv:2", crate::domain::state::IMPLIED_BY_PICKUP);
         s.write(|tx| {
             let id = tx.insert_application(&new, "sigap:test", at(0))?;
             let mut step = |from, to, detail: &str, h| {

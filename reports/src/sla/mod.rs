@@ -28,10 +28,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use pipeline::Config;
 use pipeline::domain::application::ApplicationId;
+use pipeline::domain::blanko::{BlankoBalance, LedgerEntry, Movement};
 use pipeline::domain::calendar::WorkingTime;
 use pipeline::domain::sla::{AppHistory, Span, Step, spans};
 use pipeline::domain::state::State;
-use pipeline::print::blanko::{BlankoBalance, LedgerEntry, Movement};
 use polars::prelude::*;
 
 /// Computing the report failed (polars refused a frame: a defect, reported
