@@ -13,6 +13,7 @@ pub mod intake;
 pub mod notice;
 pub mod office;
 pub mod pickup;
+pub mod ports;
 pub mod print;
 pub mod sample;
 pub mod schedule;

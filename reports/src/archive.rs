@@ -34,13 +34,14 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use sha2::{Digest, Sha256};
 
-use pipeline::adapters::{PopulationDb, PopulationError, nik_number};
+use pipeline::adapters::nik_number;
 use pipeline::config::Config;
 use pipeline::domain::application::{Application, ApplicationId};
 use pipeline::domain::service::Service;
 use pipeline::domain::state::State;
 use pipeline::domain::wilayah::Wilayah;
 use pipeline::files::{FileError, create_private, create_private_dir, sync_dir};
+use pipeline::ports::{PopulationDb, PopulationError};
 use pipeline::print::CardFace;
 use pipeline::store::{BundledScan, NewBundle, Scan, Store, StoreError};
 

@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use pipeline::Config;
+use pipeline::adapters::station::HotFolder;
 use pipeline::domain::batch::CardResult;
 use pipeline::domain::wilayah::Wilayah;
 use pipeline::files::{FileError, create_private_dir, write_atomic_private};
-use pipeline::print::station::{HotFolder, Station, StationError};
+use pipeline::ports::{Station, StationError};
 use pipeline::print::{CardFace, sha256_hex};
 use pipeline::store::{BatchCard, Store, StoreError};
 

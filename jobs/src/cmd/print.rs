@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use anyhow::{Context, bail};
 use chrono::Utc;
 use pipeline::Config;
+use pipeline::adapters::station;
 use pipeline::domain::batch::CardResult;
 use pipeline::domain::blanko::Movement;
 use pipeline::domain::nik::mask;
 use pipeline::print::results_csv;
 use pipeline::print::run::{apply_results, batch_and_dispatch};
-use pipeline::print::station::{HotFolder, Station};
 use pipeline::store::Outcome;
 
 use super::{Exit, lock_job, open_store, operator, record_failure};
@@ -84,7 +84,7 @@ pub fn status(config: &Config, json: bool) -> anyhow::Result<Exit> {
 
 /// `sigap station list`: batches at the station without results yet.
 pub fn list(config: &Config) -> anyhow::Result<Exit> {
-    let station = HotFolder::new(&config.spool_dir());
+    let station = station::open(config);
     let incoming = station.incoming()?;
     if incoming.is_empty() {
         println!("no batches waiting at the station");
@@ -142,7 +142,7 @@ pub fn confirm(
     spoiled: &[String],
     first_serial: Option<u64>,
 ) -> anyhow::Result<Exit> {
-    let station = HotFolder::new(&config.spool_dir());
+    let station = station::open(config);
     let cards = station.cards(batch)?.with_context(|| {
         format!("no batch folder {batch} at the station (see `sigap station list`)")
     })?;
@@ -207,9 +207,9 @@ pub fn confirm(
 pub fn results(config: &Config) -> anyhow::Result<Exit> {
     let _lock = lock_job(config, "station-results")?;
     let mut store = open_store(config)?;
-    let station = HotFolder::new(&config.spool_dir());
+    let station = station::open(config);
     let run = store.start_run("station-results", Utc::now())?;
-    let report = match apply_results(&mut store, &station, Utc::now()) {
+    let report = match apply_results(&mut store, &*station, Utc::now()) {
         Ok(r) => r,
         Err(e) => {
             record_failure(&mut store, run, &e)?;
@@ -258,7 +258,7 @@ fn warn_overdue(config: &Config, store: &pipeline::store::Store) -> anyhow::Resu
 pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
     let _lock = (!dry_run).then(|| lock_job(config, "batch")).transpose()?;
     let mut store = open_store(config)?;
-    let station = HotFolder::new(&config.spool_dir());
+    let station = station::open(config);
     let at = Utc::now();
     let run = (!dry_run)
         .then(|| store.start_run("batch", at))
@@ -267,7 +267,7 @@ pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
         &mut store,
         config,
         &mut || pipeline::adapters::open(config),
-        &station,
+        &*station,
         at,
         dry_run,
     );
@@ -287,7 +287,7 @@ pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
         );
     }
     for id in &report.dispatched {
-        println!("dispatched {}", station.batch_dir(id).display());
+        println!("dispatched {}", station.batch_location(id));
     }
     for (reason, n) in &report.waiting {
         println!("waiting {n}: {}", reason.describe());

@@ -1,5 +1,6 @@
-//! Print batches and cards, as the store and the stages share them: a batch
-//! to create, and what the station says about one card.
+//! Print batches and cards, as the store, the stages and the station port
+//! share them: a batch to create, the files of a batch folder, and what the
+//! station says about one card.
 
 use serde::{Deserialize, Serialize};
 
@@ -45,5 +46,44 @@ impl CardResult {
         [CardResult::Printed, CardResult::Spoiled, CardResult::Failed]
             .into_iter()
             .find(|r| r.code().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// A batch's `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchManifest {
+    /// Batch id.
+    pub batch_id: String,
+    /// Office code (profile).
+    pub office: String,
+    /// Office name.
+    pub office_name: String,
+    /// Pickup kecamatan (dotted code).
+    pub kecamatan: String,
+    /// Pickup kecamatan name.
+    pub kecamatan_name: String,
+    /// When the batch was made (UTC, RFC 3339).
+    pub created_at: String,
+    /// Cards in `cards.csv`.
+    pub card_count: usize,
+    /// SHA-256 of `cards.csv`, lower-case hex.
+    pub cards_sha256: String,
+}
+
+/// The two files of a batch folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchFiles {
+    /// `manifest.json`.
+    pub manifest: BatchManifest,
+    /// `cards.csv` bytes.
+    pub cards_csv: Vec<u8>,
+}
+
+impl BatchFiles {
+    /// `manifest.json` bytes (pretty, newline-terminated).
+    pub fn manifest_json(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(&self.manifest).expect("manifest serialises");
+        out.push(b'\n');
+        out
     }
 }

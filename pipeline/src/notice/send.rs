@@ -12,9 +12,9 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::adapters::mail::{Mail, MailError, Mailer};
 use crate::config::Config;
 use crate::domain::application::Application;
+use crate::ports::{Mail, MailError, Mailer};
 use crate::store::{Alert, Store, StoreError};
 
 use super::render::{TemplateError, Templates, context};

@@ -3,11 +3,10 @@
 //! the station's hot folder; and what the station's results mean.
 //!
 //! Planning and the file contents are pure functions; the store records the
-//! batches and the ledger (`store::print`), the hot folder is the
-//! [`station::Station`] adapter.
+//! batches and the ledger (`store::print`), the station is the
+//! [`crate::ports::Station`] port (the hot folder its adapter).
 
 pub mod run;
-pub mod station;
 
 #[cfg(test)]
 mod tests;
@@ -19,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::domain::application::ApplicationId;
-use crate::domain::batch::{CardResult, PlannedBatch};
+use crate::domain::batch::{BatchFiles, BatchManifest, CardResult, PlannedBatch};
 use crate::domain::quarantine::QuarantineReason;
 use crate::domain::wilayah::Wilayah;
 
@@ -200,7 +199,7 @@ pub struct CardFace {
 impl CardFace {
     /// The face of a card from its population record; the application id
     /// is filled in when the card is put in a batch ([`run::faces`]).
-    pub fn from_details(d: &crate::adapters::CardDetails, wilayah: &Wilayah) -> CardFace {
+    pub fn from_details(d: &crate::ports::CardDetails, wilayah: &Wilayah) -> CardFace {
         let village = wilayah
             .villages_of(&d.district_code)
             .into_iter()
@@ -256,36 +255,8 @@ pub const CARDS_CSV_HEADER: [&str; 14] = [
     "photo_ref",
 ];
 
-/// A batch's `manifest.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BatchManifest {
-    /// Batch id.
-    pub batch_id: String,
-    /// Office code (profile).
-    pub office: String,
-    /// Office name.
-    pub office_name: String,
-    /// Pickup kecamatan (dotted code).
-    pub kecamatan: String,
-    /// Pickup kecamatan name.
-    pub kecamatan_name: String,
-    /// When the batch was made (UTC, RFC 3339).
-    pub created_at: String,
-    /// Cards in `cards.csv`.
-    pub card_count: usize,
-    /// SHA-256 of `cards.csv`, lower-case hex.
-    pub cards_sha256: String,
-}
-
-/// The two files of a batch folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchFiles {
-    /// `manifest.json`.
-    pub manifest: BatchManifest,
-    /// `cards.csv` bytes.
-    pub cards_csv: Vec<u8>,
-}
-
+// Built here, from the card faces; the type is the domain's, shared with
+// the station port.
 impl BatchFiles {
     /// Builds the files of a batch. The same batch gives the same bytes.
     pub fn new(
@@ -319,13 +290,6 @@ impl BatchFiles {
             },
             cards_csv,
         }
-    }
-
-    /// `manifest.json` bytes (pretty, newline-terminated).
-    pub fn manifest_json(&self) -> Vec<u8> {
-        let mut out = serde_json::to_vec_pretty(&self.manifest).expect("manifest serialises");
-        out.push(b'\n');
-        out
     }
 }
 

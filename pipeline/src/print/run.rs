@@ -6,18 +6,17 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::adapters::{PopulationDb, PopulationError};
 use crate::config::Config;
 use crate::domain::application::{Application, ApplicationId, Source};
 use crate::domain::calendar::WorkingTime;
 use crate::domain::quarantine::QuarantineReason;
 use crate::domain::state::State;
 use crate::domain::wilayah::Wilayah;
+use crate::ports::{Dispatch, PopulationDb, PopulationError, Station, StationError};
 use crate::store::NewQuarantine;
 use crate::store::{BatchRecord, Store, StoreError};
 use crate::verify::nik_key;
 
-use super::station::{Dispatch, Station, StationError};
 use super::{BatchFiles, BatchPlan, Candidate, CardFace, RejectedResult, parse_results};
 use crate::domain::batch::CardResult;
 

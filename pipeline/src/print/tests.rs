@@ -5,12 +5,13 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use super::run::{
     apply_results, dispatch_batch, faces, make_batches, overdue_batches, plan_tonight, undispatched,
 };
-use super::station::{Dispatch, HotFolder, Station, StationError};
 use super::*;
+use crate::adapters::station::HotFolder;
 use crate::domain::application::{NewApplication, Source};
 use crate::domain::blanko::{BlankoBalance, Movement};
 use crate::domain::service::Service;
 use crate::domain::state::State;
+use crate::ports::{Dispatch, Station, StationError};
 use crate::store::{Change, Store, StoreError};
 
 fn at(min: u32) -> DateTime<Utc> {
