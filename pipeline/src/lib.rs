@@ -6,18 +6,22 @@
 //! data, not an `Err`. Only I/O fails.
 
 pub mod adapters;
+pub mod archive;
 pub mod config;
 pub mod domain;
 pub mod files;
 pub mod intake;
+pub mod job;
 pub mod notice;
 pub mod office;
 pub mod pickup;
 pub mod ports;
 pub mod print;
+pub mod report_sla;
 pub mod sample;
 pub mod schedule;
 pub mod store;
+pub mod text;
 pub mod verify;
 
 #[cfg(test)]

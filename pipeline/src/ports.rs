@@ -369,4 +369,8 @@ pub trait Station {
     fn write_results(&self, batch_id: &str, bytes: &[u8]) -> Result<PathBuf, StationError>;
     /// Where a dispatched batch is, for messages (the hot folder's path).
     fn batch_location(&self, batch_id: &str) -> String;
+    /// Where a batch's `cards.csv` is, for messages about it.
+    fn cards_path(&self, batch_id: &str) -> PathBuf {
+        std::path::Path::new(batch_id).join("cards.csv")
+    }
 }

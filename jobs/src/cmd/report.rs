@@ -2,14 +2,15 @@
 
 use chrono::{NaiveDate, Utc};
 use pipeline::Config;
-use pipeline::files::{create_private_dir, write_atomic_private};
 use reports::sla::{Period, SlaInput, hours, pct};
 
 use std::collections::BTreeMap;
 
-use pipeline::store::{Outcome, Store};
+use pipeline::domain::outcome::Outcome;
+use pipeline::job::{Done, Job};
+use pipeline::store::Store;
 
-use super::{Exit, open_store, record_failure};
+use super::{Exit, open_store, run_job};
 use crate::cli::ReportFormat;
 
 pub fn sla(
@@ -24,19 +25,17 @@ pub fn sla(
     }
     let started = std::time::Instant::now();
     // The lock also lets a report killed half-way be marked interrupted.
-    let _lock = super::lock_job(config, "report-sla")?;
     let mut store = open_store(config)?;
-    let run = store.start_run("report-sla", Utc::now())?;
-    match write(config, &store, from, to, formats, started) {
-        Ok((counters, message)) => {
-            store.finish_run(run, Outcome::Ok, &counters, &message, Utc::now())?;
-            Ok(Exit::Ok)
-        }
-        Err(e) => {
-            record_failure(&mut store, run, &e)?;
-            Err(e)
-        }
-    }
+    let ran = run_job(config, Job::ReportSla, false, &mut store, |store| {
+        let (counters, summary) = write(config, store, from, to, formats, started)?;
+        anyhow::Ok(Done {
+            outcome: Outcome::Ok,
+            counters,
+            summary,
+            value: (),
+        })
+    })?;
+    Ok(Exit::of(ran.outcome))
 }
 
 /// Computes the report and writes its files; returns the run's counters.
@@ -65,27 +64,13 @@ fn write(
         },
     )?;
     let computed = started.elapsed();
-    let dir = config.out_dir().join("reports");
-    create_private_dir(&dir)?;
-    let stem = format!("sla-{from}_{to}");
-    let mut written = Vec::new();
-    if formats.contains(&ReportFormat::Pdf) {
-        let path = dir.join(format!("{stem}.pdf"));
-        write_atomic_private(&path, &reports::sla::pdf::render(&report))?;
-        written.push(path);
-    }
-    if formats.contains(&ReportFormat::Html) {
-        let path = dir.join(format!("{stem}.html"));
-        write_atomic_private(&path, reports::sla::html::render(&report).as_bytes())?;
-        written.push(path);
-    }
-    if formats.contains(&ReportFormat::Csv) {
-        for t in &report.tables {
-            let path = dir.join(format!("{stem}-{}.csv", t.name));
-            write_atomic_private(&path, &reports::sla::table_csv(t))?;
-            written.push(path);
-        }
-    }
+    let files = reports::sla::files(
+        &report,
+        formats.contains(&ReportFormat::Pdf),
+        formats.contains(&ReportFormat::Html),
+        formats.contains(&ReportFormat::Csv),
+    );
+    let written = pipeline::report_sla::write_files(config, from, to, &files)?;
     println!(
         "SLA report {from} to {to} (figures as of {}), {} applications read:",
         report

@@ -163,6 +163,10 @@ impl Station for HotFolder {
         Ok(out)
     }
 
+    fn cards_path(&self, batch_id: &str) -> PathBuf {
+        self.batch_dir(batch_id).join("cards.csv")
+    }
+
     fn cards(&self, batch_id: &str) -> Result<Option<Vec<u8>>, StationError> {
         if !safe_id(batch_id) {
             return Ok(None);

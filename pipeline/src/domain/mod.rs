@@ -14,6 +14,7 @@ pub mod blanko;
 pub mod calendar;
 pub mod nik;
 pub mod notice;
+pub mod outcome;
 pub mod quarantine;
 pub mod reason;
 pub mod service;

@@ -32,6 +32,7 @@ use pipeline::domain::blanko::{BlankoBalance, LedgerEntry, Movement};
 use pipeline::domain::calendar::WorkingTime;
 use pipeline::domain::sla::{AppHistory, Span, Step, spans};
 use pipeline::domain::state::State;
+use pipeline::report_sla::SlaFile;
 use polars::prelude::*;
 
 /// Computing the report failed (polars refused a frame: a defect, reported
@@ -744,3 +745,31 @@ pub fn table_csv(table: &Table) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests;
+
+/// The report's files, rendered: the PDF, the HTML page and one CSV per
+/// table, as asked, named by their suffix (`pipeline::report_sla` names
+/// and writes them).
+pub fn files(report: &SlaReport, pdf: bool, html: bool, csv: bool) -> Vec<SlaFile> {
+    let mut out = Vec::new();
+    if pdf {
+        out.push(SlaFile {
+            suffix: ".pdf".to_string(),
+            bytes: self::pdf::render(report),
+        });
+    }
+    if html {
+        out.push(SlaFile {
+            suffix: ".html".to_string(),
+            bytes: self::html::render(report).into_bytes(),
+        });
+    }
+    if csv {
+        for t in &report.tables {
+            out.push(SlaFile {
+                suffix: format!("-{}.csv", t.name),
+                bytes: table_csv(t),
+            });
+        }
+    }
+    out
+}
