@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use super::quarantine::{QuarantineReason, printable};
 use crate::config::DocumentKind;
+use crate::domain::quarantine::{QuarantineReason, printable};
 
 /// The kind a file name reads as by the profile's keywords: the kind with
 /// the longest keyword found in the name (lower-cased, also with `_` and

@@ -26,11 +26,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::{RegisterRow, normalise_officer, parse_register};
-use crate::application::{Application, ApplicationId, Source};
 use crate::config::{PrintingAt, Timezone};
-use crate::intake::quarantine::QuarantineReason;
-use crate::nik::mask;
-use crate::state::State;
+use crate::domain::application::{Application, ApplicationId, Source};
+use crate::domain::nik::mask;
+use crate::domain::quarantine::QuarantineReason;
+use crate::domain::state::{IMPLIED_BY_PICKUP, State};
 use crate::store::{
     Change, FileChannel, FileKey, NewAppliedFile, NewQuarantine, Pickup, Seen, Store, StoreError,
 };
@@ -506,7 +506,7 @@ pub fn import(
                         } else {
                             // Reports can tell these from a recorded handover
                             // or arrival by this detail.
-                            format!("{} {}", super::IMPLIED_BY_PICKUP, pickup.source)
+                            format!("{} {}", IMPLIED_BY_PICKUP, pickup.source)
                         };
                         tx.transition(
                             app.id,
@@ -685,10 +685,10 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::application::NewApplication;
-    use crate::print::PlannedBatch;
-    use crate::print::blanko::Movement;
-    use crate::service::Service;
+    use crate::domain::application::NewApplication;
+    use crate::domain::batch::PlannedBatch;
+    use crate::domain::blanko::Movement;
+    use crate::domain::service::Service;
 
     const BATCH: &str = "B-20261123-SEWON-1";
 

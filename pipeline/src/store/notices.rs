@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Row, params};
 
 use super::{Sql, Store, StoreError, Tx, parse_ts, ts};
-use crate::application::ApplicationId;
-use crate::notice::{MAX_ATTEMPTS, Notice, NoticeKind, NoticeState, backoff};
+use crate::domain::application::ApplicationId;
+use crate::domain::notice::{Notice, NoticeKind, NoticeState, Refusal, after_refused_send};
 
 /// The outbox.
 pub(super) const MIGRATION: &str = r#"
@@ -369,12 +369,12 @@ impl Store {
             self.query_one("SELECT attempts FROM notices WHERE id = ?1", [id], |r| {
                 r.get(0)
             })?;
-        let attempts = attempts as u32 + 1;
-        let state = if permanent || attempts >= MAX_ATTEMPTS {
-            NoticeState::Failed
-        } else {
-            NoticeState::Due
-        };
+        // The retry policy is the domain's; the store only records it.
+        let Refusal {
+            attempts,
+            state,
+            next_attempt_at,
+        } = after_refused_send(attempts as u32, permanent, at);
         let event = match state {
             NoticeState::Failed => "FAILED",
             _ => "REFUSED",
@@ -387,7 +387,7 @@ impl Store {
                         id,
                         state.code(),
                         attempts,
-                        ts(at + backoff(attempts)),
+                        ts(next_attempt_at),
                         error
                     ],
                 )?;
@@ -401,9 +401,10 @@ impl Store {
 mod tests {
     use chrono::{NaiveDate, TimeZone};
 
-    use crate::application::{NewApplication, Source};
-    use crate::service::Service;
-    use crate::state::State;
+    use crate::domain::application::{NewApplication, Source};
+    use crate::domain::notice::MAX_ATTEMPTS;
+    use crate::domain::service::Service;
+    use crate::domain::state::State;
     use crate::store::Change;
 
     use super::*;
