@@ -17,6 +17,7 @@ use std::time::Duration;
 use chrono::{NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 
+use crate::adapters::maildir::{self, Maildir};
 use crate::config::{Config, profiles};
 use crate::domain::nik::{Sex, compose_nik, parse_kk, parse_nik};
 use crate::domain::wilayah::Wilayah;
@@ -83,6 +84,11 @@ fn office() -> (tempfile::TempDir, Config) {
     (dir, c)
 }
 
+/// The office's Maildir, as `sigap ingest` opens it.
+fn mailbox(c: &Config) -> Maildir {
+    Maildir::new(&c.inbox_dir(), maildir::FOLDER)
+}
+
 /// Runs ingest twice on what the case wrote and checks the accounting.
 fn ingest_accounts(dir: &Path, c: &Config) -> Result<Counts, TestCaseError> {
     let options = Options {
@@ -91,7 +97,7 @@ fn ingest_accounts(dir: &Path, c: &Config) -> Result<Counts, TestCaseError> {
         max_document_bytes: 64 * 1024,
     };
     let mut store = Store::open_in_memory().unwrap();
-    let counts = ingest(c, &mut store, &options, at()).unwrap();
+    let counts = ingest(c, &mut store, &mut mailbox(c), &options, at()).unwrap();
     prop_assert!(counts.adds_up(), "{:?}", counts);
     let quarantined = store.quarantine().unwrap();
     // The quarantine holds refused inputs and refused documents of taken ones.
@@ -107,7 +113,7 @@ fn ingest_accounts(dir: &Path, c: &Config) -> Result<Counts, TestCaseError> {
         let e = e.unwrap();
         prop_assert!(e.path().starts_with(dir));
     }
-    let again = ingest(c, &mut store, &options, at()).unwrap();
+    let again = ingest(c, &mut store, &mut mailbox(c), &options, at()).unwrap();
     prop_assert_eq!((again.read, again.new), (0, 0));
     Ok(counts)
 }

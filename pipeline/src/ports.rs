@@ -5,7 +5,9 @@
 //! - the population database ([`PopulationDb`]): SIAK's residents, looked
 //!   up a batch of NIKs at a time;
 //! - the mailer ([`Mailer`]): outgoing notices;
-//! - the printer station ([`Station`]): batches out, results back.
+//! - the printer station ([`Station`]): batches out, results back;
+//! - the mailbox ([`Mailbox`]): incoming mail for ingest (today the
+//!   inbox's Maildir; an IMAP account is meant to be a second adapter).
 //!
 //! An error type here carries no driver type: a driver's error travels as a
 //! boxed source ([`BoxError`]), so a stage does not depend on polars,
@@ -373,4 +375,73 @@ pub trait Station {
     fn cards_path(&self, batch_id: &str) -> PathBuf {
         std::path::Path::new(batch_id).join("cards.csv")
     }
+}
+
+// Incoming mail.
+
+/// A message a [`Mailbox`] holds, as listed: named, not read yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Stable name: the same message listed by a later run has the same
+    /// key. Ingest's applied-files ledger remembers the message by it (with
+    /// the content's SHA-256), so a key must never name two messages at once.
+    pub key: String,
+    /// Where it came from, for the application's source and for quarantine
+    /// entries and their messages (what a person looks for).
+    pub source: String,
+    /// Size in bytes when listed.
+    pub size: u64,
+    /// When the mailbox last changed it, in nanoseconds since the epoch (a
+    /// file's modification time). With `size` it lets ingest pass over a
+    /// message its ledger holds without reading it again.
+    pub modified_ns: i64,
+}
+
+/// A mailbox could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum MailboxError {
+    /// A file or folder of a local mailbox could not be read.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The mailbox's server could not be reached, refused the login or broke
+    /// the session (for a mailbox on a server).
+    #[error(
+        "cannot read the mailbox {mailbox}; check that the server is up and the account is right"
+    )]
+    Unreachable {
+        /// The mailbox, without password.
+        mailbox: String,
+        /// The driver's error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+/// Incoming mail: where ingest finds the messages to read. Ingest keeps the
+/// memory of what it read (its ledger), so a mailbox needs to hand out
+/// only what it holds, under stable keys.
+///
+/// A run: [`Mailbox::messages`]; after the settle wait
+/// [`Mailbox::unchanged`] for those the ledger does not hold; then
+/// [`Mailbox::read`] for each settled one; and once the run is committed,
+/// [`Mailbox::taken`].
+pub trait Mailbox {
+    /// The messages it holds that may be new, in the order they are read.
+    /// Messages read before may be listed again: the ledger knows them.
+    fn messages(&mut self) -> Result<Vec<Listed>, MailboxError>;
+
+    /// Whether a listed message is still as listed once ingest has waited
+    /// its settle period; one that is not is still being written and is
+    /// read by a later run. A mailbox whose messages are whole when listed
+    /// (IMAP) answers true.
+    fn unchanged(&mut self, message: &Listed) -> Result<bool, MailboxError>;
+
+    /// The raw message (RFC 5322 bytes).
+    fn read(&mut self, message: &Listed) -> Result<Vec<u8>, MailboxError>;
+
+    /// After a committed run: the listed messages the ledger now holds
+    /// (read by this run or an earlier one), so a mailbox may mark, move or
+    /// forget them. Called again for the same messages by later runs while
+    /// it lists them, so a failed call is made good by the next run.
+    fn taken(&mut self, messages: &[Listed]) -> Result<(), MailboxError>;
 }

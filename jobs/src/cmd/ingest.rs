@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use pipeline::Config;
+use pipeline::adapters::maildir;
 use pipeline::domain::outcome::Outcome;
 use pipeline::intake::{self, Options};
 use pipeline::job::{Done, Job};
@@ -11,8 +12,9 @@ use super::{Exit, job_store, run_job};
 pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
     let options = Options::from_env(dry_run, |k| std::env::var(k).ok())?;
     let mut store = job_store(config, dry_run)?;
+    let mut mailbox = maildir::open(config);
     let ran = run_job(config, Job::Ingest, dry_run, &mut store, |store| {
-        intake::ingest(config, store, &options, Utc::now()).map(|counts| Done {
+        intake::ingest(config, store, mailbox.as_mut(), &options, Utc::now()).map(|counts| Done {
             outcome: Outcome::attention_if(counts.needs_attention()),
             counters: counts.counters(),
             summary: counts.line(),

@@ -1,14 +1,16 @@
 //! The adapters of the ports ([`crate::ports`]): the population database
 //! (a Parquet snapshot read with polars, the embedded default, and a
-//! PostgreSQL table or view, production), outgoing mail by SMTP ([`mail`])
-//! and the printer station's hot folder ([`station`]). [`open`] picks the
-//! population adapter from the config, where `SIGAP_POPULATION_URL` has
-//! already overridden the file.
+//! PostgreSQL table or view, production), outgoing mail by SMTP ([`mail`]),
+//! the printer station's hot folder ([`station`]) and the inbox's Maildir
+//! for incoming mail ([`maildir`]). [`open`] picks the population adapter
+//! from the config, where `SIGAP_POPULATION_URL` has already overridden the
+//! file.
 //!
-//! Both adapters answer a whole batch at once: the batch's NIKs are joined
-//! with the population in one query, never looked up one by one.
+//! Both population adapters answer a whole batch at once: the batch's NIKs
+//! are joined with the population in one query, never looked up one by one.
 
 pub mod mail;
+pub mod maildir;
 mod parquet;
 mod postgres;
 pub mod station;

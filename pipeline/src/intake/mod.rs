@@ -13,6 +13,9 @@
 //!   `*.partial`, `*.crdownload`, `*.download`, `*.swp`, `*~` and Maildir
 //!   `tmp/` are skipped, and a file must keep its size and modification
 //!   time across the settle period ([`Options::settle`]).
+//! - Mail comes through the [`Mailbox`] port (the inbox's Maildir,
+//!   [`crate::adapters::maildir`]); its messages go through the same
+//!   ledger, settle period and counts as the inbox's files.
 //! - An applicant whose application is INCOMPLETE and who applies again
 //!   for the same service with the same NIK continues that application:
 //!   the documents are added and it goes back to RECEIVED.
@@ -42,6 +45,7 @@ use crate::domain::state::State;
 use crate::files::{
     FileError, create_private_dir, half_written, stat_settled as stat, write_atomic_private,
 };
+use crate::ports::{Listed, Mailbox, MailboxError};
 use crate::store::{
     Change, Document, FileChannel, FileKey, NewAppliedFile, NewQuarantine, Seen, Store, StoreError,
     Tx,
@@ -166,6 +170,9 @@ pub enum IntakeError {
     /// The state database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The mailbox could not be read.
+    #[error(transparent)]
+    Mailbox(#[from] MailboxError),
     /// An environment setting is not a number.
     #[error("{var}=`{value}` is not a whole number")]
     BadSetting {
@@ -315,14 +322,26 @@ pub(crate) fn scan_folder(
 /// being written and are read by a later run. Returns the settled files
 /// and how many are still being written.
 pub(crate) fn settled(files: Vec<InboxFile>, settle: Duration) -> (Vec<InboxFile>, usize) {
-    if !files.is_empty() && !settle.is_zero() {
+    settle_wait(files.len(), settle);
+    unchanged(files)
+}
+
+/// The settle rule's wait: `settle`, once for the `n` files (and messages)
+/// about to be read, so a file still being copied shows as changing.
+fn settle_wait(n: usize, settle: Duration) {
+    if n > 0 && !settle.is_zero() {
         tracing::info!(
             "waiting {} ms for {} file(s) to settle",
             settle.as_millis(),
-            files.len()
+            n
         );
         std::thread::sleep(settle);
     }
+}
+
+/// After the wait: the files whose size and modification time did not
+/// change, and how many did.
+fn unchanged(files: Vec<InboxFile>) -> (Vec<InboxFile>, usize) {
     let mut waiting = 0;
     let mut out = Vec::new();
     for f in files {
@@ -336,7 +355,8 @@ pub(crate) fn settled(files: Vec<InboxFile>, settle: Duration) -> (Vec<InboxFile
     (out, waiting)
 }
 
-/// The inbox's candidate files, by channel and name. Symlinks are not followed.
+/// The inbox's candidate export files, by channel and name (mail is the
+/// [`Mailbox`]'s). Symlinks are not followed.
 fn scan(inbox: &Path) -> Vec<InboxFile> {
     let mut out = Vec::new();
     let mut add = |dir: &str, channel: Source, accept: &dyn Fn(&str) -> bool| {
@@ -351,18 +371,16 @@ fn scan(inbox: &Path) -> Vec<InboxFile> {
     };
     add("forms", Source::Form, &ends(&[".csv"]));
     add("app", Source::App, &ends(&[".json", ".ndjson"]));
-    add("mail", Source::Mail, &ends(&[".eml"]));
-    add("mail/new", Source::Mail, &|_| true);
-    add("mail/cur", Source::Mail, &|_| true);
     out
 }
 
-/// Runs ingest over the office's inbox at time `at`. Two runs must not
-/// overlap: `sigap ingest` runs this through [`crate::job::Runner`], which
-/// holds the ingest job's lock.
+/// Runs ingest over the office's inbox and `mailbox` at time `at`. Two
+/// runs must not overlap: `sigap ingest` runs this through
+/// [`crate::job::Runner`], which holds the ingest job's lock.
 pub fn ingest(
     config: &Config,
     store: &mut Store,
+    mailbox: &mut dyn Mailbox,
     options: &Options,
     at: DateTime<Utc>,
 ) -> Result<Counts, IntakeError> {
@@ -380,7 +398,7 @@ pub fn ingest(
             !config.office.intake.is_empty() && !config.office.intake.iter().any(|i| i == c)
         })
         .collect();
-    let run = |tx: &mut Tx<'_>| -> Result<Counts, IntakeError> {
+    let run = |tx: &mut Tx<'_>| -> Result<(Counts, Vec<Listed>), IntakeError> {
         let mut r = Run {
             config,
             data: &data,
@@ -389,74 +407,91 @@ pub fn ingest(
             counts: Counts::default(),
             read_again: false,
         };
-        // Files already read with this size and time are not hashed again.
+        // Files and messages already read with this size and time are not
+        // read or hashed again.
+        let unchanged_since = |tx: &mut Tx<'_>, name: &str, size, mtime_ns| {
+            let key = FileKey::Unchanged {
+                name,
+                size,
+                mtime_ns,
+            };
+            tx.applied_file(FileChannel::Intake, key)
+                .map(|found| found.is_some())
+        };
         let mut pending = Vec::new();
         for f in scan(&inbox) {
-            let key = FileKey::Unchanged {
-                name: &f.rel,
-                size: f.size,
-                mtime_ns: f.mtime_ns,
-            };
-            if tx.applied_file(FileChannel::Intake, key)?.is_none() {
+            if !unchanged_since(tx, &f.rel, f.size, f.mtime_ns)? {
                 pending.push(f);
             }
         }
-        let (pending, waiting) = settled(pending, options.settle);
+        // The listed messages the ledger holds, for `Mailbox::taken`.
+        let mut held = Vec::new();
+        let mut pending_mail = Vec::new();
+        for m in mailbox.messages()? {
+            if unchanged_since(tx, &m.key, m.size, m.modified_ns)? {
+                held.push(m);
+            } else {
+                pending_mail.push(m);
+            }
+        }
+        // One wait for files and messages alike.
+        settle_wait(pending.len() + pending_mail.len(), options.settle);
+        let (pending, waiting) = unchanged(pending);
         r.counts.files_waiting += waiting as u64;
+        let mut settled_mail = Vec::new();
+        for m in pending_mail {
+            if mailbox.unchanged(&m)? {
+                settled_mail.push(m);
+            } else {
+                tracing::info!("{} is still changing; it is read by a later run", m.source);
+                r.counts.files_waiting += 1;
+            }
+        }
         for f in pending {
             let bytes = std::fs::read(&f.path).map_err(|e| FileError::new(&f.path, e))?;
-            let sha = sha256_hex(&bytes);
-            let applied = |summary| NewAppliedFile {
-                channel: FileChannel::Intake,
+            let input = Input {
                 name: &f.rel,
-                sha256: &sha,
-                summary,
-                stat: Some((f.size, f.mtime_ns)),
+                source: &f.rel,
+                channel: f.channel,
+                stat: (f.size, f.mtime_ns),
             };
-            let key = FileKey::Content {
-                name: &f.rel,
-                sha256: &sha,
-            };
-            if tx.applied_file(FileChannel::Intake, key)?.is_some() {
-                // Read before and only touched: its new time is taken.
-                tx.remember_applied_file(&applied(""), at)?;
-                continue;
-            }
-            let channel_code = f.channel.code();
-            if unused.contains(&channel_code) {
-                tracing::warn!(
-                    "{}: channel `{channel_code}` is not in office.intake, read anyway so nothing is lost",
-                    f.rel
-                );
-            }
-            let before = r.counts.read;
-            {
-                let mut sink = |item: Item| r.take(tx, f.channel, item, &sha);
-                match f.channel {
-                    Source::Form => forms::read(&f.rel, &bytes, &ctx, &mut sink)?,
-                    Source::App => app::read(&f.rel, &bytes, &ctx, &mut sink)?,
-                    Source::Mail => mail::read(&f.rel, &bytes, &ctx, &mut sink)?,
-                    // `scan` assigns only the three inbox channels.
-                    Source::Station | Source::Pickup => {
-                        unreachable!("the inbox scan has no station or pickup channel")
-                    }
-                }
-            }
-            let items = r.counts.read - before;
-            tracing::info!("{}: {items} input(s)", f.rel);
-            if std::mem::take(&mut r.read_again) {
-                tracing::warn!(
-                    "{}: read again by every run until [forms] maps its columns",
-                    f.rel
-                );
-            } else {
-                tx.remember_applied_file(&applied(&format!("{items} input(s)")), at)?;
-            }
-            r.counts.files_read += 1;
+            r.input(tx, &ctx, &unused, &input, &bytes)?;
         }
-        Ok(r.counts)
+        for m in settled_mail {
+            let bytes = mailbox.read(&m)?;
+            let input = Input {
+                name: &m.key,
+                source: &m.source,
+                channel: Source::Mail,
+                stat: (m.size, m.modified_ns),
+            };
+            if r.input(tx, &ctx, &unused, &input, &bytes)? {
+                held.push(m);
+            }
+        }
+        Ok((r.counts, held))
     };
-    store.transaction(!options.dry_run, run)
+    let (counts, held) = store.transaction(!options.dry_run, run)?;
+    if !options.dry_run && !held.is_empty() {
+        // The run is committed and the ledger holds them: a mailbox that
+        // cannot mark them now is told again by the next run.
+        if let Err(e) = mailbox.taken(&held) {
+            tracing::warn!("the mailbox could not note the messages read: {e}");
+        }
+    }
+    Ok(counts)
+}
+
+/// One inbox file or message about to be read.
+struct Input<'a> {
+    /// Its name in the applied-files ledger.
+    name: &'a str,
+    /// Where it came from, for sources and quarantine messages.
+    source: &'a str,
+    /// The channel it is.
+    channel: Source,
+    /// Size and modification time (ns) when listed.
+    stat: (u64, i64),
 }
 
 /// One run's state.
@@ -472,6 +507,69 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Reads one inbox file or message: known by its content, or every
+    /// input in it accounted for. Returns whether the ledger now holds it.
+    fn input(
+        &mut self,
+        tx: &mut Tx<'_>,
+        ctx: &Ctx<'_>,
+        unused: &[&str],
+        input: &Input<'_>,
+        bytes: &[u8],
+    ) -> Result<bool, IntakeError> {
+        let sha = sha256_hex(bytes);
+        let applied = |summary| NewAppliedFile {
+            channel: FileChannel::Intake,
+            name: input.name,
+            sha256: &sha,
+            summary,
+            stat: Some(input.stat),
+        };
+        let key = FileKey::Content {
+            name: input.name,
+            sha256: &sha,
+        };
+        if tx.applied_file(FileChannel::Intake, key)?.is_some() {
+            // Read before and only touched: its new time is taken.
+            tx.remember_applied_file(&applied(""), self.at)?;
+            return Ok(true);
+        }
+        let channel_code = input.channel.code();
+        if unused.contains(&channel_code) {
+            tracing::warn!(
+                "{}: channel `{channel_code}` is not in office.intake, read anyway so nothing is lost",
+                input.source
+            );
+        }
+        let before = self.counts.read;
+        {
+            let mut sink = |item: Item| self.take(tx, input.channel, item, &sha);
+            match input.channel {
+                Source::Form => forms::read(input.source, bytes, ctx, &mut sink)?,
+                Source::App => app::read(input.source, bytes, ctx, &mut sink)?,
+                Source::Mail => mail::read(input.source, bytes, ctx, &mut sink)?,
+                // The inbox scan and the mailbox give only the three channels.
+                Source::Station | Source::Pickup => {
+                    unreachable!("the inbox scan has no station or pickup channel")
+                }
+            }
+        }
+        let items = self.counts.read - before;
+        tracing::info!("{}: {items} input(s)", input.source);
+        let held = if std::mem::take(&mut self.read_again) {
+            tracing::warn!(
+                "{}: read again by every run until [forms] maps its columns",
+                input.source
+            );
+            false
+        } else {
+            tx.remember_applied_file(&applied(&format!("{items} input(s)")), self.at)?;
+            true
+        };
+        self.counts.files_read += 1;
+        Ok(held)
+    }
+
     /// Accounts for one input: already known, quarantined, a continued
     /// application or a new one.
     fn take(

@@ -7,12 +7,18 @@ use proptest::prelude::*;
 
 use super::documents::{extension, kind_by_name};
 use super::*;
+use crate::adapters::maildir::{self, Maildir};
 use crate::config::profiles;
 use crate::domain::service::Service;
 use crate::fuzz::mutate;
 
 fn config(dir: &Path) -> Config {
     Config::from_toml(profiles::text("bantul").unwrap(), &dir.join("sigap.toml")).unwrap()
+}
+
+/// The office's Maildir, as `sigap ingest` opens it.
+fn mailbox(c: &Config) -> Maildir {
+    Maildir::new(&c.inbox_dir(), maildir::FOLDER)
 }
 
 fn at() -> DateTime<Utc> {
@@ -353,7 +359,7 @@ fn a_resubmission_continues_the_incomplete_application() {
     let mut store = Store::open_in_memory().unwrap();
     let first = r#"{"id":"A1","submitted_at":"2026-11-17T08:00:00+07:00","nik":"3402151708900001","name":"SRI","service":"ktp_hilang","documents":[]}"#;
     std::fs::write(dir.path().join("inbox/app/one.ndjson"), first).unwrap();
-    let counts = ingest(&c, &mut store, &options(), at()).unwrap();
+    let counts = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
     assert_eq!((counts.read, counts.new), (1, 1));
     let id = store.applications(None).unwrap()[0].id;
     store
@@ -378,7 +384,7 @@ fn a_resubmission_continues_the_incomplete_application() {
     .unwrap();
     let second = r#"{"id":"A2","submitted_at":"2026-11-19T08:00:00+07:00","nik":"3402.1517.0890.0001","name":"SRI","service":"KTP-el Hilang","documents":[{"kind":"surat_kehilangan","file":"files/sk.pdf"}]}"#;
     std::fs::write(dir.path().join("inbox/app/two.ndjson"), second).unwrap();
-    let counts = ingest(&c, &mut store, &options(), at()).unwrap();
+    let counts = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
     assert_eq!(
         (
             counts.read,
@@ -408,7 +414,7 @@ fn ingest_job(
     crate::job::Runner::new(crate::job::Job::Ingest, c.data_dir())
         .dry_run(options.dry_run)
         .run(store, |s| {
-            ingest(c, s, options, at()).map(|counts| crate::job::Done {
+            ingest(c, s, &mut mailbox(c), options, at()).map(|counts| crate::job::Done {
                 outcome: crate::domain::outcome::Outcome::attention_if(counts.needs_attention()),
                 counters: counts.counters(),
                 summary: counts.line(),
@@ -509,10 +515,10 @@ proptest! {
         std::fs::write(dir.path().join("inbox/mail/new/noise"), &noise).unwrap();
         std::fs::write(dir.path().join("inbox/app/noise.json"), &noise).unwrap();
         let mut store = Store::open_in_memory().unwrap();
-        let counts = ingest(&c, &mut store, &options(), at()).unwrap();
+        let counts = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
         prop_assert!(counts.adds_up(), "{:?}", counts);
         prop_assert!(counts.read >= 3, "{:?}", counts);
-        let again = ingest(&c, &mut store, &options(), at()).unwrap();
+        let again = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
         prop_assert_eq!(again.new, 0);
     }
 }
@@ -571,7 +577,7 @@ fn an_export_with_unmapped_columns_is_read_again_once_the_config_maps_them() {
     )
     .unwrap();
     let mut store = Store::open_in_memory().unwrap();
-    let first = ingest(&c, &mut store, &options(), at()).unwrap();
+    let first = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
     assert_eq!((first.read, first.quarantined), (1, 1));
     let q = &store.quarantine().unwrap()[0];
     assert_eq!(q.reason, QuarantineReason::MissingColumns);
@@ -581,11 +587,11 @@ fn an_export_with_unmapped_columns_is_read_again_once_the_config_maps_them() {
             .join(q.stored_path.as_deref().unwrap())
             .exists()
     );
-    let second = ingest(&c, &mut store, &options(), at()).unwrap();
+    let second = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
     assert_eq!((second.read, second.already_known), (1, 1));
     c.forms.nik.push("Nomor Induk".into());
-    let third = ingest(&c, &mut store, &options(), at()).unwrap();
+    let third = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
     assert_eq!((third.read, third.new), (1, 1));
-    let fourth = ingest(&c, &mut store, &options(), at()).unwrap();
+    let fourth = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
     assert_eq!(fourth.read, 0);
 }
