@@ -107,3 +107,84 @@ impl Mailbox for Maildir {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(listed: &[Listed]) -> Vec<&str> {
+        listed.iter().map(|m| m.key.as_str()).collect()
+    }
+
+    #[test]
+    fn it_lists_new_cur_and_loose_eml_and_skips_tmp_and_half_written_names() {
+        let inbox = tempfile::tempdir().unwrap();
+        let mail = inbox.path().join("mail");
+        for d in ["new/sub", "cur", "tmp"] {
+            std::fs::create_dir_all(mail.join(d)).unwrap();
+        }
+        let write = |rel: &str, bytes: &[u8]| std::fs::write(mail.join(rel), bytes).unwrap();
+        write(
+            "new/1764650000.M1P2.kantor",
+            b"Message-ID: <a@x>\r\n\r\nNIK: 1\r\n",
+        );
+        write(
+            "cur/1764650001.M2P2.kantor:2,S",
+            b"Message-ID: <b@x>\r\n\r\nhi\r\n",
+        );
+        write("Saved.EML", b"Message-ID: <c@x>\r\n\r\nsaved\r\n");
+        // Being delivered, or being copied in: not messages yet.
+        write("tmp/1764650002.M3P2.kantor", b"half");
+        write("new/.1764650003.M4P2.kantor", b"half");
+        write("new/1764650004.part", b"half");
+        write("new/~$owner", b"half");
+        write("cur/copy.crdownload", b"half");
+        // Loose files are messages only as `*.eml`.
+        write("notes.txt", b"not mail");
+        write("new/sub/deeper", b"not a Maildir file");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(mail.join("Saved.EML"), mail.join("new/link")).unwrap();
+
+        let mut maildir = Maildir::new(inbox.path(), FOLDER);
+        let listed = maildir.messages().unwrap();
+        assert_eq!(
+            keys(&listed),
+            [
+                "mail/Saved.EML",
+                "mail/new/1764650000.M1P2.kantor",
+                "mail/cur/1764650001.M2P2.kantor:2,S",
+            ]
+        );
+        for m in &listed {
+            assert_eq!(m.source, m.key);
+            let bytes = maildir.read(m).unwrap();
+            assert_eq!(m.size, bytes.len() as u64);
+            assert_eq!(bytes, std::fs::read(inbox.path().join(&m.key)).unwrap());
+            assert!(maildir.unchanged(m).unwrap());
+        }
+
+        // A message still being written has changed after the wait.
+        std::fs::write(mail.join("new/1764650000.M1P2.kantor"), b"longer now").unwrap();
+        assert!(!maildir.unchanged(&listed[1]).unwrap());
+
+        // Taking them leaves the Maildir as it was: the keys stay the same.
+        maildir.taken(&listed).unwrap();
+        assert_eq!(keys(&maildir.messages().unwrap()), keys(&listed));
+    }
+
+    #[test]
+    fn a_missing_maildir_holds_nothing_and_a_vanished_message_is_an_error() {
+        let inbox = tempfile::tempdir().unwrap();
+        let mut maildir = Maildir::new(inbox.path(), FOLDER);
+        assert_eq!(maildir.messages().unwrap(), Vec::new());
+        let gone = Listed {
+            key: "mail/new/gone".into(),
+            source: "mail/new/gone".into(),
+            size: 1,
+            modified_ns: 1,
+        };
+        assert!(!maildir.unchanged(&gone).unwrap());
+        let err = maildir.read(&gone).unwrap_err();
+        assert!(matches!(err, MailboxError::File(ref e) if e.path.ends_with("mail/new/gone")));
+    }
+}

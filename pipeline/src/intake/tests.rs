@@ -595,3 +595,129 @@ fn an_export_with_unmapped_columns_is_read_again_once_the_config_maps_them() {
     let fourth = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
     assert_eq!(fourth.read, 0);
 }
+
+/// A mailbox in memory, as an IMAP account would hand out its messages:
+/// keys and sources that are no inbox paths.
+#[derive(Default)]
+struct FakeMailbox {
+    /// The messages held, each with its bytes and whether it is whole yet.
+    held: Vec<(Listed, Vec<u8>, bool)>,
+    /// The keys read, in order.
+    reads: Vec<String>,
+    /// The keys of each `taken` call.
+    taken: Vec<Vec<String>>,
+}
+
+impl FakeMailbox {
+    fn hold(&mut self, uid: u32, bytes: &[u8], whole: bool) {
+        let listed = Listed {
+            key: format!("imap/INBOX/7/{uid}"),
+            source: format!("imap://kantor/INBOX;UIDVALIDITY=7/;UID={uid}"),
+            size: bytes.len() as u64,
+            modified_ns: i64::from(uid),
+        };
+        self.held.push((listed, bytes.to_vec(), whole));
+    }
+
+    fn entry(&self, message: &Listed) -> &(Listed, Vec<u8>, bool) {
+        self.held.iter().find(|(l, ..)| l == message).unwrap()
+    }
+}
+
+impl Mailbox for FakeMailbox {
+    fn messages(&mut self) -> Result<Vec<Listed>, MailboxError> {
+        Ok(self.held.iter().map(|(l, ..)| l.clone()).collect())
+    }
+
+    fn unchanged(&mut self, message: &Listed) -> Result<bool, MailboxError> {
+        Ok(self.entry(message).2)
+    }
+
+    fn read(&mut self, message: &Listed) -> Result<Vec<u8>, MailboxError> {
+        self.reads.push(message.key.clone());
+        Ok(self.entry(message).1.clone())
+    }
+
+    fn taken(&mut self, messages: &[Listed]) -> Result<(), MailboxError> {
+        self.taken
+            .push(messages.iter().map(|m| m.key.clone()).collect());
+        Ok(())
+    }
+}
+
+#[test]
+fn mail_is_read_through_the_mailbox_port_under_its_keys_and_sources() {
+    let (_dir, c) = office();
+    let mut store = Store::open_in_memory().unwrap();
+    let (_, application) = valid_inputs();
+    let mut mailbox = FakeMailbox::default();
+    mailbox.hold(1, application.as_bytes(), true);
+    mailbox.hold(2, b"\x00\x01 not a message", true);
+    mailbox.hold(3, b"Message-ID: <half@x>\r\n\r\nNIK: 34", false);
+
+    // A dry run reads and counts, and the mailbox is told nothing.
+    let dry = Options {
+        dry_run: true,
+        ..options()
+    };
+    let counts = ingest(&c, &mut store, &mut mailbox, &dry, at()).unwrap();
+    assert_eq!((counts.read, counts.new, counts.quarantined), (2, 1, 1));
+    assert!(mailbox.taken.is_empty());
+    mailbox.reads.clear();
+
+    let counts = ingest(&c, &mut store, &mut mailbox, &options(), at()).unwrap();
+    assert_eq!(
+        (
+            counts.read,
+            counts.new,
+            counts.quarantined,
+            counts.files_read,
+            counts.files_waiting
+        ),
+        (2, 1, 1, 2, 1)
+    );
+    assert!(counts.adds_up());
+    assert_eq!(mailbox.reads, ["imap/INBOX/7/1", "imap/INBOX/7/2"]);
+    assert_eq!(mailbox.taken, [["imap/INBOX/7/1", "imap/INBOX/7/2"]]);
+    let apps = store.applications(None).unwrap();
+    assert_eq!(apps.len(), 1);
+    assert_eq!(apps[0].submitted.source, Source::Mail);
+    assert_eq!(
+        apps[0].submitted.source_ref,
+        "imap://kantor/INBOX;UIDVALIDITY=7/;UID=1"
+    );
+    let q = store.quarantine().unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].channel, Source::Mail);
+    assert_eq!(q[0].source, "imap://kantor/INBOX;UIDVALIDITY=7/;UID=2");
+    assert!(
+        q[0].detail
+            .starts_with("imap://kantor/INBOX;UIDVALIDITY=7/;UID=2: "),
+        "{}",
+        q[0].detail
+    );
+
+    // Listed again, the two read are known to the ledger by key and are not
+    // read again; the third is whole now and is read.
+    mailbox.reads.clear();
+    mailbox.held[2].2 = true;
+    let counts = ingest(&c, &mut store, &mut mailbox, &options(), at()).unwrap();
+    assert_eq!((counts.files_read, counts.files_waiting), (1, 0));
+    assert_eq!(mailbox.reads, ["imap/INBOX/7/3"]);
+    assert_eq!(
+        mailbox.taken[1],
+        ["imap/INBOX/7/1", "imap/INBOX/7/2", "imap/INBOX/7/3"]
+    );
+    let known = store
+        .applied_file(
+            FileChannel::Intake,
+            FileKey::Unchanged {
+                name: "imap/INBOX/7/3",
+                size: mailbox.held[2].0.size,
+                mtime_ns: 3,
+            },
+        )
+        .unwrap();
+    assert!(known.is_some());
+    assert!(store.check_consistency().unwrap().is_empty());
+}
