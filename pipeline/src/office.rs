@@ -1,4 +1,4 @@
-//! The working office directory (DESIGN.md "Configuration"):
+//! The working office directory (docs/operations.md, "Configuration"):
 //!
 //! ```text
 //! sigap.toml

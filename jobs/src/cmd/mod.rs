@@ -30,7 +30,7 @@ use crate::cli::{
     PickupsAction, QuarantineAction, ReportAction, ReviewAction, StationAction,
 };
 
-/// How a command ended, as the process exit code (DESIGN.md "Command line").
+/// How a command ended, as the process exit code (the table in README.md, "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// Done, nothing needs attention.

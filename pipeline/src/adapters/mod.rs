@@ -23,7 +23,7 @@ pub use parquet::ParquetDb;
 pub use postgres::PostgresDb;
 
 /// The columns verification reads, in this order, from the snapshot or the
-/// table (DESIGN.md "The population database" lists them all).
+/// table (`pipeline/sql/population.sql` lists them all).
 pub const COLUMNS: [&str; 9] = [
     "nik",
     "kk_number",
@@ -125,7 +125,7 @@ pub enum PopulationError {
     },
     /// polars could not read the snapshot.
     #[error(
-        "population snapshot {}: cannot read it as Parquet with the columns {} (DESIGN.md, \"The population database\")",
+        "population snapshot {}: cannot read it as Parquet with the columns {} (see docs/verification.md, \"The population database\")",
         path.display(),
         COLUMNS.join(", ")
     )]
