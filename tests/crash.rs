@@ -720,11 +720,11 @@ fn sigkill_anywhere_in_the_night_loses_nothing_and_does_nothing_twice() {
     let runs = store.runs(None, 100_000).unwrap();
     let interrupted = runs
         .iter()
-        .filter(|r| r.outcome == pipeline::store::Outcome::Interrupted)
+        .filter(|r| r.outcome == pipeline::domain::outcome::Outcome::Interrupted)
         .count();
     let running: Vec<_> = runs
         .iter()
-        .filter(|r| r.outcome == pipeline::store::Outcome::Running)
+        .filter(|r| r.outcome == pipeline::domain::outcome::Outcome::Running)
         .map(|r| (r.id, r.job.clone()))
         .collect();
     assert!(running.is_empty(), "left running: {running:?}");

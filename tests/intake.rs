@@ -278,7 +278,7 @@ fn quarantine_show_gives_source_reason_sentence_and_content() {
         .join(exe["stored_path"].as_str().unwrap());
     assert!(std::fs::read(kept).unwrap().starts_with(b"MZ"));
 
-    let missing = run(Some(&cfg), &["quarantine", "show", "Q-999999"]).expect_code(1);
+    let missing = run(Some(&cfg), &["quarantine", "show", "Q-999999"]).expect_code(3);
     assert!(
         missing.stderr.contains("no quarantine entry Q-999999"),
         "{}",
@@ -403,6 +403,8 @@ fn emails_written_by_python_become_applications_and_hostile_names_stay_data() {
         let parts: Vec<&str> = rel.split('/').collect();
         let generated = match parts[..] {
             ["sigap.db"] | ["sigap.db-wal"] | ["sigap.db-shm"] => true,
+            // The ingest job's lock (it holds the holder's pid, nothing else).
+            ["locks", "ingest.lock"] => true,
             ["documents", app, file] => {
                 let (hash, rest) = file.split_once('-').unwrap();
                 app.starts_with("A-")
@@ -524,16 +526,25 @@ fn a_file_still_being_written_is_read_only_once_it_settles() {
 fn two_runs_never_overlap() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = new_office(tmp.path());
-    let lock = cfg.parent().unwrap().join("data/ingest.lock");
-    // This test process is alive: its pid in the lock means "running".
-    std::fs::write(&lock, format!("{}\n", std::process::id())).unwrap();
-    let out = ingest_env(&cfg, &["ingest"], &[]).expect_code(1);
+    let data = cfg.parent().unwrap().join("data");
+    // This test process holds the ingest job's lock, as a run by hand would.
+    let lock = pipeline::job::JobLock::acquire(&data, pipeline::job::Job::Ingest).unwrap();
+    let out = ingest_env(&cfg, &["ingest"], &[]).expect_code(75);
     assert!(
-        out.stderr.contains("another `sigap ingest` is running"),
+        out.stderr.contains(&format!(
+            "`ingest` is already running (process {}",
+            std::process::id()
+        )),
         "{}",
         out.stderr
     );
-    std::fs::remove_file(&lock).unwrap();
+    // The refused run left no trace in the history.
+    let runs = json(run(
+        Some(&cfg),
+        &["jobs", "history", "--job", "ingest", "--json"],
+    ));
+    assert_eq!(runs.as_array().unwrap().len(), 0, "{runs}");
+    drop(lock);
     ingest_env(&cfg, &["ingest"], &[]).expect_code(0);
     let bad = ingest_env(&cfg, &["ingest"], &[("SIGAP_INGEST_SETTLE_MS", "soon")]).expect_code(2);
     assert!(
@@ -541,7 +552,8 @@ fn two_runs_never_overlap() {
         "{}",
         bad.stderr
     );
-    assert!(!lock.exists());
+    // Every run let go of the lock when it ended.
+    pipeline::job::JobLock::acquire(&data, pipeline::job::Job::Ingest).unwrap();
 }
 
 /// The committed sample office through the real chain, `sigap ingest` then

@@ -241,7 +241,7 @@ fn with_the_server_down_nothing_is_lost_and_the_next_run_sends_each_once() {
         dry.stdout
     );
     assert!(notices(&cfg).iter().all(|n| n["message_id"].is_null()));
-    let down = sg(&cfg, Some(&url), &["notify"]).expect_code(1);
+    let down = sg(&cfg, Some(&url), &["notify"]).expect_code(3);
     assert!(
         down.stderr.contains("cannot send through smtp://127.0.0.1")
             && down.stderr.contains("stay due for the next run"),
@@ -305,7 +305,7 @@ fn killing_notify_mid_run_and_running_it_again_sends_no_notice_twice() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     // Meanwhile a second run is refused: it would send the same notices.
-    let second = sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(1);
+    let second = sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(75);
     assert!(
         second.stderr.contains("`notify` is already running"),
         "{}",
@@ -394,7 +394,7 @@ fn an_office_template_is_used_and_a_broken_one_is_named_by_config_check() {
         check.stdout
     );
     let smtp = Smtp::start(tmp.path(), free_port());
-    let broken = sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(1);
+    let broken = sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(3);
     assert!(
         broken.stderr.contains("rejected.html:2"),
         "{}",
@@ -416,7 +416,7 @@ fn a_starttls_server_gets_nothing_in_clear_and_no_notice_is_charged_for_it() {
     let smtp = Smtp::start_starttls(tmp.path(), free_port());
     // Without TLS the server answers 530 to every message: a setting to
     // fix, so the run stops and no notice is charged or FAILED.
-    let plain = sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(1);
+    let plain = sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(3);
     assert!(plain.stderr.contains("530"), "{}", plain.stderr);
     assert!(
         notices(&cfg)
@@ -424,7 +424,7 @@ fn a_starttls_server_gets_nothing_in_clear_and_no_notice_is_charged_for_it() {
             .all(|n| n["state"] == "DUE" && n["attempts"] == 0)
     );
     let url = format!("{}?tls=required", smtp.url());
-    let out = sg(&cfg, Some(&url), &["notify"]).expect_code(1);
+    let out = sg(&cfg, Some(&url), &["notify"]).expect_code(3);
     assert!(
         out.stderr.contains("cannot send through") && out.stderr.contains("certificate"),
         "{}",

@@ -72,7 +72,7 @@ fn smtp_down_fails_notify_alone_and_the_next_night_sends_each_notice_once() {
     let due_before = due_before.as_array().unwrap();
     assert!(due_before.len() > 10, "{due_before:?}");
 
-    let night = sg(&cfg, &env, &["nightly"]).expect_code(1);
+    let night = sg(&cfg, &env, &["nightly"]).expect_code(3);
     // notify failed, naming the server and what happened…
     assert!(
         night.stdout.contains("notify") && night.stdout.contains(&format!("127.0.0.1:{port}")),
@@ -188,7 +188,7 @@ fn postgres_down_or_cutting_the_connection_mid_query_decides_nothing_and_the_nex
     sg(&cfg, &[], &["ingest"]).expect_code(1);
     let received = states(&cfg);
     pg.stop_immediately();
-    let night = sg(&cfg, &env, &["nightly"]).expect_code(1);
+    let night = sg(&cfg, &env, &["nightly"]).expect_code(3);
     assert!(night.stdout.contains("verify failed:"), "{}", night.stdout);
     println!(
         "postgres down: {}",
@@ -283,7 +283,7 @@ fn postgres_down_or_cutting_the_connection_mid_query_decides_nothing_and_the_nex
         std::thread::sleep(Duration::from_millis(50));
     }
     let out: Run = verify.wait_with_output().unwrap().into();
-    let out = out.expect_code(1);
+    let out = out.expect_code(3);
     let said = format!("{}{}", out.stdout, out.stderr);
     assert!(said.contains(&server), "{said}");
     assert!(said.contains("the connection was lost"), "{said}");
@@ -394,7 +394,7 @@ fn disk_full_fails_the_rekap_naming_the_file_leaves_no_partial_file_and_the_next
     f.set_len(full - 64 * 1024).unwrap();
     drop(f);
 
-    let night = sg(&cfg, &[], &["nightly"]).expect_code(1);
+    let night = sg(&cfg, &[], &["nightly"]).expect_code(3);
     assert!(
         night.stdout.contains("nightly: failed: rekap"),
         "{}",

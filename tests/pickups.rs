@@ -146,7 +146,7 @@ fn a_register_collects_cards_quarantines_contradictions_and_is_imported_once() {
         out.stdout
     );
     assert_eq!(state_of(&apps(&cfg), &c1[0].0), "READY");
-    let unknown = sg(&cfg, &["handover", "B-20000101-NOWHERE-1", "--by", "Joko"]).expect_code(1);
+    let unknown = sg(&cfg, &["handover", "B-20000101-NOWHERE-1", "--by", "Joko"]).expect_code(3);
     assert!(
         unknown.stderr.contains("no batch B-20000101-NOWHERE-1"),
         "{}",

@@ -50,7 +50,7 @@ fn a_second_process_is_refused_while_the_first_holds_the_job() {
         .arg("nightly")
         .output()
         .unwrap();
-    assert_eq!(second.status.code(), Some(1));
+    assert_eq!(second.status.code(), Some(75));
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(
         err.contains(&format!("`nightly` is already running (process {pid}")),
@@ -197,7 +197,7 @@ fn the_daemon_runs_the_schedule_and_stops_cleanly_on_sigterm() {
         .args(["--config", cfg.to_str().unwrap(), "daemon"])
         .output()
         .unwrap();
-    assert_eq!(second.status.code(), Some(1));
+    assert_eq!(second.status.code(), Some(75));
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(
         err.contains("`daemon` is already running")
@@ -354,5 +354,145 @@ fn a_job_that_fails_every_retry_sends_exactly_one_alert_through_the_outbox() {
             .as_str()
             .unwrap()
             .trim_matches(['<', '>'])
+    );
+}
+
+/// Holds `job`'s lock in this process, as a run of it by hand would.
+fn hold(cfg: &std::path::Path, job: pipeline::job::Job) -> pipeline::job::JobLock {
+    let data = cfg.parent().unwrap().join("data");
+    pipeline::job::JobLock::acquire(&data, job).unwrap()
+}
+
+#[test]
+fn the_daemon_records_a_job_whose_lock_is_held_as_locked_not_failed() {
+    use pipeline::job::Job;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = office(tmp.path());
+    // Ingest and station results every two seconds; a failure of either
+    // would be retried (station results) or alerted at once (ingest, no
+    // retries); the other jobs not before next year.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text
+        .replace(
+            "[schedule.ingest]\ncron = \"*/15 * * * *\"",
+            "[schedule.ingest]\ncron = \"*/2 * * * * *\"",
+        )
+        .replace(
+            "[schedule.station-results]\ncron = \"*/15 * * * *\"",
+            "[schedule.station-results]\ncron = \"*/2 * * * * *\"\nretries = 2\nretry_delay_secs = 1",
+        )
+        .replace("cron = \"0 1 * * *\"", "cron = \"0 0 1 1 *\"")
+        .replace("cron = \"5 * * * *\"", "cron = \"0 0 1 1 *\"");
+    assert_eq!(text.matches("*/2 * * * * *").count(), 2, "{text}");
+    std::fs::write(&cfg, text).unwrap();
+    // Someone runs both by hand, for as long as the test holds the locks.
+    let ingest_lock = hold(&cfg, Job::Ingest);
+    let station_lock = hold(&cfg, Job::StationResults);
+    let mut daemon = sigap()
+        .env("SIGAP_INGEST_SETTLE_MS", "0")
+        .args(["--config", cfg.to_str().unwrap(), "daemon"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(tmp.path().join("daemon.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let log = || std::fs::read_to_string(tmp.path().join("daemon.log")).unwrap_or_default();
+    let started = Instant::now();
+    while history(&cfg, "ingest").len() < 2 || history(&cfg, "station-results").len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no skips recorded: {:?} {:?}\n{}",
+            history(&cfg, "ingest"),
+            history(&cfg, "station-results"),
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for job in ["ingest", "station-results"] {
+        let runs = history(&cfg, job);
+        assert!(
+            runs.iter().all(|(o, m)| o == "locked"
+                && m == "skipped by the daemon: another process holds the job's lock"),
+            "{job}: {runs:?}"
+        );
+    }
+    // The hand run ends: the next scheduled ingest runs for real.
+    drop(ingest_lock);
+    let started = Instant::now();
+    while history(&cfg, "ingest").iter().all(|(o, _)| o == "locked") {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "ingest never ran: {:?}\n{}",
+            history(&cfg, "ingest"),
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert_eq!(daemon.wait().unwrap().code(), Some(0), "{}", log());
+    drop(station_lock);
+
+    let ingests = history(&cfg, "ingest");
+    let ran: Vec<&(String, String)> = ingests.iter().filter(|(o, _)| o != "locked").collect();
+    assert!(
+        ran.iter().all(|(o, _)| o == "attention" || o == "ok"),
+        "{ingests:?}"
+    );
+    assert!(
+        ran.first()
+            .is_some_and(|(_, m)| m.starts_with("read 245, new 200")),
+        "{ingests:?}"
+    );
+    assert!(
+        history(&cfg, "station-results")
+            .iter()
+            .all(|(o, _)| o == "locked")
+    );
+    // No failure, so no retry and no alert: the daemon counted skips only.
+    assert!(history(&cfg, "daemon-alert").is_empty());
+    let out = sigap()
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "jobs",
+            "history",
+            "--job",
+            "daemon",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let runs: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let counters = runs[0]["counters"].as_object().unwrap();
+    assert!(
+        counters.keys().all(|k| !k.ends_with("_failed")),
+        "{counters:?}"
+    );
+    assert!(
+        counters["ingest_locked"].as_i64().unwrap() >= 2,
+        "{counters:?}"
+    );
+    assert!(
+        counters["station-results_locked"].as_i64().unwrap() >= 2,
+        "{counters:?}"
+    );
+    let notices = sigap()
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "notices",
+            "list",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let notices: Vec<Value> = serde_json::from_slice(&notices.stdout).unwrap();
+    assert!(
+        notices.iter().all(|n| n["kind"] != "ADMIN_ALERT"),
+        "{notices:?}"
     );
 }

@@ -53,7 +53,7 @@ fn every_profile_makes_an_office_that_config_check_accepts() {
             "bantul",
         ],
     )
-    .expect_code(1);
+    .expect_code(3);
     assert!(again.stderr.contains("already exists"), "{}", again.stderr);
 }
 
@@ -356,7 +356,7 @@ fn applications_list_and_show_read_the_store() {
         show.contains("RECEIVED") && show.contains("sigap:test"),
         "{show}"
     );
-    let missing = run(Some(&cfg), &["applications", "show", "A-999999"]).expect_code(1);
+    let missing = run(Some(&cfg), &["applications", "show", "A-999999"]).expect_code(3);
     assert!(
         missing.stderr.contains("no application A-999999"),
         "{}",

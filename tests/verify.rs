@@ -656,7 +656,7 @@ fn an_unreachable_database_or_missing_snapshot_fails_clearly_and_changes_nothing
             "postgres://kasi:rahasia@127.0.0.1:1/siak",
         )],
     )
-    .expect_code(1);
+    .expect_code(3);
     assert!(
         out.stderr
             .contains("cannot connect to the population database at postgres://127.0.0.1:1/siak"),
@@ -672,7 +672,7 @@ fn an_unreachable_database_or_missing_snapshot_fails_clearly_and_changes_nothing
     assert_eq!(status["last_runs"][0]["outcome"], "failed");
 
     std::fs::remove_file(tmp.path().join("population.parquet")).unwrap();
-    let out = run(Some(&config), &["verify"]).expect_code(1);
+    let out = run(Some(&config), &["verify"]).expect_code(3);
     assert!(
         out.stderr.contains("population snapshot")
             && out.stderr.contains("population.parquet does not exist"),
@@ -775,7 +775,7 @@ fn review_decisions_are_recorded_with_the_operator() {
     );
 
     // Deciding twice, or something not in review, changes nothing.
-    let out = run(Some(&config), &["review", "approve", &near, "--by", "x"]).expect_code(1);
+    let out = run(Some(&config), &["review", "approve", &near, "--by", "x"]).expect_code(3);
     assert!(
         out.stderr.contains("not REVIEW as expected"),
         "{}",

@@ -10,7 +10,12 @@ use pipeline::State;
 /// verify them against the population database, print batches, notices and
 /// reports.
 #[derive(Debug, Parser)]
-#[command(name = "sigap", version, propagate_version = true)]
+#[command(
+    name = "sigap",
+    version,
+    propagate_version = true,
+    after_help = EXIT_CODES
+)]
 pub struct Cli {
     /// The office's config file [default: ./sigap.toml]
     #[arg(long, global = true, env = "SIGAP_CONFIG", value_name = "FILE")]
@@ -20,6 +25,15 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The exit codes, for `--help` (the README lists the same).
+const EXIT_CODES: &str = "\
+Exit codes:
+  0   done; nothing needs attention
+  1   ran, but something needs a person (quarantine, review queue, refused sends)
+  2   usage or configuration error
+  3   failed: an error (a file, a server down) or a bug
+  75  another run of the same job holds its lock (EX_TEMPFAIL); try again later";
 
 /// Office profiles built from the SOPs in shared/seeds.
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -1,6 +1,6 @@
 //! When each job runs: cron expressions from `[schedule]`, read in the
-//! office's timezone, and the per-job lock that keeps two runs of the same
-//! job (two daemons, or a daemon and an admin at the keyboard) apart.
+//! office's timezone. The jobs themselves and their locks are in
+//! [`crate::job`].
 //!
 //! Cron is written the common 5-field way (`min hour day month weekday`,
 //! weekday 0–7 with 0 and 7 Sunday, or names). The `cron` crate wants
@@ -9,40 +9,15 @@
 //! 7-field expressions are taken as the crate reads them.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::files::{FileError, create_private_dir, set_private};
+use crate::job::Job;
 
 /// A parsed cron schedule (the `cron` crate's).
 pub use cron::Schedule;
-
-/// The jobs a schedule can name, as `sigap` runs them.
-pub const JOBS: [&str; 8] = [
-    "nightly",
-    "ingest",
-    "verify",
-    "batch",
-    "rekap",
-    "station-results",
-    "notify",
-    "pickups",
-];
-
-/// The `sigap` arguments that run a scheduled job (a job's name is its
-/// command, but for the two that are subcommands).
-pub fn command(job: &str) -> Vec<&str> {
-    match job {
-        "station-results" => vec!["station", "results"],
-        "pickups" => vec!["pickups", "import"],
-        other => vec![other],
-    }
-}
 
 /// What to do about runs missed while sigap was not running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -220,88 +195,36 @@ pub fn after_run(
     }
 }
 
-/// Problems of a `[schedule]` table: unknown jobs and bad expressions,
-/// each with its key.
+/// Problems of a `[schedule]` table: unknown jobs, jobs the daemon does
+/// not run, and bad expressions, each with its key.
 pub fn problems(schedule: &BTreeMap<String, ScheduleEntry>) -> Vec<(String, String)> {
+    let names = || {
+        Job::scheduled()
+            .map(Job::name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut out = Vec::new();
     for (job, entry) in schedule {
-        if !JOBS.contains(&job.as_str()) {
-            out.push((
+        match Job::from_name(job) {
+            Some(j) if j.schedulable() => {}
+            Some(_) => out.push((
                 format!("schedule.{job}"),
-                format!("`{job}` is not a job; use one of {}", JOBS.join(", ")),
-            ));
+                format!(
+                    "`{job}` is run by hand, not by the daemon; schedule one of {}",
+                    names()
+                ),
+            )),
+            None => out.push((
+                format!("schedule.{job}"),
+                format!("`{job}` is not a job; use one of {}", names()),
+            )),
         }
         if let Err(e) = parse_cron(&entry.cron) {
             out.push((format!("schedule.{job}.cron"), e));
         }
     }
     out
-}
-
-/// Another process runs the job.
-#[derive(Debug, thiserror::Error)]
-pub enum LockError {
-    /// The lock is held.
-    #[error(
-        "`{job}` is already running (process {holder}, lock {}); wait for it to finish",
-        path.display()
-    )]
-    Held {
-        /// The job.
-        job: String,
-        /// The holder's process id, as it wrote it.
-        holder: String,
-        /// The lock file.
-        path: PathBuf,
-    },
-    /// The lock file could not be opened.
-    #[error(transparent)]
-    File(#[from] FileError),
-}
-
-/// An exclusive OS lock on `data/locks/<job>.lock`, held until dropped. The
-/// operating system releases it when the process ends, however it ends, so
-/// a crash never leaves a stale lock behind.
-#[derive(Debug)]
-pub struct JobLock {
-    _file: File,
-}
-
-impl JobLock {
-    /// Takes the job's lock, or says which process holds it.
-    pub fn acquire(data_dir: &Path, job: &str) -> Result<JobLock, LockError> {
-        let dir = data_dir.join("locks");
-        create_private_dir(&dir)?;
-        let path = dir.join(format!("{job}.lock"));
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| FileError::new(&path, e))?;
-        set_private(&path)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                return Err(LockError::Held {
-                    job: job.to_string(),
-                    holder: holder.trim().to_string(),
-                    path,
-                });
-            }
-            Err(TryLockError::Error(e)) => return Err(FileError::new(&path, e).into()),
-        }
-        // Who holds it, for the message the next process prints.
-        file.set_len(0)
-            .and_then(|_| file.seek(SeekFrom::Start(0)))
-            .and_then(|_| writeln!(file, "{}", std::process::id()))
-            .and_then(|_| file.flush())
-            .map_err(|e| FileError::new(&path, e))?;
-        Ok(JobLock { _file: file })
-    }
 }
 
 #[cfg(test)]
@@ -481,21 +404,5 @@ mod tests {
         // A success resets the count.
         let ok = after_run(&s, &e, false, 1, t, wib);
         assert_eq!((ok.attempt, ok.final_failure), (0, false));
-    }
-
-    #[test]
-    fn a_job_lock_is_exclusive_and_names_its_holder() {
-        let dir = tempfile::tempdir().unwrap();
-        let held = JobLock::acquire(dir.path(), "nightly").unwrap();
-        let err = JobLock::acquire(dir.path(), "nightly").unwrap_err();
-        assert!(
-            err.to_string()
-                .contains(&format!("process {}", std::process::id())),
-            "{err}"
-        );
-        // Another job is not blocked.
-        let _other = JobLock::acquire(dir.path(), "verify").unwrap();
-        drop(held);
-        JobLock::acquire(dir.path(), "nightly").unwrap();
     }
 }

@@ -7,10 +7,11 @@ use anyhow::bail;
 use chrono::{NaiveDate, Utc};
 use pipeline::Config;
 use pipeline::config::env;
-use pipeline::store::Outcome;
+use pipeline::domain::outcome::Outcome;
+use pipeline::job::{Done, Job};
 use reports::archive::{ArchiveError, bulan, make_bundles};
 
-use super::{Exit, lock_job, open_store, record_failure};
+use super::{Exit, open_store, run_job};
 
 pub fn run(config: &Config, month: NaiveDate) -> anyhow::Result<Exit> {
     if !config.office.archive_old_cards {
@@ -31,69 +32,62 @@ pub fn run(config: &Config, month: NaiveDate) -> anyhow::Result<Exit> {
     let passphrase = std::env::var(env::ARCHIVE_PASSPHRASE)
         .ok()
         .filter(|p| !p.is_empty());
-    let _lock = lock_job(config, "archive")?;
     let mut store = open_store(config)?;
-    let now = Utc::now();
-    let run = store.start_run("archive", now)?;
-    let result = pipeline::adapters::open(config)
-        .map_err(ArchiveError::from)
-        .and_then(|mut db| {
-            make_bundles(
-                config,
-                &mut store,
-                db.as_mut(),
-                month,
-                passphrase.as_deref(),
-                now,
-            )
-        });
-    let report = match result {
-        Ok(r) => r,
-        Err(e) => {
-            record_failure(&mut store, run, &e)?;
-            return Err(e.into());
+    let ran = run_job(config, Job::Archive, false, &mut store, |store| {
+        let now = Utc::now();
+        let report = pipeline::adapters::open(config)
+            .map_err(ArchiveError::from)
+            .and_then(|mut db| {
+                make_bundles(
+                    config,
+                    store,
+                    db.as_mut(),
+                    month,
+                    passphrase.as_deref(),
+                    now,
+                )
+            })?;
+        for (path, cards, scans) in &report.written {
+            println!(
+                "wrote {} ({cards} card(s), {scans} scan(s){})",
+                path.display(),
+                if passphrase.is_some() {
+                    ", AES-256 encrypted"
+                } else {
+                    ""
+                }
+            );
         }
-    };
-    for (path, cards, scans) in &report.written {
-        println!(
-            "wrote {} ({cards} card(s), {scans} scan(s){})",
-            path.display(),
-            if passphrase.is_some() {
-                ", AES-256 encrypted"
-            } else {
-                ""
-            }
+        for (file, why) in &report.failed_checks {
+            println!("{file} does not check out: {why}; its scans are kept");
+        }
+        let line = format!(
+            "archive {}: bundles written {}, bundles made before {}, cards already archived {}, scans deleted {}",
+            bulan(month),
+            report.written.len(),
+            report.existing,
+            report.already_archived,
+            report.scans_deleted
         );
-    }
-    for (file, why) in &report.failed_checks {
-        println!("{file} does not check out: {why}; its scans are kept");
-    }
-    let line = format!(
-        "archive {}: bundles written {}, bundles made before {}, cards already archived {}, scans deleted {}",
-        bulan(month),
-        report.written.len(),
-        report.existing,
-        report.already_archived,
-        report.scans_deleted
-    );
-    println!("{line}");
-    let counters = BTreeMap::from([
-        ("bundles".to_string(), report.written.len() as i64),
-        (
-            "cards".to_string(),
-            report.written.iter().map(|w| w.1 as i64).sum(),
-        ),
-        ("scans_deleted".to_string(), report.scans_deleted as i64),
-        (
-            "failed_checks".to_string(),
-            report.failed_checks.len() as i64,
-        ),
-    ]);
-    let (outcome, exit) = if report.failed_checks.is_empty() {
-        (Outcome::Ok, Exit::Ok)
-    } else {
-        (Outcome::Attention, Exit::Attention)
-    };
-    store.finish_run(run, outcome, &counters, &line, Utc::now())?;
-    Ok(exit)
+        println!("{line}");
+        let counters = BTreeMap::from([
+            ("bundles".to_string(), report.written.len() as i64),
+            (
+                "cards".to_string(),
+                report.written.iter().map(|w| w.1 as i64).sum(),
+            ),
+            ("scans_deleted".to_string(), report.scans_deleted as i64),
+            (
+                "failed_checks".to_string(),
+                report.failed_checks.len() as i64,
+            ),
+        ]);
+        Ok::<_, ArchiveError>(Done {
+            outcome: Outcome::attention_if(!report.failed_checks.is_empty()),
+            counters,
+            summary: line,
+            value: (),
+        })
+    })?;
+    Ok(Exit::of(ran.outcome))
 }

@@ -1,9 +1,11 @@
 //! `sigap daemon`: runs the jobs of `[schedule]` at their times, each as a
 //! child `sigap` process (so a job that hangs can be stopped at its
 //! timeout, and each run records itself in the history as it does by hand).
-//! A job whose lock is held (an admin running it) is skipped and the skip
-//! recorded. SIGTERM or SIGINT: the job running now finishes, then the
-//! daemon records itself as interrupted and exits 0.
+//! How a child ended is read from its exit code alone: 0 or 1 it ran, 75
+//! another process holds the job's lock (the skip is recorded as `locked`,
+//! with no retry and no alert), anything else it failed. SIGTERM or SIGINT:
+//! the job running now finishes, then the daemon records itself as
+//! interrupted and exits 0.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,25 +15,39 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use pipeline::Config;
+use pipeline::domain::outcome::Outcome;
+use pipeline::job::{DAEMON_ALERT, Done, Job};
 use pipeline::schedule::{Schedule, ScheduleEntry, after_run, first_due, parse_cron};
-use pipeline::store::Outcome;
+use pipeline::store::Store;
 use tokio::signal::unix::{SignalKind, signal};
 
-use super::{Exit, open_store};
+use super::{Exit, open_store, run_job};
 
 /// How one child run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ended {
-    /// Exit 0, or exit 1 without an error (ran; something needs a person).
+    /// Exit 0 or 1 (ran; 1: something needs a person).
     Ran,
-    /// Another process holds the job's lock.
+    /// Exit 75: another process holds the job's lock.
     Locked,
-    /// An error, a configuration problem, a crash or the timeout.
+    /// Any other exit, a signal, or the timeout.
     Failed,
 }
 
-struct Job {
-    name: String,
+impl Ended {
+    /// What a child's exit code says (`None`: killed by a signal).
+    fn of(code: Option<i32>) -> Ended {
+        match code.and_then(Exit::from_code) {
+            Some(Exit::Ok | Exit::Attention) => Ended::Ran,
+            Some(Exit::Locked) => Ended::Locked,
+            _ => Ended::Failed,
+        }
+    }
+}
+
+/// One job of the schedule and when it runs next.
+struct Slot {
+    job: Job,
     entry: ScheduleEntry,
     schedule: Schedule,
     next_at: Option<DateTime<Utc>>,
@@ -39,53 +55,70 @@ struct Job {
 }
 
 pub fn run(config: &Config, config_path: &Path) -> anyhow::Result<Exit> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the daemon's runtime")?;
-    runtime.block_on(daemon(config, config_path))
-}
-
-async fn daemon(config: &Config, config_path: &Path) -> anyhow::Result<Exit> {
-    // One daemon per office; a second is refused with the first's process
-    // id, and a daemon killed before it could record its end is marked
-    // interrupted by the next.
-    let _lock = super::lock_job(config, "daemon")?;
-    let tz = config.office.timezone.offset();
-    let mut store = open_store(config)?;
-    let now = Utc::now();
-    let mut jobs = Vec::new();
+    let mut slots = Vec::new();
     for (name, entry) in &config.schedule {
+        let job = Job::from_name(name)
+            .filter(|j| j.schedulable())
+            .with_context(|| {
+                format!("schedule.{name}: not a job the daemon runs (see `sigap config check`)")
+            })?;
         let schedule =
             parse_cron(&entry.cron).map_err(|e| anyhow::anyhow!("schedule.{name}.cron: {e}"))?;
-        let last = store.runs(Some(name), 1)?.first().map(|r| r.started_at);
-        let next_at = first_due(&schedule, entry, last, now, tz);
-        tracing::info!(job = %name, next = ?next_at, "daemon: scheduled");
-        jobs.push(Job {
-            name: name.clone(),
+        slots.push(Slot {
+            job,
             entry: entry.clone(),
             schedule,
-            next_at,
+            next_at: None,
             attempt: 0,
         });
     }
-    if jobs.is_empty() {
+    if slots.is_empty() {
         anyhow::bail!(
             "{}: [schedule] names no job; add e.g. [schedule.nightly] cron = \"0 1 * * *\"",
             config_path.display()
         );
     }
     let me = std::env::current_exe().context("finding the sigap executable")?;
-    let run_id = store.start_run("daemon", now)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the daemon's runtime")?;
+    let mut store = open_store(config)?;
+    // One daemon per office: the runner refuses a second with the first's
+    // process id, and marks a daemon killed before it could record its end
+    // interrupted.
+    run_job(config, Job::Daemon, false, &mut store, |store| {
+        runtime.block_on(daemon(store, config, config_path, &me, slots))
+    })?;
+    Ok(Exit::Ok)
+}
+
+async fn daemon(
+    store: &mut Store,
+    config: &Config,
+    config_path: &Path,
+    me: &Path,
+    mut slots: Vec<Slot>,
+) -> anyhow::Result<Done<()>> {
+    let tz = config.office.timezone.offset();
+    let now = Utc::now();
+    for slot in &mut slots {
+        let last = store
+            .runs(Some(slot.job.name()), 1)?
+            .first()
+            .map(|r| r.started_at);
+        slot.next_at = first_due(&slot.schedule, &slot.entry, last, now, tz);
+        tracing::info!(job = %slot.job, next = ?slot.next_at, "daemon: scheduled");
+    }
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut counters: BTreeMap<String, i64> = BTreeMap::new();
     let mut stopping = false;
     while !stopping {
-        let Some((i, due)) = jobs
+        let Some((i, due)) = slots
             .iter()
             .enumerate()
-            .filter_map(|(i, j)| j.next_at.map(|t| (i, t)))
+            .filter_map(|(i, s)| s.next_at.map(|t| (i, t)))
             .min_by_key(|(_, t)| *t)
         else {
             break;
@@ -96,125 +129,101 @@ async fn daemon(config: &Config, config_path: &Path) -> anyhow::Result<Exit> {
             _ = term.recv() => { stopping = true; continue; }
             _ = int.recv() => { stopping = true; continue; }
         }
-        let job = &mut jobs[i];
-        tracing::info!(job = %job.name, attempt = job.attempt, "daemon: starting");
-        let mut child = tokio::process::Command::new(&me)
+        let slot = &mut slots[i];
+        let job = slot.job;
+        tracing::info!(job = %job, attempt = slot.attempt, "daemon: starting");
+        // The child's stderr may quote input; the exit code says how it
+        // ended, and its own history record says why.
+        let mut child = tokio::process::Command::new(me)
             .arg("--config")
             .arg(config_path)
-            .args(pipeline::schedule::command(&job.name))
+            .args(job.command())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .with_context(|| format!("starting `sigap {}`", job.name))?;
-        let mut stderr = child.stderr.take();
-        let read_err = async {
-            let mut buf = String::new();
-            if let Some(e) = stderr.as_mut() {
-                use tokio::io::AsyncReadExt;
-                let _ = e.read_to_string(&mut buf).await;
-            }
-            buf
-        };
-        let timeout = job.entry.timeout_secs.map(Duration::from_secs);
-        let wait_child = async {
-            let (status, err) = tokio::join!(child.wait(), read_err);
-            (status, err)
-        };
+            .with_context(|| format!("starting `sigap {}`", job.command().join(" ")))?;
+        let timeout = slot.entry.timeout_secs.map(Duration::from_secs);
         // A signal now lets the job finish; the daemon stops after it.
         let finished = async {
             match timeout {
-                Some(t) => tokio::time::timeout(t, wait_child).await.ok(),
-                None => Some(wait_child.await),
+                Some(t) => tokio::time::timeout(t, child.wait()).await.ok(),
+                None => Some(child.wait().await),
             }
         };
         tokio::pin!(finished);
-        let outcome = loop {
+        let status = loop {
             tokio::select! {
                 r = &mut finished => break r,
                 _ = term.recv() => stopping = true,
                 _ = int.recv() => stopping = true,
             }
         };
-        let (ended, how) = match outcome {
+        let (ended, how) = match status {
             None => {
-                tracing::error!(job = %job.name, "daemon: timed out; stopped");
+                tracing::error!(job = %job, "daemon: timed out; stopped");
                 (
                     Ended::Failed,
                     format!(
                         "stopped at its timeout ({} s)",
-                        job.entry.timeout_secs.unwrap_or_default()
+                        slot.entry.timeout_secs.unwrap_or_default()
                     ),
                 )
             }
-            Some((Ok(status), err)) => {
+            Some(Ok(status)) => {
                 let how = match status.code() {
                     Some(code) => format!("exit code {code}"),
                     None => "killed by a signal".to_string(),
                 };
-                if err.contains("is already running") {
-                    (Ended::Locked, how)
-                } else if status.code() == Some(0)
-                    || (status.code() == Some(1) && !err.contains("error:"))
-                {
-                    (Ended::Ran, how)
-                } else {
-                    (Ended::Failed, how)
-                }
+                (Ended::of(status.code()), how)
             }
-            Some((Err(e), _)) => {
-                tracing::error!(job = %job.name, "daemon: waiting for the job failed: {e}");
+            Some(Err(e)) => {
+                tracing::error!(job = %job, "daemon: waiting for the job failed: {e}");
                 (Ended::Failed, format!("could not be waited for: {e}"))
             }
         };
         *counters
-            .entry(format!("{}_{:?}", job.name, ended).to_lowercase())
+            .entry(format!("{}_{:?}", job.name(), ended).to_lowercase())
             .or_default() += 1;
         let now = Utc::now();
         if ended == Ended::Locked {
             // Someone else runs it: recorded, and the next time kept.
+            tracing::info!(job = %job, "daemon: skipped, another process holds the job's lock");
             store.record_run(
-                &job.name,
+                job.name(),
                 now,
-                Outcome::Attention,
+                Outcome::Locked,
                 &BTreeMap::new(),
                 "skipped by the daemon: another process holds the job's lock",
                 now,
             )?;
         }
         let step = after_run(
-            &job.schedule,
-            &job.entry,
+            &slot.schedule,
+            &slot.entry,
             ended == Ended::Failed,
-            job.attempt,
+            slot.attempt,
             now,
             tz,
         );
         if step.final_failure {
-            tracing::error!(job = %job.name, "daemon: failed after every retry");
-            alert(
-                &mut store,
-                config,
-                config_path,
-                &me,
-                &job.name,
-                &job.entry,
-                &how,
-                now,
-            )
-            .await?;
+            tracing::error!(job = %job, "daemon: failed after every retry");
+            alert(store, config, config_path, me, job, &slot.entry, &how, now).await?;
         }
-        job.next_at = step.next_at;
-        job.attempt = step.attempt;
+        slot.next_at = step.next_at;
+        slot.attempt = step.attempt;
     }
-    let outcome = if stopping {
-        Outcome::Interrupted
-    } else {
-        Outcome::Ok
-    };
-    store.finish_run(run_id, outcome, &counters, "daemon stopped", Utc::now())?;
     tracing::info!("daemon: stopped");
-    Ok(Exit::Ok)
+    Ok(Done {
+        outcome: if stopping {
+            Outcome::Interrupted
+        } else {
+            Outcome::Ok
+        },
+        counters,
+        summary: "daemon stopped".into(),
+        value: (),
+    })
 }
 
 /// A job failed after every retry: one alert for the admin goes into the
@@ -223,11 +232,11 @@ async fn daemon(config: &Config, config_path: &Path) -> anyhow::Result<Exit> {
 /// records it as a `daemon-alert` run.
 #[allow(clippy::too_many_arguments)]
 async fn alert(
-    store: &mut pipeline::store::Store,
+    store: &mut Store,
     config: &Config,
     config_path: &Path,
     me: &Path,
-    job: &str,
+    job: Job,
     entry: &ScheduleEntry,
     how: &str,
     now: DateTime<Utc>,
@@ -235,7 +244,7 @@ async fn alert(
     // The job's own record says what went wrong, without personal data;
     // its stderr may quote input, so it stays out of the mail.
     let last = store
-        .runs(Some(job), 1)?
+        .runs(Some(job.name()), 1)?
         .first()
         .map(|r| r.message.clone())
         .filter(|m| !m.is_empty())
@@ -244,20 +253,20 @@ async fn alert(
         "{job} failed after {} attempt(s); the last one ended with {how}: {last}",
         entry.retries + 1
     );
-    let notice = store.raise_alert(job, &message, now)?;
+    let notice = store.raise_alert(job.name(), &message, now)?;
     let to = match &config.smtp.alert_to {
         Some(to) => format!("alert notice {notice} queued for {to}"),
         None => format!("alert notice {notice} queued; no smtp.alert_to, it cannot be sent"),
     };
     store.record_run(
-        "daemon-alert",
+        DAEMON_ALERT,
         now,
         Outcome::Failed,
         &BTreeMap::new(),
         &format!("{message} ({to})"),
         now,
     )?;
-    if config.smtp.url.is_none() || job == "notify" {
+    if config.smtp.url.is_none() || job == Job::Notify {
         // Nothing to send with, or the sender is what failed: the alert
         // waits in the outbox for the next notify run.
         return Ok(());
@@ -267,7 +276,7 @@ async fn alert(
         tokio::process::Command::new(me)
             .arg("--config")
             .arg(config_path)
-            .arg("notify")
+            .args(Job::Notify.command())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)

@@ -23,6 +23,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use pipeline::Config;
 use pipeline::config::{ConfigError, env};
+use pipeline::domain::outcome::Outcome;
+use pipeline::job::{Done, Job, JobError, LockError, Ran, Runner};
 use pipeline::store::Store;
 
 use crate::cli::{
@@ -30,29 +32,69 @@ use crate::cli::{
     PickupsAction, QuarantineAction, ReportAction, ReviewAction, StationAction,
 };
 
-/// How a command ended, as the process exit code (the table in README.md, "Exit codes").
+/// How a command ended, as the process exit code (listed in `sigap --help`
+/// and the README, "Exit codes"). The daemon reads a job's end from this
+/// code alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
-    /// Done, nothing needs attention.
+    /// 0: done, nothing needs attention.
     Ok,
-    /// Ran, but something needs a person (a failed check, quarantined input).
+    /// 1: ran, but something needs a person (a failed check, quarantined input).
     Attention,
-    /// Usage or configuration error.
+    /// 2: usage or configuration error.
     Usage,
+    /// 3: failed: an error (a file, a server down) or a bug caught.
+    Failed,
+    /// 75 (`EX_TEMPFAIL`): another run of the job holds its lock.
+    Locked,
+}
+
+impl Exit {
+    /// Every exit.
+    const ALL: [Exit; 5] = [
+        Exit::Ok,
+        Exit::Attention,
+        Exit::Usage,
+        Exit::Failed,
+        Exit::Locked,
+    ];
+
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Ok => 0,
+            Exit::Attention => 1,
+            Exit::Usage => 2,
+            Exit::Failed => 3,
+            Exit::Locked => 75,
+        }
+    }
+
+    /// The exit a process's exit code stands for, if it is one of sigap's.
+    pub fn from_code(code: i32) -> Option<Exit> {
+        Exit::ALL.into_iter().find(|e| i32::from(e.code()) == code)
+    }
+
+    /// The exit for a job run's outcome.
+    pub fn of(outcome: Outcome) -> Exit {
+        match outcome {
+            Outcome::Ok => Exit::Ok,
+            Outcome::Attention => Exit::Attention,
+            Outcome::Locked => Exit::Locked,
+            Outcome::Failed | Outcome::Interrupted | Outcome::Running => Exit::Failed,
+        }
+    }
 }
 
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> ExitCode {
-        ExitCode::from(match e {
-            Exit::Ok => 0,
-            Exit::Attention => 1,
-            Exit::Usage => 2,
-        })
+        ExitCode::from(e.code())
     }
 }
 
 /// Configuration errors (the file or a setting in the environment) exit 2;
-/// anything else that failed exits 1.
+/// another run holding the job's lock exits 75; anything else that failed
+/// exits 3.
 pub fn exit_for(e: &anyhow::Error) -> Exit {
     let bad_setting = |c: &(dyn std::error::Error + 'static)| {
         matches!(
@@ -60,10 +102,15 @@ pub fn exit_for(e: &anyhow::Error) -> Exit {
             Some(pipeline::intake::IntakeError::BadSetting { .. })
         )
     };
+    let held = |c: &(dyn std::error::Error + 'static)| {
+        matches!(c.downcast_ref::<LockError>(), Some(LockError::Held { .. }))
+    };
     if e.chain().any(|c| c.is::<ConfigError>() || bad_setting(c)) {
         Exit::Usage
+    } else if e.chain().any(held) {
+        Exit::Locked
     } else {
-        Exit::Attention
+        Exit::Failed
     }
 }
 
@@ -260,37 +307,45 @@ pub fn operator(by: Option<String>) -> anyhow::Result<String> {
         .context("cannot tell who you are: pass --by NAME")
 }
 
-/// Takes the job's lock for the rest of the command, so two runs of one job
-/// (a daemon and an admin, or two daemons) never overlap; the second is
-/// refused with the holder's process id.
-pub fn lock_job(config: &Config, job: &str) -> anyhow::Result<pipeline::schedule::JobLock> {
-    pipeline::files::create_private_dir(&config.data_dir())?;
-    let lock = pipeline::schedule::JobLock::acquire(&config.data_dir(), job)?;
-    // With the lock held, a run of this job still "running" in the history
-    // is one whose process died before it could record how it ended.
-    let stale = open_store(config)?.interrupt_stale_runs(job)?;
-    if stale > 0 {
-        tracing::warn!(
-            job,
-            runs = stale,
-            "earlier runs ended without recording how; marked interrupted"
-        );
+/// The store a job runs on: the office's, or for a dry run in an office
+/// that has none yet an empty one in memory (a dry run writes nothing, not
+/// even an empty database).
+pub fn job_store(config: &Config, dry_run: bool) -> anyhow::Result<Store> {
+    if dry_run && !config.database_path().exists() {
+        Ok(Store::open_in_memory()?)
+    } else {
+        open_store(config)
     }
-    Ok(lock)
 }
 
-/// Records a job run that failed, with the error as its message.
-pub fn record_failure(
+/// Runs `job` through the library's runner (its lock, the stale runs, one
+/// record of the run) on `store`. A run that did not go through comes back
+/// as the error that stopped it, for [`exit_for`].
+pub fn run_job<T, E>(
+    config: &Config,
+    job: Job,
+    dry_run: bool,
     store: &mut Store,
-    run: i64,
-    e: &dyn std::fmt::Display,
-) -> anyhow::Result<()> {
-    store.finish_run(
-        run,
-        pipeline::store::Outcome::Failed,
-        &std::collections::BTreeMap::new(),
-        &e.to_string(),
-        chrono::Utc::now(),
-    )?;
-    Ok(())
+    stage: impl FnOnce(&mut Store) -> Result<Done<T>, E>,
+) -> anyhow::Result<Ran<T>>
+where
+    E: Into<anyhow::Error> + std::fmt::Display,
+{
+    Runner::new(job, config.data_dir())
+        .dry_run(dry_run)
+        .run(store, stage)
+        .map_err(job_error)
+}
+
+/// The error inside a [`JobError`], so that `exit_for` finds it.
+pub fn job_error<E>(e: JobError<E>) -> anyhow::Error
+where
+    E: Into<anyhow::Error> + std::fmt::Display,
+{
+    match e {
+        JobError::Lock(e) => e.into(),
+        JobError::Store(e) => e.into(),
+        JobError::Stage(e) => e.into(),
+        panicked @ JobError::Panicked { .. } => anyhow::anyhow!("{panicked}"),
+    }
 }

@@ -5,77 +5,61 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use pipeline::Config;
 use pipeline::adapters::mail::SmtpMailer;
+use pipeline::domain::outcome::Outcome;
+use pipeline::job::{Done, Job};
 use pipeline::notice::render::Templates;
 use pipeline::notice::send::send_due;
 use pipeline::notice::{Notice, NoticeState};
-use pipeline::store::Outcome;
 use serde_json::{Value, json};
 
-use super::{Exit, lock_job, open_store, record_failure};
+use super::{Exit, open_store, run_job};
 
 pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
-    // Two runs at once would both send the same due notices.
-    let _lock = (!dry_run).then(|| lock_job(config, "notify")).transpose()?;
     let mut store = open_store(config)?;
     let templates = Templates::load(&Templates::override_dir(config))?;
     let mut mailer = SmtpMailer::from_config(config)?;
-    let run = (!dry_run)
-        .then(|| store.start_run("notify", Utc::now()))
-        .transpose()?;
-    let result = send_due(
-        &mut store,
-        &mut mailer,
-        &templates,
-        config,
-        &Utc::now,
-        dry_run,
-    );
-    let report = match result {
-        Ok(r) => r,
-        Err(e) => {
-            if let Some(run) = run {
-                record_failure(&mut store, run, &e)?;
+    // The notify lock: two runs at once would both send the same due notices.
+    let ran = run_job(config, Job::Notify, dry_run, &mut store, |store| {
+        let report = send_due(store, &mut mailer, &templates, config, &Utc::now, dry_run)?;
+        let line = report.line();
+        if dry_run {
+            for (id, subject) in &report.planned {
+                println!("would send notice {id}: {subject}");
             }
-            return Err(e.into());
+            println!("notify (dry run, nothing sent or written): {line}");
+        } else {
+            println!("notify: {line}");
         }
-    };
-    let line = report.line();
-    if dry_run {
-        for (id, subject) in &report.planned {
-            println!("would send notice {id}: {subject}");
+        let failed_total = store
+            .notice_counts()?
+            .get(&NoticeState::Failed)
+            .copied()
+            .unwrap_or(0);
+        if failed_total > 0 {
+            println!("{failed_total} notice(s) FAILED in all: sigap notices list --state FAILED");
         }
-        println!("notify (dry run, nothing sent or written): {line}");
-    } else {
-        println!("notify: {line}");
-    }
-    let failed_total = store
-        .notice_counts()?
-        .get(&NoticeState::Failed)
-        .copied()
-        .unwrap_or(0);
-    if failed_total > 0 {
-        println!("{failed_total} notice(s) FAILED in all: sigap notices list --state FAILED");
-    }
-    let (outcome, exit) = if report.unreachable.is_some() {
-        (Outcome::Failed, Exit::Attention)
-    } else if report.failed > 0 || report.retry > 0 {
-        (Outcome::Attention, Exit::Attention)
-    } else {
-        (Outcome::Ok, Exit::Ok)
-    };
-    if let Some(run) = run {
+        let outcome = if report.unreachable.is_some() {
+            Outcome::Failed
+        } else {
+            Outcome::attention_if(report.failed > 0 || report.retry > 0)
+        };
         let counters = BTreeMap::from([
             ("due".to_string(), report.due as i64),
             ("sent".to_string(), report.sent as i64),
             ("retry".to_string(), report.retry as i64),
             ("failed".to_string(), report.failed as i64),
         ]);
-        store.finish_run(run, outcome, &counters, &line, Utc::now())?;
-    }
-    if let Some(why) = &report.unreachable {
+        anyhow::Ok(Done {
+            outcome,
+            counters,
+            summary: line,
+            value: report,
+        })
+    })?;
+    if let Some(why) = &ran.value.unreachable {
         anyhow::bail!("notify stopped: {why}; the notices not sent stay due for the next run");
     }
-    Ok(exit)
+    Ok(Exit::of(ran.outcome))
 }
 
 /// The nightly's last step: notify, or, in an office that has no mail

@@ -7,14 +7,15 @@ use std::collections::BTreeMap;
 use anyhow::{Context, bail};
 use chrono::Utc;
 use pipeline::Config;
+use pipeline::domain::outcome::Outcome;
+use pipeline::job::{Done, Job};
 use pipeline::nik::mask;
 use pipeline::print::blanko::Movement;
 use pipeline::print::run::{apply_results, batch_and_dispatch};
 use pipeline::print::station::{HotFolder, Station};
 use pipeline::print::{CardResult, results_csv};
-use pipeline::store::Outcome;
 
-use super::{Exit, lock_job, open_store, operator, record_failure};
+use super::{Exit, open_store, operator, run_job};
 
 /// `sigap blanko receive N --ref R`.
 pub fn receive(
@@ -204,38 +205,32 @@ pub fn confirm(
 
 /// `sigap station results`: apply the station's results files.
 pub fn results(config: &Config) -> anyhow::Result<Exit> {
-    let _lock = lock_job(config, "station-results")?;
     let mut store = open_store(config)?;
     let station = HotFolder::new(&config.spool_dir());
-    let run = store.start_run("station-results", Utc::now())?;
-    let report = match apply_results(&mut store, &station, Utc::now()) {
-        Ok(r) => r,
-        Err(e) => {
-            record_failure(&mut store, run, &e)?;
-            return Err(e.into());
+    let ran = run_job(config, Job::StationResults, false, &mut store, |store| {
+        let report = apply_results(store, &station, Utc::now())?;
+        for r in &report.rejected {
+            println!("rejected {} {}: {}", r.source, r.reason.code(), r.message);
         }
-    };
-    for r in &report.rejected {
-        println!("rejected {} {}: {}", r.source, r.reason.code(), r.message);
-    }
-    println!("station results: {}", report.line());
-    let overdue = warn_overdue(config, &store)?;
-    let counters = BTreeMap::from([
-        ("files".to_string(), report.files as i64),
-        ("already_applied".to_string(), report.already_applied as i64),
-        ("printed".to_string(), report.printed as i64),
-        ("spoiled".to_string(), report.spoiled as i64),
-        ("failed".to_string(), report.failed as i64),
-        ("rejected".to_string(), report.rejected.len() as i64),
-        ("results_overdue".to_string(), overdue as i64),
-    ]);
-    let (outcome, exit) = if report.rejected.is_empty() && overdue == 0 {
-        (Outcome::Ok, Exit::Ok)
-    } else {
-        (Outcome::Attention, Exit::Attention)
-    };
-    store.finish_run(run, outcome, &counters, &report.line(), Utc::now())?;
-    Ok(exit)
+        println!("station results: {}", report.line());
+        let overdue = warn_overdue(config, store)?;
+        let counters = BTreeMap::from([
+            ("files".to_string(), report.files as i64),
+            ("already_applied".to_string(), report.already_applied as i64),
+            ("printed".to_string(), report.printed as i64),
+            ("spoiled".to_string(), report.spoiled as i64),
+            ("failed".to_string(), report.failed as i64),
+            ("rejected".to_string(), report.rejected.len() as i64),
+            ("results_overdue".to_string(), overdue as i64),
+        ]);
+        anyhow::Ok(Done {
+            outcome: Outcome::attention_if(!report.rejected.is_empty() || overdue > 0),
+            counters,
+            summary: report.line(),
+            value: (),
+        })
+    })?;
+    Ok(Exit::of(ran.outcome))
 }
 
 /// Warns about every dispatched batch the station is late with (on stdout
@@ -255,54 +250,40 @@ fn warn_overdue(config: &Config, store: &pipeline::store::Store) -> anyhow::Resu
 
 /// `sigap batch [--dry-run]`: tonight's print batches, into the station's hot folder.
 pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
-    let _lock = (!dry_run).then(|| lock_job(config, "batch")).transpose()?;
     let mut store = open_store(config)?;
     let station = HotFolder::new(&config.spool_dir());
-    let at = Utc::now();
-    let run = (!dry_run)
-        .then(|| store.start_run("batch", at))
-        .transpose()?;
-    let result = batch_and_dispatch(
-        &mut store,
-        config,
-        &mut || pipeline::adapters::open(config),
-        &station,
-        at,
-        dry_run,
-    );
-    let report = match result {
-        Ok(r) => r,
-        Err(e) => {
-            if let Some(run) = run {
-                record_failure(&mut store, run, &e)?;
-            }
-            return Err(e.into());
+    let ran = run_job(config, Job::Batch, dry_run, &mut store, |store| {
+        let report = batch_and_dispatch(
+            store,
+            config,
+            &mut || pipeline::adapters::open(config),
+            &station,
+            Utc::now(),
+            dry_run,
+        )?;
+        for (id, kec, n) in &report.made {
+            println!(
+                "{}{id}: {n} card(s) for kecamatan {kec}",
+                if dry_run { "would make " } else { "" }
+            );
         }
-    };
-    for (id, kec, n) in &report.made {
+        for id in &report.dispatched {
+            println!("dispatched {}", station.batch_dir(id).display());
+        }
+        for (reason, n) in &report.waiting {
+            println!("waiting {n}: {}", reason.describe());
+        }
+        let line = report.line();
         println!(
-            "{}{id}: {n} card(s) for kecamatan {kec}",
-            if dry_run { "would make " } else { "" }
+            "batch: {line}{}",
+            if dry_run {
+                " (dry run: nothing was written)"
+            } else {
+                ""
+            }
         );
-    }
-    for id in &report.dispatched {
-        println!("dispatched {}", station.batch_dir(id).display());
-    }
-    for (reason, n) in &report.waiting {
-        println!("waiting {n}: {}", reason.describe());
-    }
-    let line = report.line();
-    println!(
-        "batch: {line}{}",
-        if dry_run {
-            " (dry run: nothing was written)"
-        } else {
-            ""
-        }
-    );
-    // The station being late blocks nothing here, but a person must look.
-    let overdue = warn_overdue(config, &store)?;
-    if let Some(run) = run {
+        // The station being late blocks nothing here, but a person must look.
+        let overdue = warn_overdue(config, store)?;
         let mut counters = BTreeMap::from([
             ("batches".to_string(), report.made.len() as i64),
             (
@@ -317,60 +298,55 @@ pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
                 *n as i64,
             );
         }
-        let outcome = if overdue > 0 {
+        if overdue > 0 {
             counters.insert("results_overdue".to_string(), overdue as i64);
-            Outcome::Attention
-        } else {
-            Outcome::Ok
-        };
-        store.finish_run(run, outcome, &counters, &line, Utc::now())?;
-    }
-    Ok(if overdue > 0 {
-        Exit::Attention
-    } else {
-        Exit::Ok
-    })
+        }
+        anyhow::Ok(Done {
+            outcome: Outcome::attention_if(overdue > 0),
+            counters,
+            summary: line,
+            value: (),
+        })
+    })?;
+    Ok(Exit::of(ran.outcome))
 }
 
 /// `sigap rekap [--dry-run]`: write every missing or changed rekap under out/rekap/.
 pub fn rekap(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
-    let _lock = (!dry_run).then(|| lock_job(config, "rekap")).transpose()?;
     let mut store = open_store(config)?;
-    if dry_run {
-        let report = reports::rekap_files::write_rekaps(config, &store, true)?;
-        for p in &report.written {
-            println!("would write {}", p.display());
-        }
-        println!(
-            "rekap: {} to write, {} unchanged (dry run: nothing was written)",
-            report.written.len(),
-            report.unchanged
-        );
-        return Ok(Exit::Ok);
-    }
-    let run = store.start_run("rekap", Utc::now())?;
-    match reports::rekap_files::write_rekaps(config, &store, false) {
-        Ok(report) => {
+    let ran = run_job(config, Job::Rekap, dry_run, &mut store, |store| {
+        let report = reports::rekap_files::write_rekaps(config, store, dry_run)?;
+        let line = if dry_run {
+            for p in &report.written {
+                println!("would write {}", p.display());
+            }
+            format!(
+                "rekap: {} to write, {} unchanged (dry run: nothing was written)",
+                report.written.len(),
+                report.unchanged
+            )
+        } else {
             for p in &report.written {
                 println!("wrote {}", p.display());
             }
-            let line = format!(
+            format!(
                 "rekap: {} written, {} unchanged, in {}",
                 report.written.len(),
                 report.unchanged,
                 reports::rekap_files::rekap_dir(config).display()
-            );
-            println!("{line}");
-            let counters = BTreeMap::from([
-                ("written".to_string(), report.written.len() as i64),
-                ("unchanged".to_string(), report.unchanged as i64),
-            ]);
-            store.finish_run(run, Outcome::Ok, &counters, &line, Utc::now())?;
-            Ok(Exit::Ok)
-        }
-        Err(e) => {
-            record_failure(&mut store, run, &e)?;
-            Err(e.into())
-        }
-    }
+            )
+        };
+        println!("{line}");
+        let counters = BTreeMap::from([
+            ("written".to_string(), report.written.len() as i64),
+            ("unchanged".to_string(), report.unchanged as i64),
+        ]);
+        anyhow::Ok(Done {
+            outcome: Outcome::Ok,
+            counters,
+            summary: line,
+            value: (),
+        })
+    })?;
+    Ok(Exit::of(ran.outcome))
 }

@@ -7,9 +7,11 @@ use reports::sla::{Period, SlaInput, hours, pct};
 
 use std::collections::BTreeMap;
 
-use pipeline::store::{Outcome, Store};
+use pipeline::domain::outcome::Outcome;
+use pipeline::job::{Done, Job};
+use pipeline::store::Store;
 
-use super::{Exit, open_store, record_failure};
+use super::{Exit, open_store, run_job};
 use crate::cli::ReportFormat;
 
 pub fn sla(
@@ -24,19 +26,17 @@ pub fn sla(
     }
     let started = std::time::Instant::now();
     // The lock also lets a report killed half-way be marked interrupted.
-    let _lock = super::lock_job(config, "report-sla")?;
     let mut store = open_store(config)?;
-    let run = store.start_run("report-sla", Utc::now())?;
-    match write(config, &store, from, to, formats, started) {
-        Ok((counters, message)) => {
-            store.finish_run(run, Outcome::Ok, &counters, &message, Utc::now())?;
-            Ok(Exit::Ok)
-        }
-        Err(e) => {
-            record_failure(&mut store, run, &e)?;
-            Err(e)
-        }
-    }
+    let ran = run_job(config, Job::ReportSla, false, &mut store, |store| {
+        let (counters, summary) = write(config, store, from, to, formats, started)?;
+        anyhow::Ok(Done {
+            outcome: Outcome::Ok,
+            counters,
+            summary,
+            value: (),
+        })
+    })?;
+    Ok(Exit::of(ran.outcome))
 }
 
 /// Computes the report and writes its files; returns the run's counters.

@@ -2,7 +2,8 @@
 
 use chrono::Utc;
 use pipeline::Config;
-use pipeline::schedule::{JOBS, next_runs, parse_cron};
+use pipeline::job::Job;
+use pipeline::schedule::{next_runs, parse_cron};
 use serde_json::json;
 
 use super::{Exit, open_store};
@@ -13,7 +14,7 @@ pub fn list(config: &Config, json: bool) -> anyhow::Result<Exit> {
     let tz = config.office.timezone.offset();
     let now = Utc::now();
     let mut rows = Vec::new();
-    for job in JOBS {
+    for job in Job::scheduled().map(Job::name) {
         let entry = config.schedule.get(job);
         let next: Vec<String> = match entry.map(|e| parse_cron(&e.cron)) {
             Some(Ok(s)) => next_runs(&s, now, tz, 3)

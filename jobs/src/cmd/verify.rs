@@ -2,11 +2,13 @@
 
 use chrono::Utc;
 use pipeline::adapters;
+use pipeline::domain::outcome::Outcome;
+use pipeline::job::{Done, Job};
 use pipeline::verify;
 use pipeline::wilayah::Wilayah;
 use pipeline::{Config, Reason, State};
 
-use super::{Exit, lock_job, open_store};
+use super::{Exit, open_store, run_job};
 
 /// The outcomes in the order they are printed: the common one first.
 const OUTCOMES: [State; 5] = [
@@ -18,17 +20,24 @@ const OUTCOMES: [State; 5] = [
 ];
 
 pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
-    // A dry run changes nothing, so it needs no lock (and creates none).
-    let _lock = (!dry_run).then(|| lock_job(config, "verify")).transpose()?;
     let mut store = open_store(config)?;
-    let report = verify::run(
-        &mut store,
-        config,
-        Wilayah::embedded(),
-        || adapters::open(config),
-        &Utc::now,
-        dry_run,
-    )?;
+    let ran = run_job(config, Job::Verify, dry_run, &mut store, |store| {
+        verify::run(
+            store,
+            config,
+            Wilayah::embedded(),
+            || adapters::open(config),
+            &Utc::now,
+            dry_run,
+        )
+        .map(|report| Done {
+            outcome: Outcome::attention_if(report.needs_attention()),
+            counters: report.counters(),
+            summary: report.summary(),
+            value: report,
+        })
+    })?;
+    let report = ran.value;
     let Some(population) = &report.population else {
         println!("verify: no RECEIVED applications; nothing to do");
         return Ok(Exit::Ok);
@@ -54,7 +63,6 @@ pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
             "{} application(s) wait for a person: sigap review list",
             report.counts.state(State::Review)
         );
-        return Ok(Exit::Attention);
     }
-    Ok(Exit::Ok)
+    Ok(Exit::of(ran.outcome))
 }

@@ -29,7 +29,6 @@ pub mod quarantine;
 mod tests;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -164,14 +163,6 @@ pub enum IntakeError {
     /// The state database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Another ingest holds the lock.
-    #[error("another `sigap ingest` is running (pid {pid}, lock {}); wait for it to finish, or delete the lock file if no sigap process is running", path.display())]
-    Locked {
-        /// The lock file.
-        path: PathBuf,
-        /// The pid written in it.
-        pid: String,
-    },
     /// An environment setting is not a number.
     #[error("{var}=`{value}` is not a whole number")]
     BadSetting {
@@ -180,63 +171,6 @@ pub enum IntakeError {
         /// Its value.
         value: String,
     },
-}
-
-/// `data/ingest.lock`: held while a run writes, so two runs never overlap.
-/// Removed when dropped; a lock left by a process that no longer exists is
-/// taken over.
-#[derive(Debug)]
-pub struct IngestLock {
-    path: PathBuf,
-}
-
-impl IngestLock {
-    /// Takes the lock in `data_dir`, or says who holds it.
-    pub fn acquire(data_dir: &Path) -> Result<IngestLock, IntakeError> {
-        create_private_dir(data_dir)?;
-        let path = data_dir.join("ingest.lock");
-        for _ in 0..2 {
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            match opts.open(&path) {
-                Ok(mut f) => {
-                    writeln!(f, "{}", std::process::id()).map_err(|e| FileError::new(&path, e))?;
-                    return Ok(IngestLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let pid = std::fs::read_to_string(&path)
-                        .unwrap_or_default()
-                        .trim()
-                        .to_string();
-                    let alive = pid.parse::<u32>().is_ok_and(|p| {
-                        Path::new("/proc").join(p.to_string()).exists()
-                            || !Path::new("/proc/self").exists()
-                    });
-                    if alive {
-                        return Err(IntakeError::Locked { path, pid });
-                    }
-                    tracing::warn!("taking over the stale lock {} (pid {pid})", path.display());
-                    std::fs::remove_file(&path).map_err(|e| FileError::new(&path, e))?;
-                }
-                Err(e) => return Err(FileError::new(&path, e).into()),
-            }
-        }
-        Err(IntakeError::Locked {
-            path,
-            pid: "unknown".into(),
-        })
-    }
-}
-
-impl Drop for IngestLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
 }
 
 /// One input as a parser read it.
@@ -362,7 +296,9 @@ fn scan(inbox: &Path) -> Vec<InboxFile> {
     out
 }
 
-/// Runs ingest over the office's inbox at time `at`.
+/// Runs ingest over the office's inbox at time `at`. Two runs must not
+/// overlap: `sigap ingest` runs this through [`crate::job::Runner`], which
+/// holds the ingest job's lock.
 pub fn ingest(
     config: &Config,
     store: &mut Store,
@@ -370,11 +306,6 @@ pub fn ingest(
     at: DateTime<Utc>,
 ) -> Result<Counts, IntakeError> {
     let data = config.data_dir();
-    let _lock = if options.dry_run {
-        None
-    } else {
-        Some(IngestLock::acquire(&data)?)
-    };
     let inbox = config.inbox_dir();
     let ctx = Ctx {
         config,

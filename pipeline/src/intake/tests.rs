@@ -398,8 +398,29 @@ fn a_resubmission_continues_the_incomplete_application() {
     assert!(store.check_consistency().unwrap().is_empty());
 }
 
+/// Ingest as `sigap ingest` runs it: through the job runner, which takes
+/// the ingest lock (none for a dry run).
+fn ingest_job(
+    c: &Config,
+    store: &mut Store,
+    options: &Options,
+) -> Result<Counts, crate::job::JobError<IntakeError>> {
+    crate::job::Runner::new(crate::job::Job::Ingest, c.data_dir())
+        .dry_run(options.dry_run)
+        .run(store, |s| {
+            ingest(c, s, options, at()).map(|counts| crate::job::Done {
+                outcome: crate::domain::outcome::Outcome::attention_if(counts.needs_attention()),
+                counters: counts.counters(),
+                summary: counts.line(),
+                value: counts,
+            })
+        })
+        .map(|ran| ran.value)
+}
+
 #[test]
 fn a_dry_run_writes_nothing_and_the_lock_keeps_runs_apart() {
+    use crate::job::{Job, JobError, JobLock, LockError};
     let (dir, c) = office();
     std::fs::write(
         dir.path().join("inbox/app/one.ndjson"),
@@ -411,7 +432,7 @@ fn a_dry_run_writes_nothing_and_the_lock_keeps_runs_apart() {
         dry_run: true,
         ..options()
     };
-    let counts = ingest(&c, &mut store, &dry, at()).unwrap();
+    let counts = ingest_job(&c, &mut store, &dry).unwrap();
     assert_eq!((counts.read, counts.quarantined), (1, 1));
     assert!(store.quarantine().unwrap().is_empty());
     assert_eq!(
@@ -419,13 +440,14 @@ fn a_dry_run_writes_nothing_and_the_lock_keeps_runs_apart() {
         0
     );
 
-    let held = IngestLock::acquire(&c.data_dir()).unwrap();
-    let e = ingest(&c, &mut store, &options(), at()).unwrap_err();
-    assert!(matches!(e, IntakeError::Locked { .. }), "{e}");
+    let held = JobLock::acquire(&c.data_dir(), Job::Ingest).unwrap();
+    let e = ingest_job(&c, &mut store, &options()).unwrap_err();
+    assert!(matches!(e, JobError::Lock(LockError::Held { .. })), "{e}");
     drop(held);
-    let counts = ingest(&c, &mut store, &options(), at()).unwrap();
+    let counts = ingest_job(&c, &mut store, &options()).unwrap();
     assert_eq!(counts.quarantined, 1);
-    assert!(!c.data_dir().join("ingest.lock").exists());
+    // The run let go of the lock when it ended.
+    JobLock::acquire(&c.data_dir(), Job::Ingest).unwrap();
 }
 
 #[test]
@@ -497,14 +519,18 @@ proptest! {
 
 #[test]
 fn a_lock_left_by_a_dead_process_is_taken_over() {
+    use crate::job::{Job, JobLock};
     let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("locks/ingest.lock");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     // Above the kernel's pid limit: no such process.
-    std::fs::write(dir.path().join("ingest.lock"), "999999999\n").unwrap();
-    let lock = IngestLock::acquire(dir.path()).unwrap();
-    let pid = std::fs::read_to_string(dir.path().join("ingest.lock")).unwrap();
+    std::fs::write(&file, "999999999\n").unwrap();
+    let lock = JobLock::acquire(dir.path(), Job::Ingest).unwrap();
+    let pid = std::fs::read_to_string(&file).unwrap();
     assert_eq!(pid.trim(), std::process::id().to_string());
     drop(lock);
-    assert!(!dir.path().join("ingest.lock").exists());
+    // Dropped, it is free for the next run.
+    JobLock::acquire(dir.path(), Job::Ingest).unwrap();
 }
 
 #[test]

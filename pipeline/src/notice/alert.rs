@@ -48,7 +48,8 @@ pub fn mail(
         office = config.office.name,
         job = alert.job,
         message = alert.message,
-        run = crate::schedule::command(&alert.job).join(" "),
+        run = crate::job::Job::from_name(&alert.job)
+            .map_or_else(|| alert.job.clone(), |j| j.command().join(" ")),
         id = alert.id,
     );
     let html = format!(

@@ -19,6 +19,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::application::{Application, ApplicationId, NewApplication, Source};
+use crate::domain::outcome::Outcome;
 use crate::files::{FileError, create_private, set_private};
 use crate::service::Service;
 use crate::state::{IllegalTransition, State};
@@ -260,45 +261,6 @@ pub struct Event {
     pub actor: String,
     /// Free text (reasons, batch, decision).
     pub detail: String,
-}
-
-/// How a job run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Started, not finished (or the process died).
-    Running,
-    /// Finished, nothing needs attention.
-    Ok,
-    /// Finished, but something needs a person (quarantine, failed sends).
-    Attention,
-    /// Failed.
-    Failed,
-    /// Stopped by a signal before the end.
-    Interrupted,
-}
-
-impl Outcome {
-    fn code(self) -> &'static str {
-        match self {
-            Outcome::Running => "running",
-            Outcome::Ok => "ok",
-            Outcome::Attention => "attention",
-            Outcome::Failed => "failed",
-            Outcome::Interrupted => "interrupted",
-        }
-    }
-    fn parse(s: &str) -> Option<Outcome> {
-        [
-            Outcome::Running,
-            Outcome::Ok,
-            Outcome::Attention,
-            Outcome::Failed,
-            Outcome::Interrupted,
-        ]
-        .into_iter()
-        .find(|o| o.code() == s)
-    }
 }
 
 /// One run of a job, for the history.
@@ -695,10 +657,9 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// Records a run that has already ended, in one statement: a job that
-    /// writes its record only after its work (ingest, whose own lock is not
-    /// the job lock) or a record of something that took no time (a skip,
-    /// an alert) never leaves a run "running" if the process is killed.
+    /// Records a run that has already ended, in one statement: a record of
+    /// something that took no time (the daemon's skip of a locked job, an
+    /// alert) never leaves a run "running" if the process is killed.
     pub fn record_run(
         &mut self,
         job: &str,

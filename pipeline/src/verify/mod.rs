@@ -31,13 +31,11 @@ use crate::config::Config;
 use crate::nik::{clean_digits, parse_nik};
 use crate::reason::Reason;
 use crate::state::State;
-use crate::store::{Change, Outcome, Store, StoreError};
+use crate::store::{Change, Store, StoreError};
 use crate::wilayah::Wilayah;
 
 /// The actor verification writes into the event log.
 pub const ACTOR: &str = "sigap:verify";
-/// The job name in the run history.
-pub const JOB: &str = "verify";
 
 /// What verification concluded about one application.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -305,14 +303,32 @@ impl Report {
     pub fn needs_attention(&self) -> bool {
         self.counts.state(State::Review) > 0
     }
+
+    /// The run's counters for the history.
+    pub fn counters(&self) -> BTreeMap<String, i64> {
+        self.counts.counters()
+    }
+
+    /// The run's line for the history: how many wait for review, if any.
+    pub fn summary(&self) -> String {
+        if self.needs_attention() {
+            format!(
+                "{} application(s) wait in the review queue",
+                self.counts.state(State::Review)
+            )
+        } else {
+            String::new()
+        }
+    }
 }
 
 /// One verification run: reads the RECEIVED applications and what is on
 /// file, opens the population database (only when there is something to
 /// verify) and looks the whole batch up at once, decides, and unless
-/// `dry_run` writes the decisions and the job run. A dry run writes
-/// nothing at all, not even the run history. `clock` gives the times
-/// recorded (the stage never reads the clock itself).
+/// `dry_run` writes the decisions. The job runner
+/// ([`crate::job::Runner`]) holds the verify lock and records the run
+/// (see [`Report::counters`] and [`Report::summary`]). `clock` gives the
+/// times recorded (the stage never reads the clock itself).
 pub fn run(
     store: &mut Store,
     config: &Config,
@@ -321,33 +337,11 @@ pub fn run(
     clock: &dyn Fn() -> DateTime<Utc>,
     dry_run: bool,
 ) -> Result<Report, VerifyError> {
-    let run_id = if dry_run {
-        None
-    } else {
-        Some(store.start_run(JOB, clock())?)
-    };
-    let result = decide_all(store, config, wilayah, open).and_then(|(decisions, population)| {
-        if !dry_run {
-            tracing::info!(decisions = decisions.len(), "verify: writing the decisions");
-            apply(store, &decisions, clock())?;
-        }
-        Ok((decisions, population))
-    });
-    let (decisions, population) = match result {
-        Ok(r) => r,
-        Err(e) => {
-            if let Some(id) = run_id {
-                store.finish_run(
-                    id,
-                    Outcome::Failed,
-                    &BTreeMap::new(),
-                    &e.to_string(),
-                    clock(),
-                )?;
-            }
-            return Err(e);
-        }
-    };
+    let (decisions, population) = decide_all(store, config, wilayah, open)?;
+    if !dry_run {
+        tracing::info!(decisions = decisions.len(), "verify: writing the decisions");
+        apply(store, &decisions, clock())?;
+    }
     let counts = Counts::of(&decisions);
     let report = Report {
         decisions,
@@ -365,20 +359,6 @@ pub fn run(
         dry_run,
         "verify: done"
     );
-    if let Some(id) = run_id {
-        let (outcome, message) = if report.needs_attention() {
-            (
-                Outcome::Attention,
-                format!(
-                    "{} application(s) wait in the review queue",
-                    report.counts.state(State::Review)
-                ),
-            )
-        } else {
-            (Outcome::Ok, String::new())
-        };
-        store.finish_run(id, outcome, &report.counts.counters(), &message, clock())?;
-    }
     Ok(report)
 }
 
