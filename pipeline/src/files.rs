@@ -59,6 +59,21 @@ pub fn set_private(path: &Path) -> Result<(), FileError> {
 /// disk, say) removes its temp file and names the target; temp files that
 /// killed writers left in the folder are removed first.
 pub fn write_atomic_private(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    write_atomic_private_with(path, |f: &mut File| {
+        f.write_all(bytes).map_err(|e| FileError::new(path, e))
+    })
+}
+
+/// [`write_atomic_private`] for content too big to hold in memory (a
+/// population snapshot, a bundle with its scans): `write` fills the private
+/// temp file (it may seek and read it back); the file is then fsynced and
+/// renamed over `path`. When `write` fails, nothing of the file stays
+/// behind and its error is returned. The one atomic write of the
+/// workspace: everything that writes a whole file goes through here.
+pub fn write_atomic_private_with<T, E: From<FileError>>(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> Result<T, E>,
+) -> Result<T, E> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -68,22 +83,26 @@ pub fn write_atomic_private(path: &Path, bytes: &[u8]) -> Result<(), FileError> 
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     // Errors name the target, the file the user knows, not the temp file.
     let written = create_private(&tmp)
-        .map_err(|e| FileError::new(path, e.source))
+        .map_err(|e| E::from(FileError::new(path, e.source)))
         .and_then(|mut f| {
-            f.write_all(bytes)
-                .and_then(|()| f.sync_all())
-                .map_err(|e| FileError::new(path, e))
+            let value = write(&mut f)?;
+            f.sync_all().map_err(|e| FileError::new(path, e))?;
+            Ok(value)
         });
-    if let Err(e) = written {
-        // Half a file is worse than none: nothing of it stays behind.
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
+    let value = match written {
+        Ok(v) => v,
+        Err(e) => {
+            // Half a file is worse than none: nothing of it stays behind.
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         FileError::new(path, e)
     })?;
-    sync_dir(dir)
+    sync_dir(dir)?;
+    Ok(value)
 }
 
 /// Removes the temp files (`.NAME.tmp-PID`) that a writer killed before its
@@ -216,5 +235,28 @@ mod tests {
         write_atomic_private(&dir.path().join("rekap-B-2.pdf"), b"whole").unwrap();
         assert!(!stale.exists());
         assert!(live.exists() && foreign.exists());
+    }
+
+    #[test]
+    fn a_streamed_write_that_fails_leaves_the_old_file_and_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bundle.zip");
+        fs::write(&p, "old").unwrap();
+        let r: Result<(), FileError> = write_atomic_private_with(&p, |f| {
+            f.write_all(b"half").map_err(|e| FileError::new(&p, e))?;
+            Err(FileError::new(&p, io::Error::other("disk full")))
+        });
+        assert!(r.is_err());
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+        write_atomic_private_with(&p, |f| {
+            f.write_all(b"new").map_err(|e| FileError::new(&p, e))
+        })
+        .unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new");
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod adapters;
 pub mod application;
+pub mod archive;
 pub mod calendar;
 pub mod config;
 pub mod domain;
@@ -19,12 +20,14 @@ pub mod office;
 pub mod pickup;
 pub mod print;
 pub mod reason;
+pub mod report_sla;
 pub mod sample;
 pub mod schedule;
 pub mod service;
 pub mod sla;
 pub mod state;
 pub mod store;
+pub mod text;
 pub mod verify;
 pub mod wilayah;
 

@@ -6,31 +6,22 @@
 //! Both are PDF (A4, for signing) and CSV (for the kecamatan's register).
 //! They carry full NIKs: the kecamatan officer matches each card to the
 //! person collecting it. The files are personal data, written 0600 by the
-//! caller through `pipeline::files`.
+//! rekap stage (`pipeline::print::rekap`) through `pipeline::files`.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use pipeline::config::Config;
+use pipeline::print::rekap::{RekapRenderer, Rendered};
 use pipeline::service::Service;
 use pipeline::wilayah::Wilayah;
 
+use crate::Renderer;
 use crate::pdf::{Column, Letterhead, Signatory, TableDocument};
 
-/// One card on a batch rekap.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RekapCard {
-    /// Application id, e.g. `A-000123`.
-    pub application_id: String,
-    /// Full 16-digit NIK.
-    pub nik: String,
-    /// Name as on the population record.
-    pub name: String,
-    /// Village (desa/kelurahan) name.
-    pub village: String,
-    /// The service the card was printed for.
-    pub service: Service,
-}
+/// The rows of the rekaps, as the rekap stage (`pipeline::print::rekap`)
+/// gathers them.
+pub use pipeline::print::rekap::{PrintedCard, RekapCard};
 
 /// The rekap of one print batch for one kecamatan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,19 +34,6 @@ pub struct Rekap {
     pub kecamatan: String,
     /// The cards, in batch order.
     pub cards: Vec<RekapCard>,
-}
-
-/// One card on the daily Rekap Cetak KTP-el.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrintedCard {
-    /// The card.
-    pub card: RekapCard,
-    /// Pickup kecamatan.
-    pub kecamatan: String,
-    /// Batch id.
-    pub batch_id: String,
-    /// Serial of the blanko the card was printed on.
-    pub blanko_serial: String,
 }
 
 /// The daily record of cards printed (Rekap Cetak KTP-el).
@@ -343,5 +321,39 @@ impl RekapCetak {
             w.write_record(&row).expect("csv into memory");
         }
         w.into_inner().expect("csv into memory")
+    }
+}
+
+/// What `sigap rekap` hands the rekap stage.
+impl RekapRenderer for Renderer {
+    fn batch(
+        &self,
+        batch_id: &str,
+        date: NaiveDate,
+        kecamatan: &str,
+        cards: Vec<RekapCard>,
+    ) -> Rendered {
+        let rekap = Rekap {
+            batch_id: batch_id.to_string(),
+            date,
+            kecamatan: kecamatan.to_string(),
+            cards,
+        };
+        Rendered {
+            pdf: rekap.pdf(&self.heading),
+            csv: rekap.csv(),
+        }
+    }
+
+    fn day(&self, date: NaiveDate, printed: Vec<PrintedCard>, spoiled: usize) -> Rendered {
+        let day = RekapCetak {
+            date,
+            printed,
+            spoiled,
+        };
+        Rendered {
+            pdf: day.pdf(&self.heading),
+            csv: day.csv(),
+        }
     }
 }

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use anyhow::bail;
 use chrono::{NaiveDate, Utc};
 use pipeline::Config;
+use pipeline::archive::{ArchiveError, make_bundles};
 use pipeline::config::env;
 use pipeline::domain::outcome::Outcome;
 use pipeline::job::{Done, Job};
-use reports::archive::{ArchiveError, bulan, make_bundles};
+use reports::archive::bulan;
 
 use super::{Exit, open_store, run_job};
 
@@ -42,6 +43,7 @@ pub fn run(config: &Config, month: NaiveDate) -> anyhow::Result<Exit> {
                     config,
                     store,
                     db.as_mut(),
+                    &reports::Renderer::new(config),
                     month,
                     passphrase.as_deref(),
                     now,

@@ -87,7 +87,7 @@ pub fn run(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
         println!(
             "outputs: batches in {}, rekap in {}",
             config.spool_dir().join("outgoing").display(),
-            reports::rekap_files::rekap_dir(config).display()
+            pipeline::print::rekap::rekap_dir(config).display()
         );
         Ok(Done {
             outcome,

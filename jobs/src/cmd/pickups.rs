@@ -2,86 +2,24 @@
 //! way from the printer to the applicant.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
 use chrono::Utc;
 use pipeline::Config;
 use pipeline::domain::outcome::Outcome;
-use pipeline::files::{half_written, stat_settled};
 use pipeline::job::{Done, Job, JobError, JobLock, LockError};
-use pipeline::pickup::run::{
-    LegReport, RegisterFile, arrived as arrive, handover as hand, import as run_import,
-};
+use pipeline::pickup::inbox;
+use pipeline::pickup::run::{LegReport, arrived as arrive, handover as hand, import as run_import};
 use pipeline::store::Store;
 
 use super::{Exit, job_error, open_store, operator, run_job};
-
-/// Register files in `inbox/pickups/`, by name, that have settled: the
-/// same skip list and settle rule as ingest (dotfiles, Excel's `~$*`
-/// owner files, `.tmp`/`.part`/`.partial`/`.crdownload`/`~` names, and a
-/// file must keep its size and modification time over
-/// `SIGAP_INGEST_SETTLE_MS`). Returns the settled files and how many are
-/// still being written (read by a later run).
-fn inbox_registers(config: &Config) -> anyhow::Result<(Vec<PathBuf>, usize)> {
-    let dir = config.inbox_dir().join("pickups");
-    let rd = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
-    };
-    let mut found: Vec<(PathBuf, (u64, i64))> = rd
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let wanted = !half_written(&name) && name.to_ascii_lowercase().ends_with(".csv");
-            let path = e.path();
-            // Not following symlinks: only regular files are registers.
-            let stat = stat_settled(&path)?;
-            wanted.then_some((path, stat))
-        })
-        .collect();
-    found.sort();
-    let settle = pipeline::intake::Options::from_env(false, |k| std::env::var(k).ok())?.settle;
-    if !found.is_empty() && !settle.is_zero() {
-        tracing::info!(
-            "waiting {} ms for {} file(s) to settle",
-            settle.as_millis(),
-            found.len()
-        );
-        std::thread::sleep(settle);
-    }
-    let mut waiting = 0;
-    let mut out = Vec::new();
-    for (path, stat) in found {
-        if stat_settled(&path) == Some(stat) {
-            out.push(path);
-        } else {
-            tracing::info!(
-                "{} is still changing; it is read by a later run",
-                path.display()
-            );
-            waiting += 1;
-        }
-    }
-    Ok((out, waiting))
-}
-
-/// The name a register goes by in sources: `pickups/<file>` inside the
-/// inbox, else the file name as given.
-fn register_name(config: &Config, path: &Path) -> String {
-    match path.strip_prefix(config.inbox_dir()) {
-        Ok(rel) => rel.display().to_string(),
-        Err(_) => path.display().to_string(),
-    }
-}
 
 /// `sigap pickups import [FILE…]`.
 pub fn import(config: &Config, files: &[PathBuf]) -> anyhow::Result<Exit> {
     let mut store = open_store(config)?;
     let ran = run_job(config, Job::Pickups, false, &mut store, |store| {
         let (paths, waiting) = if files.is_empty() {
-            let (found, waiting) = inbox_registers(config)?;
+            let (found, waiting) = inbox::inbox_registers(config)?;
             if found.is_empty() && waiting == 0 {
                 println!(
                     "pickups: no register in {}; nothing to do",
@@ -92,15 +30,7 @@ pub fn import(config: &Config, files: &[PathBuf]) -> anyhow::Result<Exit> {
         } else {
             (files.to_vec(), 0)
         };
-        let mut registers = Vec::new();
-        for p in &paths {
-            let bytes = std::fs::read(p)
-                .with_context(|| format!("cannot read the pickup register {}", p.display()))?;
-            registers.push(RegisterFile {
-                name: register_name(config, p),
-                bytes,
-            });
-        }
+        let registers = inbox::read_registers(config, &paths)?;
         let report = run_import(
             store,
             &registers,

@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use chrono::Utc;
 use pipeline::Config;
 use pipeline::domain::outcome::Outcome;
 use pipeline::job::{Done, Job};
-use pipeline::nik::mask;
 use pipeline::print::blanko::Movement;
+use pipeline::print::confirm;
 use pipeline::print::run::{apply_results, batch_and_dispatch};
 use pipeline::print::station::{HotFolder, Station};
 use pipeline::print::{CardResult, results_csv};
@@ -99,39 +99,6 @@ pub fn list(config: &Config) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// One `--spoiled NIK:serial:reason` entry.
-struct Spoiled {
-    nik: String,
-    serial: String,
-    reason: String,
-}
-
-fn parse_spoiled(spec: &str) -> anyhow::Result<Spoiled> {
-    let mut parts = spec.splitn(3, ':');
-    let (Some(nik), Some(serial)) = (parts.next(), parts.next()) else {
-        bail!(
-            "--spoiled {}: write NIK:serial:reason, e.g. 3402...:0000000123:pita macet",
-            mask(spec)
-        );
-    };
-    let reason = parts.next().unwrap_or("").trim();
-    if nik.trim().len() != 16 || serial.trim().is_empty() {
-        bail!(
-            "--spoiled {}: write NIK:serial:reason with the card's 16-digit NIK and the spoiled blank's serial",
-            mask(nik)
-        );
-    }
-    Ok(Spoiled {
-        nik: nik.trim().to_string(),
-        serial: serial.trim().to_string(),
-        reason: if reason.is_empty() {
-            "rusak".to_string()
-        } else {
-            reason.to_string()
-        },
-    })
-}
-
 /// `sigap station confirm BATCH [--spoiled NIK:serial:reason,...] [--first-serial N]`:
 /// the operator printed a batch; write its results file. Printed cards get
 /// consecutive blanko serials from `--first-serial` (default: after the
@@ -143,56 +110,9 @@ pub fn confirm(
     first_serial: Option<u64>,
 ) -> anyhow::Result<Exit> {
     let station = HotFolder::new(&config.spool_dir());
-    let cards = station.cards(batch)?.with_context(|| {
-        format!("no batch folder {batch} at the station (see `sigap station list`)")
-    })?;
-    let spoiled: Vec<Spoiled> = spoiled
-        .iter()
-        .map(|s| parse_spoiled(s))
-        .collect::<anyhow::Result<_>>()?;
-    let mut reader = csv::Reader::from_reader(cards.as_slice());
-    let mut rows = Vec::new();
-    for r in reader.records() {
-        let r = r.with_context(|| format!("reading {batch}/cards.csv"))?;
-        rows.push((r[0].to_string(), r[1].to_string()));
-    }
-    for s in &spoiled {
-        if !rows.iter().any(|(_, nik)| *nik == s.nik) {
-            bail!(
-                "--spoiled {}: no card with this NIK in batch {batch}",
-                mask(&s.nik)
-            );
-        }
-    }
+    let (rows, spoiled) = confirm::batch_cards(&station, batch, spoiled)?;
     let store = open_store(config)?;
-    let used: Vec<u64> = store
-        .blanko_serials()?
-        .iter()
-        .chain(spoiled.iter().map(|s| &s.serial))
-        .filter_map(|s| s.parse().ok())
-        .collect();
-    let mut next = first_serial.unwrap_or_else(|| used.iter().max().map_or(1, |m| m + 1));
-    let taken: Vec<&str> = spoiled.iter().map(|s| s.serial.as_str()).collect();
-    let mut lines = Vec::new();
-    for (id, nik) in rows {
-        if let Some(s) = spoiled.iter().find(|s| s.nik == nik) {
-            lines.push((
-                id,
-                nik,
-                CardResult::Spoiled,
-                s.serial.clone(),
-                s.reason.clone(),
-            ));
-            continue;
-        }
-        let mut serial = format!("{next:010}");
-        while taken.contains(&serial.as_str()) {
-            next += 1;
-            serial = format!("{next:010}");
-        }
-        next += 1;
-        lines.push((id, nik, CardResult::Printed, serial, String::new()));
-    }
+    let lines = confirm::allocate_serials(rows, &spoiled, &store.blanko_serials()?, first_serial);
     let printed = lines.iter().filter(|l| l.2 == CardResult::Printed).count();
     let path = station.write_results(batch, &results_csv(&lines))?;
     println!(
@@ -315,7 +235,7 @@ pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
 pub fn rekap(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
     let mut store = open_store(config)?;
     let ran = run_job(config, Job::Rekap, dry_run, &mut store, |store| {
-        let report = reports::rekap_files::write_rekaps(config, store, dry_run)?;
+        let report = write_rekaps(config, store, dry_run)?;
         let line = if dry_run {
             for p in &report.written {
                 println!("would write {}", p.display());
@@ -333,7 +253,7 @@ pub fn rekap(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
                 "rekap: {} written, {} unchanged, in {}",
                 report.written.len(),
                 report.unchanged,
-                reports::rekap_files::rekap_dir(config).display()
+                pipeline::print::rekap::rekap_dir(config).display()
             )
         };
         println!("{line}");
@@ -349,4 +269,19 @@ pub fn rekap(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
         })
     })?;
     Ok(Exit::of(ran.outcome))
+}
+
+/// The rekap stage with the station and the renderers of this office.
+fn write_rekaps(
+    config: &Config,
+    store: &pipeline::store::Store,
+    dry_run: bool,
+) -> Result<pipeline::print::rekap::RekapReport, pipeline::print::rekap::RekapError> {
+    pipeline::print::rekap::write_rekaps(
+        config,
+        store,
+        &HotFolder::new(&config.spool_dir()),
+        &reports::Renderer::new(config),
+        dry_run,
+    )
 }

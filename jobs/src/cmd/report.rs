@@ -2,7 +2,6 @@
 
 use chrono::{NaiveDate, Utc};
 use pipeline::Config;
-use pipeline::files::{create_private_dir, write_atomic_private};
 use reports::sla::{Period, SlaInput, hours, pct};
 
 use std::collections::BTreeMap;
@@ -65,27 +64,13 @@ fn write(
         },
     )?;
     let computed = started.elapsed();
-    let dir = config.out_dir().join("reports");
-    create_private_dir(&dir)?;
-    let stem = format!("sla-{from}_{to}");
-    let mut written = Vec::new();
-    if formats.contains(&ReportFormat::Pdf) {
-        let path = dir.join(format!("{stem}.pdf"));
-        write_atomic_private(&path, &reports::sla::pdf::render(&report))?;
-        written.push(path);
-    }
-    if formats.contains(&ReportFormat::Html) {
-        let path = dir.join(format!("{stem}.html"));
-        write_atomic_private(&path, reports::sla::html::render(&report).as_bytes())?;
-        written.push(path);
-    }
-    if formats.contains(&ReportFormat::Csv) {
-        for t in &report.tables {
-            let path = dir.join(format!("{stem}-{}.csv", t.name));
-            write_atomic_private(&path, &reports::sla::table_csv(t))?;
-            written.push(path);
-        }
-    }
+    let files = reports::sla::files(
+        &report,
+        formats.contains(&ReportFormat::Pdf),
+        formats.contains(&ReportFormat::Html),
+        formats.contains(&ReportFormat::Csv),
+    );
+    let written = pipeline::report_sla::write_files(config, from, to, &files)?;
     println!(
         "SLA report {from} to {to} (figures as of {}), {} applications read:",
         report

@@ -20,7 +20,7 @@ pub(crate) fn read(
     ctx: &Ctx<'_>,
     sink: &mut Sink<'_>,
 ) -> Result<(), IntakeError> {
-    let text = fields::text(bytes);
+    let text = crate::text::decode(bytes);
     if rel.to_ascii_lowercase().ends_with(".ndjson") {
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {

@@ -267,30 +267,3 @@ pub(crate) fn labelled(body: &str) -> Vec<(Label, String)> {
     }
     out
 }
-
-/// Windows-1252 (a superset of ISO-8859-1 for printable text) to UTF-8:
-/// how a form export re-saved by Excel on Windows arrives.
-pub(crate) fn windows_1252(bytes: &[u8]) -> String {
-    const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
-        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
-        'ž', 'Ÿ',
-    ];
-    bytes
-        .iter()
-        .map(|&b| match b {
-            0x80..=0x9f => HIGH[usize::from(b - 0x80)],
-            _ => char::from(b),
-        })
-        .collect()
-}
-
-/// UTF-8 (without a byte-order mark), or Windows-1252 when the bytes are
-/// not UTF-8.
-pub(crate) fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => std::borrow::Cow::Borrowed(s),
-        Err(_) => std::borrow::Cow::Owned(windows_1252(bytes)),
-    }
-}

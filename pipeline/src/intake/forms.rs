@@ -86,7 +86,7 @@ pub(crate) fn read(
     ctx: &Ctx<'_>,
     sink: &mut Sink<'_>,
 ) -> Result<(), IntakeError> {
-    let text = fields::text(bytes);
+    let text = crate::text::decode(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)

@@ -248,39 +248,97 @@ pub(crate) type Sink<'s> = dyn FnMut(Item) -> Result<(), IntakeError> + 's;
 
 /// A file in the inbox waiting to be read.
 #[derive(Debug, Clone)]
-struct InboxFile {
+pub(crate) struct InboxFile {
     /// Relative to the inbox, `/`-separated.
-    rel: String,
-    path: PathBuf,
+    pub rel: String,
+    /// The file.
+    pub path: PathBuf,
+    /// The channel its folder is.
+    pub channel: Source,
+    /// Size when scanned.
+    pub size: u64,
+    /// Modification time when scanned (ns).
+    pub mtime_ns: i64,
+}
+
+/// The candidate files of one inbox folder `inbox/<dir>`, by name: regular
+/// files (symlinks are not followed) whose name is not a half-written one
+/// and that `accept` takes. A missing folder has none. The one inbox scan:
+/// ingest and `sigap pickups import` both read their folders through it.
+pub(crate) fn scan_folder(
+    inbox: &Path,
+    dir: &str,
     channel: Source,
-    size: u64,
-    mtime_ns: i64,
+    accept: &dyn Fn(&str) -> bool,
+) -> Result<Vec<InboxFile>, FileError> {
+    let full = inbox.join(dir);
+    let walker = walkdir::WalkDir::new(&full)
+        .min_depth(1)
+        .max_depth(1)
+        .sort_by_file_name();
+    let mut out = Vec::new();
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) if e.depth() == 0 => {
+                let io = e.into_io_error();
+                return match io {
+                    Some(io) if io.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+                    Some(io) => Err(FileError::new(&full, io)),
+                    None => Ok(Vec::new()),
+                };
+            }
+            Err(_) => continue,
+        };
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !entry.file_type().is_file() || half_written(&name) || !accept(&name) {
+            continue;
+        }
+        if let Some((size, mtime_ns)) = stat(entry.path()) {
+            out.push(InboxFile {
+                rel: format!("{dir}/{name}"),
+                path: entry.path().to_path_buf(),
+                channel,
+                size,
+                mtime_ns,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The settle rule: waits `settle` once for `files`, then keeps the ones
+/// whose size and modification time did not change; the others are still
+/// being written and are read by a later run. Returns the settled files
+/// and how many are still being written.
+pub(crate) fn settled(files: Vec<InboxFile>, settle: Duration) -> (Vec<InboxFile>, usize) {
+    if !files.is_empty() && !settle.is_zero() {
+        tracing::info!(
+            "waiting {} ms for {} file(s) to settle",
+            settle.as_millis(),
+            files.len()
+        );
+        std::thread::sleep(settle);
+    }
+    let mut waiting = 0;
+    let mut out = Vec::new();
+    for f in files {
+        if stat(&f.path) == Some((f.size, f.mtime_ns)) {
+            out.push(f);
+        } else {
+            tracing::info!("{} is still changing; it is read by a later run", f.rel);
+            waiting += 1;
+        }
+    }
+    (out, waiting)
 }
 
 /// The inbox's candidate files, by channel and name. Symlinks are not followed.
 fn scan(inbox: &Path) -> Vec<InboxFile> {
     let mut out = Vec::new();
     let mut add = |dir: &str, channel: Source, accept: &dyn Fn(&str) -> bool| {
-        let full = inbox.join(dir);
-        let walker = walkdir::WalkDir::new(&full)
-            .min_depth(1)
-            .max_depth(1)
-            .sort_by_file_name();
-        for entry in walker.into_iter().filter_map(Result::ok) {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !entry.file_type().is_file() || half_written(&name) || !accept(&name) {
-                continue;
-            }
-            if let Some((size, mtime_ns)) = stat(entry.path()) {
-                out.push(InboxFile {
-                    rel: format!("{dir}/{name}"),
-                    path: entry.path().to_path_buf(),
-                    channel,
-                    size,
-                    mtime_ns,
-                });
-            }
-        }
+        // An unreadable folder holds nothing to read yet.
+        out.extend(scan_folder(inbox, dir, channel, accept).unwrap_or_default());
     };
     let ends = |exts: &'static [&'static str]| {
         move |n: &str| {
@@ -335,20 +393,9 @@ pub fn ingest(
                 pending.push(f);
             }
         }
-        if !pending.is_empty() && !options.settle.is_zero() {
-            tracing::info!(
-                "waiting {} ms for {} file(s) to settle",
-                options.settle.as_millis(),
-                pending.len()
-            );
-            std::thread::sleep(options.settle);
-        }
+        let (pending, waiting) = settled(pending, options.settle);
+        r.counts.files_waiting += waiting as u64;
         for f in pending {
-            if stat(&f.path) != Some((f.size, f.mtime_ns)) {
-                tracing::info!("{} is still changing; it is read by a later run", f.rel);
-                r.counts.files_waiting += 1;
-                continue;
-            }
             let bytes = std::fs::read(&f.path).map_err(|e| FileError::new(&f.path, e))?;
             let sha = sha256_hex(&bytes);
             if tx.file_read(&f.rel, &sha)? {

@@ -156,7 +156,7 @@ fn niks_are_cleaned_kept_or_refused() {
         fields::nik("3.40215E+15").unwrap_err().0,
         QuarantineReason::ScientificNik
     );
-    assert_eq!(fields::windows_1252(b"caf\xe9 \x80"), "café €");
+    assert_eq!(crate::text::windows_1252(b"caf\xe9 \x80"), "café €");
 }
 
 #[test]

@@ -25,6 +25,7 @@
 //! Every row is accounted for: collected now, already known (the same
 //! pickup seen before), or quarantined with the file, line and field.
 
+pub mod inbox;
 pub mod run;
 
 /// The start of the detail of an IN_TRANSIT or READY move that no one
@@ -192,7 +193,7 @@ fn column_of(header: &str) -> Option<&'static str> {
 /// names none. A file without the needed columns is one [`BadRow`] at
 /// line 1; nothing in it is taken.
 pub fn parse_register(bytes: &[u8], tz: Timezone) -> (Vec<RegisterRow>, Vec<BadRow>) {
-    let text = crate::intake::fields::text(bytes);
+    let text = crate::text::decode(bytes);
     let first_line = text.lines().next().unwrap_or("");
     let delimiter = if first_line.contains(';') && !first_line.contains(',') {
         b';'

@@ -7,6 +7,8 @@
 //! [`station::Station`] adapter.
 
 pub mod blanko;
+pub mod confirm;
+pub mod rekap;
 pub mod run;
 pub mod station;
 
@@ -415,8 +417,8 @@ pub struct RejectedResult {
 /// Reads a results file: good lines, and rejected ones with the reason.
 /// A file without the expected header is rejected whole.
 pub fn parse_results(name: &str, bytes: &[u8]) -> (Vec<ResultLine>, Vec<RejectedResult>) {
-    let text = String::from_utf8_lossy(bytes);
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let text = crate::text::decode(bytes);
+    let text: &str = &text;
     let mut lines = Vec::new();
     let mut rejected = Vec::new();
     let mut reader = csv::ReaderBuilder::new()

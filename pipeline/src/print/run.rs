@@ -397,7 +397,7 @@ pub fn apply_results(
             source: format!("{}:0", file.name),
             reason,
             message,
-            raw: String::from_utf8_lossy(&file.bytes).into_owned(),
+            raw: crate::text::decode(&file.bytes).into_owned(),
         };
         let mut rejected = Vec::new();
         let mut good = Vec::new();

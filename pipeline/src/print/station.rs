@@ -94,6 +94,10 @@ pub trait Station {
     fn cards(&self, batch_id: &str) -> Result<Option<Vec<u8>>, StationError>;
     /// Writes a results file (the operator's side), whole or not at all.
     fn write_results(&self, batch_id: &str, bytes: &[u8]) -> Result<PathBuf, StationError>;
+    /// Where a batch's `cards.csv` is, for messages about it.
+    fn cards_path(&self, batch_id: &str) -> PathBuf {
+        Path::new(batch_id).join("cards.csv")
+    }
 }
 
 /// The hot-folder station under the office's `spool/`.
@@ -225,6 +229,10 @@ impl Station for HotFolder {
         }
         out.sort_by(|a, b| a.manifest.batch_id.cmp(&b.manifest.batch_id));
         Ok(out)
+    }
+
+    fn cards_path(&self, batch_id: &str) -> PathBuf {
+        self.batch_dir(batch_id).join("cards.csv")
     }
 
     fn cards(&self, batch_id: &str) -> Result<Option<Vec<u8>>, StationError> {

@@ -142,6 +142,29 @@ fn results_files_are_read_line_by_line_with_reasons() {
     assert!(bad[0].message.contains("header"));
 }
 
+/// A results file saved by Excel reads like a form export: one decoder
+/// (`crate::text::decode`) for every CSV people send.
+#[test]
+fn station_results_in_windows_1252_or_utf8_with_bom_read_like_forms() {
+    let utf8 = "application_id,nik,result,blanko_serial,reason\r\n\
+                A-000002,3402151708900002,SPOILED,0000000002,pita macet – café\r\n";
+    let mut bom = b"\xef\xbb\xbf".to_vec();
+    bom.extend_from_slice(utf8.as_bytes());
+    let cp1252 = b"application_id,nik,result,blanko_serial,reason\r\n\
+                   A-000002,3402151708900002,SPOILED,0000000002,pita macet \x96 caf\xe9\r\n";
+    for bytes in [bom.as_slice(), cp1252.as_slice()] {
+        let (good, bad) = parse_results("B-1.csv", bytes);
+        assert!(bad.is_empty(), "{bad:?}");
+        assert_eq!(good.len(), 1);
+        assert_eq!(good[0].application.to_string(), "A-000002");
+        assert_eq!(good[0].reason, "pita macet – café");
+        assert_eq!(
+            good[0].reason,
+            crate::text::decode(b"pita macet \x96 caf\xe9")
+        );
+    }
+}
+
 struct Office {
     _dir: tempfile::TempDir,
     spool: std::path::PathBuf,

@@ -27,7 +27,7 @@ use chrono::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::SampleError;
+use super::error::SampleError;
 use super::names;
 use super::plan::{Context, invented_resident};
 use super::population::Generated;

@@ -8,8 +8,8 @@ use std::path::Path;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat};
 use serde::Serialize;
 
-use super::SampleError;
 use super::encode::{drive_link, pdf};
+use super::error::SampleError;
 use super::plan::{Channel, Plan};
 use super::rng::Rng;
 use crate::config::Config;

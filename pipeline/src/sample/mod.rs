@@ -12,7 +12,9 @@
 //! Files are written mode 0600: synthetic or not, they have the shape of
 //! personal data and are handled like it.
 
+mod attachments;
 mod encode;
+mod error;
 mod history;
 mod inbox;
 mod mail;
@@ -22,19 +24,20 @@ mod population;
 mod rng;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, ConfigError, PopulationSource};
-use crate::files::{FileError, write_atomic_private};
-use crate::office::InitError;
+use crate::config::{Config, PopulationSource};
+use crate::files::write_atomic_private;
 use crate::wilayah::Wilayah;
 use plan::{Channel, Defect, NotApplication, Plan};
 use population::{DistrictInfo, PoolSizes};
 
+pub use error::SampleError;
 pub use history::HistorySummary;
+pub use population::PopulationSummary;
 
 /// The `as_of` date used when none is given: 2026-11-20, a Friday, so the
 /// 7-day submission window before it holds a weekend.
@@ -81,87 +84,6 @@ impl Default for SampleOptions {
     }
 }
 
-/// Generating the sample office failed.
-#[derive(Debug, thiserror::Error)]
-pub enum SampleError {
-    /// The office directory could not be made (unknown profile, config already there, I/O).
-    #[error(transparent)]
-    Init(#[from] InitError),
-    /// The config just written could not be read back.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// Writing a file or folder failed.
-    #[error(transparent)]
-    File(#[from] FileError),
-    /// Writing the population snapshot failed.
-    #[error("{}: writing Parquet failed", path.display())]
-    Parquet {
-        /// The snapshot file.
-        path: PathBuf,
-        /// polars' error.
-        #[source]
-        source: polars::error::PolarsError,
-    },
-    /// Writing a forms export failed.
-    #[error("{}: writing CSV failed", path.display())]
-    Csv {
-        /// The export file.
-        path: PathBuf,
-        /// The csv crate's error.
-        #[source]
-        source: csv::Error,
-    },
-    /// Writing an app export or the manifest failed.
-    #[error("{}: writing JSON failed", path.display())]
-    Json {
-        /// The file.
-        path: PathBuf,
-        /// serde_json's error.
-        #[source]
-        source: serde_json::Error,
-    },
-    /// Writing the history into the state database failed.
-    #[error("{}: writing the sample history failed", path.display())]
-    Store {
-        /// The state database.
-        path: PathBuf,
-        /// The store's error.
-        #[source]
-        source: crate::store::StoreError,
-    },
-    /// The profile cannot produce a sample office.
-    #[error("{}: {reason}", path.display())]
-    Unusable {
-        /// The config file.
-        path: PathBuf,
-        /// What is missing.
-        reason: String,
-    },
-    /// The profile offers no KTP-el service to apply for.
-    #[error("{}: the profile offers no KTP-el service; sample applications need one", path.display())]
-    NoKtpService {
-        /// The config file.
-        path: PathBuf,
-    },
-    /// Too few residents for the applications asked for.
-    #[error(
-        "{}: a population of {population} has {eligible} residents who can apply cleanly, but {applications} applications need {needed}; raise --population or lower --applications",
-        path.display()
-    )]
-    PopulationTooSmall {
-        /// The config file.
-        path: PathBuf,
-        /// Residents asked for.
-        population: u64,
-        /// Applications asked for.
-        applications: u64,
-        /// Active, recorded adults found.
-        eligible: usize,
-        /// Active, recorded adults needed.
-        needed: usize,
-    },
-}
-
 /// The office a sample was made for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestOffice {
@@ -173,27 +95,6 @@ pub struct ManifestOffice {
     pub timezone: String,
     /// The UTC offset every local time in the inbox uses, e.g. `+07:00`.
     pub utc_offset: String,
-}
-
-/// Counts of the population snapshot.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PopulationSummary {
-    /// The snapshot, relative to the office directory.
-    pub file: String,
-    /// Rows.
-    pub residents: u64,
-    /// Households (distinct KK numbers).
-    pub families: u64,
-    /// Status `MENINGGAL`.
-    pub deceased: u64,
-    /// Status `PINDAH`.
-    pub moved_out: u64,
-    /// `biometric_recorded = false`.
-    pub not_recorded: u64,
-    /// Under 17 on `as_of` and `BELUM KAWIN`.
-    pub under_17_unmarried: u64,
-    /// Under 17 on `as_of` and married.
-    pub under_17_married: u64,
 }
 
 /// A forms export and its data rows.

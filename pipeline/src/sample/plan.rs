@@ -6,10 +6,13 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 
+use super::attachments;
+use super::error::SampleError;
 use super::names::{self, Region};
-use super::population::{DistrictInfo, Generated, Resident, age_on, birth_date_for_age};
+use super::population::{
+    DistrictInfo, Generated, Resident, WINDOW_DAYS, age_on, birth_date_for_age,
+};
 use super::rng::Rng;
-use super::{SampleError, mail};
 use crate::config::Config;
 use crate::nik::{Sex, compose_kk, compose_nik};
 use crate::reason::Reason;
@@ -367,8 +370,6 @@ pub(crate) struct Context<'a> {
     pub population: u64,
 }
 
-/// Days of the submission window: the 7 days before `as_of`.
-pub(crate) const WINDOW_DAYS: i64 = 7;
 /// The first export is downloaded this many days before `as_of`.
 const CUTOFF_DAYS: i64 = 3;
 
@@ -592,7 +593,7 @@ impl Planner<'_> {
         let mail_ok = self
             .required(service)
             .iter()
-            .all(|k| mail::can_name(k, documents));
+            .all(|k| attachments::can_name(k, documents));
         let weights = [Channel::Form, Channel::App, Channel::Mail].map(|c| {
             let w = match c {
                 Channel::Form => 40,
@@ -682,7 +683,7 @@ impl Planner<'_> {
                 .filter(|k| !docs.contains(k) && Some(k.as_str()) != missing)
                 .filter(|k| match channel {
                     Channel::Form => self.config().forms.uploads.values().any(|v| v == *k),
-                    Channel::Mail => mail::can_name(k, &self.config().documents),
+                    Channel::Mail => attachments::can_name(k, &self.config().documents),
                     Channel::App => true,
                 })
                 .cloned()

@@ -7,21 +7,48 @@ use std::collections::HashMap;
 use std::io::BufWriter;
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
 use chrono::{Datelike, Months, NaiveDate};
 use polars::prelude::{
     BooleanChunkedBuilder, ChunkedBuilder, DataFrame, Int32Type, IntoColumn, ParquetWriter,
     PlSmallStr, PolarsError, PrimitiveChunkedBuilder, StringChunkedBuilder,
 };
 
+use super::error::SampleError;
 use super::names::{self, BELUM_KAWIN, CERAI_HIDUP, CERAI_MATI, KAWIN, Region};
 use super::rng::Rng;
-use super::{PopulationSummary, SampleError};
-use crate::files::{FileError, create_private, sync_dir};
+use crate::files::{FileError, write_atomic_private_with};
 use crate::nik::{Sex, compose_kk, compose_nik};
 
 /// Rows per Parquet row group: big enough for good compression, small
 /// enough that one chunk of builders stays in the low hundreds of MB.
 const CHUNK_ROWS: usize = 500_000;
+
+/// Days of the submission window: the 7 days before `as_of`. Residents
+/// are generated so that their ages hold across it.
+pub(crate) const WINDOW_DAYS: i64 = 7;
+
+/// Counts of the population snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PopulationSummary {
+    /// The snapshot, relative to the office directory.
+    pub file: String,
+    /// Rows.
+    pub residents: u64,
+    /// Households (distinct KK numbers).
+    pub families: u64,
+    /// Status `MENINGGAL`.
+    pub deceased: u64,
+    /// Status `PINDAH`.
+    pub moved_out: u64,
+    /// `biometric_recorded = false`.
+    pub not_recorded: u64,
+    /// Under 17 on `as_of` and `BELUM KAWIN`.
+    pub under_17_unmarried: u64,
+    /// Under 17 on `as_of` and married.
+    pub under_17_married: u64,
+}
 
 /// Status values of the snapshot.
 pub(crate) const AKTIF: &str = "AKTIF";
@@ -331,13 +358,9 @@ pub(crate) fn write(
         path: path.to_path_buf(),
         source,
     };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(".population.parquet.tmp");
-    let file = create_private(&tmp)?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut g = Generator {
         as_of,
-        window_start: as_of - chrono::Duration::days(super::plan::WINDOW_DAYS),
+        window_start: as_of - chrono::Duration::days(WINDOW_DAYS),
         region,
         districts,
         rng: Rng::new(seed, 0x0050_4f50),
@@ -351,7 +374,8 @@ pub(crate) fn write(
         moved_out: Reservoir::new(sizes.moved_out),
         not_recorded: Reservoir::new(sizes.not_recorded),
     };
-    {
+    write_atomic_private_with(path, |file| -> Result<(), SampleError> {
+        let mut out = BufWriter::with_capacity(1 << 20, file);
         let schema = Columns::new(0)
             .finish()
             .map_err(parquet_err)?
@@ -383,14 +407,10 @@ pub(crate) fn write(
         }
         writer.finish().map_err(parquet_err)?;
         g.summary.families = household;
-    }
-    let file = out
-        .into_inner()
-        .map_err(|e| SampleError::File(FileError::new(&tmp, e.into_error())))?;
-    file.sync_all().map_err(|e| FileError::new(&tmp, e))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(|e| FileError::new(path, e))?;
-    sync_dir(dir)?;
+        out.into_inner()
+            .map_err(|e| SampleError::File(FileError::new(path, e.into_error())))?;
+        Ok(())
+    })?;
     let Generator {
         summary,
         serials,

@@ -738,10 +738,10 @@ fn attachment_names_read_as_their_kind() {
         for rule in config.services.values() {
             for kind in &rule.documents {
                 for word in ["santoso", "sudarsana", "kkk"] {
-                    let file =
-                        mail::attachment_name(kind, word, &config.documents, &mut r).unwrap();
+                    let file = attachments::attachment_name(kind, word, &config.documents, &mut r)
+                        .unwrap();
                     assert_eq!(
-                        mail::kind_of(&file, &config.documents).as_deref(),
+                        attachments::kind_of(&file, &config.documents).as_deref(),
                         Some(kind.as_str()),
                         "{profile}: {file}"
                     );

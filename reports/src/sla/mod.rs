@@ -30,6 +30,7 @@ use pipeline::Config;
 use pipeline::application::ApplicationId;
 use pipeline::calendar::WorkingTime;
 use pipeline::print::blanko::{BlankoBalance, LedgerEntry, Movement};
+use pipeline::report_sla::SlaFile;
 use pipeline::sla::{AppHistory, Span, Step, spans};
 use pipeline::state::State;
 use polars::prelude::*;
@@ -744,3 +745,31 @@ pub fn table_csv(table: &Table) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests;
+
+/// The report's files, rendered: the PDF, the HTML page and one CSV per
+/// table, as asked, named by their suffix (`pipeline::report_sla` names
+/// and writes them).
+pub fn files(report: &SlaReport, pdf: bool, html: bool, csv: bool) -> Vec<SlaFile> {
+    let mut out = Vec::new();
+    if pdf {
+        out.push(SlaFile {
+            suffix: ".pdf".to_string(),
+            bytes: self::pdf::render(report),
+        });
+    }
+    if html {
+        out.push(SlaFile {
+            suffix: ".html".to_string(),
+            bytes: self::html::render(report).into_bytes(),
+        });
+    }
+    if csv {
+        for t in &report.tables {
+            out.push(SlaFile {
+                suffix: format!("-{}.csv", t.name),
+                bytes: table_csv(t),
+            });
+        }
+    }
+    out
+}

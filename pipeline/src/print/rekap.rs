@@ -1,4 +1,4 @@
-//! The rekap job: writes the rekap (PDF + CSV) of every dispatched batch
+//! The rekap stage (`sigap rekap`): writes the rekap (PDF + CSV) of every dispatched batch
 //! and the Rekap Cetak KTP-el of every day with printed cards, under
 //! `out/rekap/`. Files are rewritten only when their content changes, so a
 //! re-run on an unchanged office touches nothing.
@@ -7,19 +7,77 @@
 //! sigap wrote into the station's hot folder, after checking it against
 //! the SHA-256 recorded at dispatch: the rekap lists exactly what was sent
 //! to the printer, without a second population lookup.
+//!
+//! The PDF and CSV bytes come from a [`RekapRenderer`]
+//! (`reports::rekap::Renderer`); this module decides what is due and
+//! writes it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use pipeline::Config;
-use pipeline::files::{FileError, create_private_dir, write_atomic_private};
-use pipeline::print::station::{HotFolder, Station, StationError};
-use pipeline::print::{CardFace, CardResult, sha256_hex};
-use pipeline::store::{BatchCard, Store, StoreError};
-use pipeline::wilayah::Wilayah;
 
-use crate::rekap::{OfficeHeading, PrintedCard, Rekap, RekapCard, RekapCetak};
+use crate::config::Config;
+use crate::files::{FileError, create_private_dir, write_atomic_private};
+use crate::print::station::{Station, StationError};
+use crate::print::{CardFace, CardResult, sha256_hex};
+use crate::service::Service;
+use crate::store::{BatchCard, Store, StoreError};
+use crate::wilayah::Wilayah;
+
+/// One card on a batch rekap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RekapCard {
+    /// Application id, e.g. `A-000123`.
+    pub application_id: String,
+    /// Full 16-digit NIK.
+    pub nik: String,
+    /// Name as on the population record.
+    pub name: String,
+    /// Village (desa/kelurahan) name.
+    pub village: String,
+    /// The service the card was printed for.
+    pub service: Service,
+}
+
+/// One card on the daily Rekap Cetak KTP-el.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintedCard {
+    /// The card.
+    pub card: RekapCard,
+    /// Pickup kecamatan.
+    pub kecamatan: String,
+    /// Batch id.
+    pub batch_id: String,
+    /// Serial of the blanko the card was printed on.
+    pub blanko_serial: String,
+}
+
+/// A rekap's two files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The A4 PDF for signing.
+    pub pdf: Vec<u8>,
+    /// The CSV for the kecamatan's register.
+    pub csv: Vec<u8>,
+}
+
+/// Renders the rekaps for the stage; `reports::rekap::Renderer` is the one
+/// the `sigap` command passes in.
+pub trait RekapRenderer {
+    /// The rekap of one print batch for one kecamatan (`date` in office
+    /// time), its cards in batch order.
+    fn batch(
+        &self,
+        batch_id: &str,
+        date: NaiveDate,
+        kecamatan: &str,
+        cards: Vec<RekapCard>,
+    ) -> Rendered;
+    /// The Rekap Cetak KTP-el of one day (office time): the cards printed
+    /// and the blanks spoiled.
+    fn day(&self, date: NaiveDate, printed: Vec<PrintedCard>, spoiled: usize) -> Rendered;
+}
 
 /// A rekap job failure.
 #[derive(Debug, thiserror::Error)]
@@ -91,11 +149,11 @@ pub fn rekap_dir(config: &Config) -> PathBuf {
 }
 
 fn read_cards(
-    station: &HotFolder,
+    station: &dyn Station,
     batch: &str,
     sha: Option<&str>,
 ) -> Result<Vec<CardFace>, RekapError> {
-    let path = station.batch_dir(batch).join("cards.csv");
+    let path = station.cards_path(batch);
     let problem = |p: String| RekapError::Cards {
         batch: batch.to_string(),
         path: path.clone(),
@@ -126,10 +184,10 @@ fn read_cards(
 pub fn write_rekaps(
     config: &Config,
     store: &Store,
+    station: &dyn Station,
+    renderer: &dyn RekapRenderer,
     dry_run: bool,
 ) -> Result<RekapReport, RekapError> {
-    let heading = OfficeHeading::from_config(config);
-    let station = HotFolder::new(&config.spool_dir());
     let dir = rekap_dir(config);
     if !dry_run {
         create_private_dir(&config.out_dir())?;
@@ -185,14 +243,14 @@ pub fn write_rekaps(
             }
         }
         let sha = store.batch_sha256(&b.id)?;
-        let cards = read_cards(&station, &b.id, sha.as_deref())?;
+        let cards = read_cards(station, &b.id, sha.as_deref())?;
         if rekap_due {
             let mut rekap_cards = Vec::new();
             for c in &cards {
-                let id: pipeline::ApplicationId =
+                let id: crate::ApplicationId =
                     c.application_id.parse().map_err(|_| RekapError::Cards {
                         batch: b.id.clone(),
-                        path: station.batch_dir(&b.id).join("cards.csv"),
+                        path: station.cards_path(&b.id),
                         problem: format!("bad application_id `{}`", c.application_id),
                     })?;
                 let service = store
@@ -207,21 +265,21 @@ pub fn write_rekaps(
                     service,
                 });
             }
-            let rekap = Rekap {
-                batch_id: b.id.clone(),
-                date: dispatched.with_timezone(&tz).date_naive(),
-                kecamatan: kec_name(&b.kecamatan),
-                cards: rekap_cards,
-            };
+            let rendered = renderer.batch(
+                &b.id,
+                dispatched.with_timezone(&tz).date_naive(),
+                &kec_name(&b.kecamatan),
+                rekap_cards,
+            );
             write_if_changed(
                 &dir.join(format!("{stem}.pdf")),
-                &rekap.pdf(&heading),
+                &rendered.pdf,
                 dry_run,
                 &mut report,
             )?;
             write_if_changed(
                 &dir.join(format!("{stem}.csv")),
-                &rekap.csv(),
+                &rendered.csv,
                 dry_run,
                 &mut report,
             )?;
@@ -236,16 +294,12 @@ pub fn write_rekaps(
     }
 
     // Rekap Cetak KTP-el: per day (office time) with any station result.
-    let mut days: BTreeMap<NaiveDate, RekapCetak> = BTreeMap::new();
+    let mut days: BTreeMap<NaiveDate, (Vec<PrintedCard>, usize)> = BTreeMap::new();
     for (batch, date, card) in results {
         if !days_due.contains(&date) {
             continue;
         }
-        let day = days.entry(date).or_insert_with(|| RekapCetak {
-            date,
-            printed: Vec::new(),
-            spoiled: 0,
-        });
+        let day = days.entry(date).or_default();
         match card.result {
             Some(CardResult::Printed) => {
                 let id = card.application.to_string();
@@ -255,7 +309,7 @@ pub fn write_rekaps(
                 let app = store
                     .application(card.application)?
                     .ok_or(StoreError::NotFound(card.application))?;
-                day.printed.push(PrintedCard {
+                day.0.push(PrintedCard {
                     card: RekapCard {
                         application_id: id,
                         nik: face.nik.clone(),
@@ -273,23 +327,24 @@ pub fn write_rekaps(
                     blanko_serial: card.blanko_serial.clone().unwrap_or_default(),
                 });
             }
-            Some(CardResult::Spoiled) => day.spoiled += 1,
+            Some(CardResult::Spoiled) => day.1 += 1,
             _ => {}
         }
     }
     // Earlier days, final and on file.
     report.unchanged += 2 * (all_days - days_due.len());
-    for (date, day) in days {
+    for (date, (printed, spoiled)) in days {
         let stem = cetak_stem(date);
+        let rendered = renderer.day(date, printed, spoiled);
         write_if_changed(
             &dir.join(format!("{stem}.pdf")),
-            &day.pdf(&heading),
+            &rendered.pdf,
             dry_run,
             &mut report,
         )?;
         write_if_changed(
             &dir.join(format!("{stem}.csv")),
-            &day.csv(),
+            &rendered.csv,
             dry_run,
             &mut report,
         )?;
