@@ -36,8 +36,8 @@ use std::time::{Duration, Instant};
 
 use mail_parser::MessageParser;
 use pipeline::State;
-use pipeline::notice::{NoticeKind, NoticeState};
-use pipeline::print::CardResult;
+use pipeline::domain::batch::CardResult;
+use pipeline::domain::notice::{NoticeKind, NoticeState};
 use pipeline::store::Store;
 use serde_json::Value;
 

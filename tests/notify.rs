@@ -148,7 +148,8 @@ fn notices_arrive_once_each_with_headers_both_parts_a_masked_nik_and_the_pickup_
     // The first pickup day: after the weekend and the closed weekdays.
     let config = pipeline::Config::load(&cfg, |_| None).unwrap();
     let printed: DateTime<Utc> = ready[0]["created_at"].as_str().unwrap().parse().unwrap();
-    let pickup = pipeline::calendar::pickup_date(printed, config.sla.courier_lead_days, &config);
+    let pickup =
+        pipeline::domain::calendar::pickup_date(printed, config.sla.courier_lead_days, &config);
     let printed_day = printed
         .with_timezone(&config.office.timezone.offset())
         .date_naive();
@@ -175,7 +176,7 @@ fn notices_arrive_once_each_with_headers_both_parts_a_masked_nik_and_the_pickup_
         let raw = String::from_utf8_lossy(&raw);
         // The whole NIK is nowhere, the masked one in both parts.
         assert!(!raw.contains(nik) && !text.contains(nik) && !html.contains(nik));
-        let masked = pipeline::nik::mask(nik);
+        let masked = pipeline::domain::nik::mask(nik);
         assert!(text.contains(&masked) && html.contains(&masked), "{text}");
         // Headers.
         let from = m.from().unwrap().first().unwrap();

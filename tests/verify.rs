@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
-use pipeline::nik::{Sex, compose_nik};
+use pipeline::domain::nik::{Sex, compose_nik};
 use pipeline::store::{Change, Document, Store};
 use pipeline::{NewApplication, Service, Source, State};
 use polars::prelude::{Column, DataFrame, DataType, ParquetWriter};

@@ -410,7 +410,7 @@ pub enum QuarantineAction {
     /// One entry with its source, reason and the kept content.
     Show {
         /// Quarantine id, e.g. Q-000001.
-        id: pipeline::intake::quarantine::QuarantineId,
+        id: pipeline::domain::quarantine::QuarantineId,
     },
 }
 
@@ -421,7 +421,7 @@ pub enum NoticesAction {
     List {
         /// Only notices in this state: DUE, SENT, FAILED or SUPERSEDED.
         #[arg(long)]
-        state: Option<pipeline::notice::NoticeState>,
+        state: Option<pipeline::domain::notice::NoticeState>,
         /// One JSON object per notice (id, application, kind, state, attempts, message_id, …).
         #[arg(long)]
         json: bool,

@@ -39,15 +39,16 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::adapters::{PopulationDb, PopulationError, nik_number};
-use crate::application::{Application, ApplicationId};
+use crate::adapters::nik_number;
 use crate::config::Config;
+use crate::domain::application::{Application, ApplicationId};
+use crate::domain::service::Service;
+use crate::domain::state::State;
+use crate::domain::wilayah::Wilayah;
 use crate::files::{FileError, create_private_dir, write_atomic_private_with};
+use crate::ports::{PopulationDb, PopulationError};
 use crate::print::CardFace;
-use crate::service::Service;
-use crate::state::State;
 use crate::store::{BundledScan, NewBundle, Scan, Store, StoreError};
-use crate::wilayah::Wilayah;
 
 const ACTOR: &str = "sigap:archive";
 

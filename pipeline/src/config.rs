@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use chrono::{FixedOffset, NaiveDate, NaiveTime, Weekday};
 use serde::{Deserialize, Serialize};
 
-use crate::service::Service;
-use crate::wilayah::Wilayah;
+use crate::domain::service::Service;
+use crate::domain::wilayah::Wilayah;
 
 /// Names of the environment variables that override the file.
 pub mod env {

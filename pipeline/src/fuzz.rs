@@ -18,11 +18,11 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 
 use crate::config::{Config, profiles};
+use crate::domain::nik::{Sex, compose_nik, parse_kk, parse_nik};
+use crate::domain::wilayah::Wilayah;
 use crate::intake::{Counts, Options, ingest};
-use crate::nik::{Sex, compose_nik, parse_kk, parse_nik};
 use crate::print::{RESULTS_CSV_HEADER, parse_results};
 use crate::store::Store;
-use crate::wilayah::Wilayah;
 
 fn cases() -> u32 {
     std::env::var("SIGAP_FUZZ_CASES")

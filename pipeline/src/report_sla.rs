@@ -1,7 +1,7 @@
 //! The SLA report's files (`sigap report sla`): what they are called and
 //! where they go (`out/reports/sla-FROM_TO.pdf`, `.html`,
 //! `-TABLE.csv`), written 0600 and whole. Computing and rendering the
-//! report is `reports::sla`; the model of the steps is [`crate::sla`].
+//! report is `reports::sla`; the model of the steps is [`crate::domain::sla`].
 
 use std::path::PathBuf;
 

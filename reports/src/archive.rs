@@ -26,7 +26,7 @@ use crate::rekap::{OfficeHeading, tanggal};
 pub fn bulan(month: NaiveDate) -> String {
     format!(
         "{} {}",
-        pipeline::calendar::MONTHS[month.month0() as usize],
+        pipeline::domain::calendar::MONTHS[month.month0() as usize],
         month.year()
     )
 }

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use pipeline::config::Config;
+use pipeline::domain::service::Service;
+use pipeline::domain::wilayah::Wilayah;
 use pipeline::print::rekap::{RekapRenderer, Rendered};
-use pipeline::service::Service;
-use pipeline::wilayah::Wilayah;
 
 use crate::Renderer;
 use crate::pdf::{Column, Letterhead, Signatory, TableDocument};
@@ -96,7 +96,7 @@ impl OfficeHeading {
 
 /// `26 November 2026`.
 pub fn tanggal(date: NaiveDate) -> String {
-    pipeline::calendar::date_id(date)
+    pipeline::domain::calendar::date_id(date)
 }
 
 fn column(header: &str, width_mm: f32) -> Column {

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use chrono::NaiveDate;
-use pipeline::service::Service;
+use pipeline::domain::service::Service;
 
 use crate::pdf::{self, Letterhead};
 use crate::rekap::{OfficeHeading, PrintedCard, Rekap, RekapCard, RekapCetak};

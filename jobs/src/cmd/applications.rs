@@ -1,6 +1,6 @@
 //! `sigap applications list | show`.
 
-use pipeline::nik::mask;
+use pipeline::domain::nik::mask;
 use pipeline::{Application, ApplicationId, Config, State};
 use serde_json::{Value, json};
 

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use pipeline::config::Timezone;
-use pipeline::nik::{parse_kk, parse_nik};
-use pipeline::wilayah::{District, Wilayah};
+use pipeline::domain::nik::{parse_kk, parse_nik};
+use pipeline::domain::wilayah::{District, Wilayah};
 
 use super::{Exit, load_config};
 

@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use pipeline::Config;
 use pipeline::adapters::mail::SmtpMailer;
+use pipeline::domain::notice::{Notice, NoticeState};
 use pipeline::domain::outcome::Outcome;
 use pipeline::job::{Done, Job};
 use pipeline::notice::render::Templates;
 use pipeline::notice::send::send_due;
-use pipeline::notice::{Notice, NoticeState};
 use serde_json::{Value, json};
 
 use super::{Exit, open_store, run_job};

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use pipeline::config::Severity;
+use pipeline::domain::wilayah::Wilayah;
 use pipeline::notice::render::Templates;
-use pipeline::wilayah::Wilayah;
 
 use super::{Exit, config_path, load_config};
 use crate::cli::Profile;

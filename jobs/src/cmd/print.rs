@@ -7,13 +7,14 @@ use std::collections::BTreeMap;
 use anyhow::bail;
 use chrono::Utc;
 use pipeline::Config;
+use pipeline::adapters::station;
+use pipeline::domain::batch::CardResult;
+use pipeline::domain::blanko::Movement;
 use pipeline::domain::outcome::Outcome;
 use pipeline::job::{Done, Job};
-use pipeline::print::blanko::Movement;
 use pipeline::print::confirm;
+use pipeline::print::results_csv;
 use pipeline::print::run::{apply_results, batch_and_dispatch};
-use pipeline::print::station::{HotFolder, Station};
-use pipeline::print::{CardResult, results_csv};
 
 use super::{Exit, open_store, operator, run_job};
 
@@ -84,7 +85,7 @@ pub fn status(config: &Config, json: bool) -> anyhow::Result<Exit> {
 
 /// `sigap station list`: batches at the station without results yet.
 pub fn list(config: &Config) -> anyhow::Result<Exit> {
-    let station = HotFolder::new(&config.spool_dir());
+    let station = station::open(config);
     let incoming = station.incoming()?;
     if incoming.is_empty() {
         println!("no batches waiting at the station");
@@ -109,8 +110,8 @@ pub fn confirm(
     spoiled: &[String],
     first_serial: Option<u64>,
 ) -> anyhow::Result<Exit> {
-    let station = HotFolder::new(&config.spool_dir());
-    let (rows, spoiled) = confirm::batch_cards(&station, batch, spoiled)?;
+    let station = station::open(config);
+    let (rows, spoiled) = confirm::batch_cards(&*station, batch, spoiled)?;
     let store = open_store(config)?;
     let lines = confirm::allocate_serials(rows, &spoiled, &store.blanko_serials()?, first_serial);
     let printed = lines.iter().filter(|l| l.2 == CardResult::Printed).count();
@@ -126,9 +127,9 @@ pub fn confirm(
 /// `sigap station results`: apply the station's results files.
 pub fn results(config: &Config) -> anyhow::Result<Exit> {
     let mut store = open_store(config)?;
-    let station = HotFolder::new(&config.spool_dir());
+    let station = station::open(config);
     let ran = run_job(config, Job::StationResults, false, &mut store, |store| {
-        let report = apply_results(store, &station, Utc::now())?;
+        let report = apply_results(store, &*station, Utc::now())?;
         for r in &report.rejected {
             println!("rejected {} {}: {}", r.source, r.reason.code(), r.message);
         }
@@ -158,7 +159,7 @@ pub fn results(config: &Config) -> anyhow::Result<Exit> {
 fn warn_overdue(config: &Config, store: &pipeline::store::Store) -> anyhow::Result<usize> {
     let overdue = pipeline::print::run::overdue_batches(
         store,
-        &pipeline::calendar::WorkingTime::new(config),
+        &pipeline::domain::calendar::WorkingTime::new(config),
         Utc::now(),
     )?;
     for o in &overdue {
@@ -171,13 +172,13 @@ fn warn_overdue(config: &Config, store: &pipeline::store::Store) -> anyhow::Resu
 /// `sigap batch [--dry-run]`: tonight's print batches, into the station's hot folder.
 pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
     let mut store = open_store(config)?;
-    let station = HotFolder::new(&config.spool_dir());
+    let station = station::open(config);
     let ran = run_job(config, Job::Batch, dry_run, &mut store, |store| {
         let report = batch_and_dispatch(
             store,
             config,
             &mut || pipeline::adapters::open(config),
-            &station,
+            &*station,
             Utc::now(),
             dry_run,
         )?;
@@ -188,7 +189,7 @@ pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
             );
         }
         for id in &report.dispatched {
-            println!("dispatched {}", station.batch_dir(id).display());
+            println!("dispatched {}", station.batch_location(id));
         }
         for (reason, n) in &report.waiting {
             println!("waiting {n}: {}", reason.describe());
@@ -280,7 +281,7 @@ fn write_rekaps(
     pipeline::print::rekap::write_rekaps(
         config,
         store,
-        &HotFolder::new(&config.spool_dir()),
+        &*station::open(config),
         &reports::Renderer::new(config),
         dry_run,
     )

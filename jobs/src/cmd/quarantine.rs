@@ -1,7 +1,7 @@
 //! `sigap quarantine list [--json] | show ID`.
 
 use pipeline::Config;
-use pipeline::intake::quarantine::{QuarantineId, printable};
+use pipeline::domain::quarantine::{QuarantineId, printable};
 use pipeline::store::QuarantineEntry;
 use serde_json::{Value, json};
 

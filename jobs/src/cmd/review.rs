@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use pipeline::adapters::{self, Person};
-use pipeline::nik::{clean_digits, mask};
+use pipeline::adapters;
+use pipeline::domain::nik::{clean_digits, mask};
+use pipeline::ports::Person;
 use pipeline::verify::review;
 use pipeline::{Application, ApplicationId, Config};
 use serde_json::{Value, json};

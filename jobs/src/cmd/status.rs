@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use pipeline::notice::NoticeState;
+use pipeline::domain::notice::NoticeState;
 use pipeline::{Config, State};
 use serde_json::json;
 
@@ -51,12 +51,12 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
         &store,
         config.station.batch_size,
         today,
-        pipeline::wilayah::Wilayah::embedded(),
+        pipeline::domain::wilayah::Wilayah::embedded(),
     )?;
     let blanko = store.blanko_balance()?;
     let overdue = pipeline::print::run::overdue_batches(
         &store,
-        &pipeline::calendar::WorkingTime::new(config),
+        &pipeline::domain::calendar::WorkingTime::new(config),
         chrono::Utc::now(),
     )?;
     let notices = store.notice_counts()?;

@@ -3,9 +3,9 @@
 use chrono::Utc;
 use pipeline::adapters;
 use pipeline::domain::outcome::Outcome;
+use pipeline::domain::wilayah::Wilayah;
 use pipeline::job::{Done, Job};
 use pipeline::verify;
-use pipeline::wilayah::Wilayah;
 use pipeline::{Config, Reason, State};
 
 use super::{Exit, open_store, run_job};

@@ -1,5 +1,5 @@
-//! Outgoing mail behind one trait, [`Mailer`], with one real adapter: SMTP
-//! through lettre ([`SmtpMailer`]), configured by a lettre URL
+//! The SMTP adapter of the [`Mailer`] port: mail through lettre
+//! ([`SmtpMailer`]), configured by a lettre URL
 //! (`SIGAP_SMTP_URL`): `smtp://host:25` (plain), `smtp://user:pass@host:587?tls=required`
 //! (STARTTLS), `smtps://user:pass@host:465` (TLS).
 //!
@@ -12,7 +12,6 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Tls, TlsParameters};
@@ -20,83 +19,8 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::{SMTP_PORT, SUBMISSION_PORT};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::{Config, env};
-
-/// One message, ready to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mail {
-    /// Recipient address.
-    pub to: String,
-    /// Subject line.
-    pub subject: String,
-    /// Plain-text body.
-    pub text: String,
-    /// HTML alternative.
-    pub html: String,
-    /// The Message-ID, with its angle brackets.
-    pub message_id: String,
-    /// The Date header.
-    pub date: DateTime<Utc>,
-}
-
-/// Why a send failed, in the three ways that need different handling.
-#[derive(Debug, thiserror::Error)]
-pub enum MailError {
-    /// The server refused this message for now (4xx): try again later.
-    #[error("the mail server refused the message for now: {0}")]
-    Transient(String),
-    /// The server refused this message for good (5xx) or it cannot be built
-    /// (a malformed address): retrying will not help.
-    #[error("the mail server refused the message: {0}")]
-    Permanent(String),
-    /// The server could not be reached or the session broke (connection,
-    /// TLS, login, timeout): nothing is the message's fault.
-    #[error(
-        "cannot send through {server}: {message}; check that the server is up and {} is right",
-        env::SMTP_URL
-    )]
-    Unreachable {
-        /// The server, without password.
-        server: String,
-        /// What went wrong.
-        message: String,
-    },
-    /// No server is configured.
-    #[error(
-        "no mail server configured; set {} (e.g. smtp://mail.example.go.id:587?tls=required)",
-        env::SMTP_URL
-    )]
-    NoUrl,
-    /// The URL cannot be read.
-    #[error(
-        "{} is not a mail server URL lettre understands ({message}); use smtp://[user:pass@]host[:port][?tls=required] or smtps://…",
-        env::SMTP_URL
-    )]
-    BadUrl {
-        /// lettre's message.
-        message: String,
-    },
-    /// The sender configured in `[smtp]` is not an address.
-    #[error("smtp.{key} `{value}` is not an email address; fix it in sigap.toml")]
-    BadSender {
-        /// `from_address` or `reply_to`.
-        key: &'static str,
-        /// The value.
-        value: String,
-    },
-    /// The async runtime could not start.
-    #[error("cannot start the runtime for the SMTP client")]
-    Runtime(#[source] std::io::Error),
-}
-
-/// Sends mail: one message at a time, accepted by the server or not.
-pub trait Mailer {
-    /// Sends one message. `Ok` means the server accepted it.
-    fn send(&mut self, mail: &Mail) -> Result<(), MailError>;
-
-    /// Which server this is, for messages (never a password).
-    fn describe(&self) -> String;
-}
+use crate::config::Config;
+use crate::ports::{Mail, MailError, Mailer};
 
 /// How long one whole send (connect, TLS, login, message, QUIT) may take.
 const TIMEOUT: Duration = Duration::from_secs(60);

@@ -13,7 +13,7 @@ use polars::prelude::{
     PlRefPath, PolarsError, ScanArgsParquet, col,
 };
 
-use super::{CARD_COLUMNS, COLUMNS, CardDetails, Person, PopulationDb, PopulationError};
+use crate::ports::{CARD_COLUMNS, COLUMNS, CardDetails, Person, PopulationDb, PopulationError};
 
 /// A Parquet snapshot (SIAK export) with the columns of
 /// `pipeline/sql/population.sql`.
@@ -73,7 +73,7 @@ impl ParquetDb {
     fn err(&self, source: PolarsError) -> PopulationError {
         PopulationError::Parquet {
             path: self.path.clone(),
-            source,
+            source: source.into(),
         }
     }
 }

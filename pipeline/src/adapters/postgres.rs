@@ -17,9 +17,8 @@ use tokio::runtime::Runtime;
 use tokio_postgres::config::Host;
 use tokio_postgres::{Client, NoTls};
 
-use super::{
-    CARD_COLUMNS, COLUMNS, CardDetails, Person, PopulationDb, PopulationError, nik_number,
-};
+use super::nik_number;
+use crate::ports::{CARD_COLUMNS, COLUMNS, CardDetails, Person, PopulationDb, PopulationError};
 
 /// NIKs per COPY message: big enough for few round trips, small enough to
 /// keep the buffer modest.
@@ -73,11 +72,12 @@ impl PostgresDb {
     pub fn connect(url: &str, table: &str) -> Result<PostgresDb, PopulationError> {
         let table = quoted_table(table)?;
         let mut config: tokio_postgres::Config =
-            url.parse().map_err(|source| PopulationError::Connect {
-                // An unparsable URL is not echoed: it may hold a password.
-                target: "SIGAP_POPULATION_URL (not a valid postgres:// URL)".into(),
-                source,
-            })?;
+            url.parse()
+                .map_err(|source: tokio_postgres::Error| PopulationError::Connect {
+                    // An unparsable URL is not echoed: it may hold a password.
+                    target: "SIGAP_POPULATION_URL (not a valid postgres:// URL)".into(),
+                    source: source.into(),
+                })?;
         if config.get_connect_timeout().is_none() {
             // A server that is down should fail the job, not hang the night.
             config.connect_timeout(Duration::from_secs(10));
@@ -92,7 +92,7 @@ impl PostgresDb {
                 .block_on(config.connect(NoTls))
                 .map_err(|source| PopulationError::Connect {
                     target: target.clone(),
-                    source,
+                    source: source.into(),
                 })?;
         // The connection does the socket I/O; it runs whenever the runtime
         // is driven by a `block_on` below.
@@ -140,13 +140,13 @@ async fn join_batch<T>(
                 PopulationError::ConnectionLost {
                     target: target.clone(),
                     step,
-                    source,
+                    source: source.into(),
                 }
             } else {
                 PopulationError::Query {
                     target: target.clone(),
                     step,
-                    source,
+                    source: source.into(),
                 }
             }
         }

@@ -9,9 +9,9 @@ use std::path::{Component, Path};
 use serde_json::Value;
 
 use super::fields;
-use super::quarantine::{QuarantineReason, printable};
 use super::{Body, Content, Ctx, Incoming, IntakeError, Item, Sink, sha256_hex};
-use crate::application::{NewApplication, Source};
+use crate::domain::application::{NewApplication, Source};
+use crate::domain::quarantine::{QuarantineReason, printable};
 
 /// Reads one export and hands every record to `sink`.
 pub(crate) fn read(

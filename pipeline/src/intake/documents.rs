@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-use super::quarantine::{QuarantineReason, printable};
 use crate::config::DocumentKind;
+use crate::domain::quarantine::{QuarantineReason, printable};
 
 /// Lower-case hex SHA-256.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {

@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 
-use super::quarantine::QuarantineReason;
 use crate::config::Config;
-use crate::nik::{NumberError, clean_digits};
-use crate::service::Service;
+use crate::domain::nik::{NumberError, clean_digits};
+use crate::domain::quarantine::QuarantineReason;
+use crate::domain::service::Service;
 
 /// A NIK as typed: cleaned to its 16 digits when it has them, else kept
 /// as typed (verification rejects it with the exact rule). Empty and
@@ -57,7 +57,7 @@ pub(crate) fn service(typed: &str, config: &Config) -> Result<Service, (Quaranti
             QuarantineReason::UnknownService,
             format!(
                 "`{}` is not a service (Jenis Permohonan); use one of KTP-el Baru/Hilang/Rusak/Perubahan Data, KK Perubahan Data/Hilang/Rusak",
-                super::quarantine::printable(t, 80)
+                crate::domain::quarantine::printable(t, 80)
             ),
         ));
     };

@@ -6,9 +6,9 @@
 //! response in a later download is already known.
 
 use super::fields;
-use super::quarantine::QuarantineReason;
 use super::{Body, Content, Ctx, Incoming, IntakeError, Item, Sink};
-use crate::application::{NewApplication, Source};
+use crate::domain::application::{NewApplication, Source};
+use crate::domain::quarantine::QuarantineReason;
 
 /// Header text compared without regard to case and spacing.
 fn norm(h: &str) -> String {
@@ -235,7 +235,7 @@ fn row(
             format!(
                 "column {}: `{}` is not a Google Forms timestamp (e.g. 2026/11/21 8:15:03 AM GMT+7 or 21/11/2026 08:15:03)",
                 ctx.config.forms.timestamp.join("/"),
-                super::quarantine::printable(stamp, 60)
+                crate::domain::quarantine::printable(stamp, 60)
             ),
         );
     };

@@ -9,9 +9,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use mail_parser::{Message, MessageParser, MimeHeaders};
 
 use super::fields::{self, Label};
-use super::quarantine::QuarantineReason;
 use super::{Body, Content, Ctx, Incoming, IntakeError, Item, Sink, sha256_hex};
-use crate::application::{NewApplication, Source};
+use crate::domain::application::{NewApplication, Source};
+use crate::domain::quarantine::QuarantineReason;
 
 /// Reads one message file and hands it to `sink`.
 pub(crate) fn read(

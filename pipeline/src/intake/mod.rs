@@ -24,7 +24,6 @@ pub(crate) mod documents;
 pub(crate) mod fields;
 mod forms;
 mod mail;
-pub mod quarantine;
 #[cfg(test)]
 mod tests;
 
@@ -35,15 +34,15 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 
-use crate::application::{ApplicationId, NewApplication, Source};
 use crate::config::Config;
+use crate::domain::application::{ApplicationId, NewApplication, Source};
+use crate::domain::quarantine::{QuarantineId, QuarantineReason};
+use crate::domain::state::State;
 use crate::files::{
     FileError, create_private_dir, half_written, stat_settled as stat, write_atomic_private,
 };
-use crate::state::State;
 use crate::store::{Change, Document, NewQuarantine, Seen, Store, StoreError, Tx};
 use documents::{Verdict, judge, quarantine_path, sha256_hex, stored_path};
-use quarantine::{QuarantineId, QuarantineReason};
 
 /// The actor written in the event log.
 const ACTOR: &str = "sigap:ingest";

@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use super::documents::{extension, kind_by_name};
 use super::*;
 use crate::config::profiles;
+use crate::domain::service::Service;
 use crate::fuzz::mutate;
-use crate::service::Service;
 
 fn config(dir: &Path) -> Config {
     Config::from_toml(profiles::text("bantul").unwrap(), &dir.join("sigap.toml")).unwrap()
@@ -549,7 +549,7 @@ fn a_form_export_saved_as_windows_1252_is_read() {
 
 #[test]
 fn quarantine_ids_and_reasons_print_and_parse() {
-    use quarantine::printable;
+    use crate::domain::quarantine::printable;
     assert_eq!(QuarantineId(12).to_string(), "Q-000012");
     assert_eq!("Q-000012".parse::<QuarantineId>(), Ok(QuarantineId(12)));
     assert_eq!("12".parse::<QuarantineId>(), Ok(QuarantineId(12)));

@@ -5,9 +5,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::adapters::mail::Mail;
-use crate::calendar;
 use crate::config::Config;
+use crate::domain::calendar;
+use crate::ports::Mail;
 use crate::store::Alert;
 
 /// The alert as a mail to `smtp.alert_to`; `None` when no admin address is

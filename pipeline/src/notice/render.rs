@@ -11,13 +11,13 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use serde::Serialize;
 
-use crate::application::Application;
-use crate::calendar;
 use crate::config::Config;
-use crate::nik;
-use crate::reason::Reason;
+use crate::domain::application::Application;
+use crate::domain::calendar;
+use crate::domain::nik;
+use crate::domain::reason::Reason;
 
-use super::{Notice, NoticeKind};
+use crate::domain::notice::{Notice, NoticeKind};
 
 /// The embedded default templates, by file name.
 pub const DEFAULTS: [(&str, &str); 9] = [
@@ -167,14 +167,14 @@ impl Templates {
     /// (each kind, the first service and pickup office) and returns what
     /// fails, so `sigap config check` finds a broken override before the night.
     pub fn problems(&self, config: &Config) -> Vec<TemplateError> {
-        use crate::application::{ApplicationId, NewApplication, Source};
+        use crate::domain::application::{ApplicationId, NewApplication, Source};
         let at = DateTime::<Utc>::UNIX_EPOCH;
         let service = config
             .services
             .keys()
             .next()
             .copied()
-            .unwrap_or(crate::service::Service::KtpBaru);
+            .unwrap_or(crate::domain::service::Service::KtpBaru);
         let app = Application {
             id: ApplicationId(1),
             submitted: NewApplication {
@@ -190,7 +190,7 @@ impl Templates {
                 phone: None,
                 submitted_at: at.fixed_offset(),
             },
-            state: crate::state::State::Received,
+            state: crate::domain::state::State::Received,
             state_since: at,
             reasons: vec![Reason::DocumentMissing.code().to_string()],
             batch: None,
@@ -202,7 +202,7 @@ impl Templates {
                 application: Some(app.id),
                 alert: None,
                 kind,
-                state: super::NoticeState::Due,
+                state: crate::domain::notice::NoticeState::Due,
                 attempts: 0,
                 next_attempt_at: at,
                 message_id: None,
@@ -313,7 +313,7 @@ const DAYS: [(Weekday, &str); 7] = [
 /// A date in Indonesian: `Senin, 28 Desember 2026`.
 pub fn tanggal(d: NaiveDate) -> String {
     let day = DAYS[d.weekday().num_days_from_monday() as usize].1;
-    format!("{day}, {}", crate::calendar::date_id(d))
+    format!("{day}, {}", crate::domain::calendar::date_id(d))
 }
 
 /// Opening hours as lines, consecutive days with the same hours joined:
@@ -449,11 +449,11 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::application::{ApplicationId, NewApplication, Source};
     use crate::config::profiles;
-    use crate::notice::NoticeState;
-    use crate::service::Service;
-    use crate::state::State;
+    use crate::domain::application::{ApplicationId, NewApplication, Source};
+    use crate::domain::notice::NoticeState;
+    use crate::domain::service::Service;
+    use crate::domain::state::State;
 
     fn bantul() -> Config {
         Config::from_toml(

@@ -12,13 +12,13 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::adapters::mail::{Mail, MailError, Mailer};
-use crate::application::Application;
 use crate::config::Config;
+use crate::domain::application::Application;
+use crate::ports::{Mail, MailError, Mailer};
 use crate::store::{Alert, Store, StoreError};
 
 use super::render::{TemplateError, Templates, context};
-use super::{Notice, NoticeState, message_id};
+use crate::domain::notice::{Notice, NoticeState, message_id};
 
 /// Sending stopped before the end for a reason that is not one notice's.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +42,7 @@ pub struct NotifyReport {
     pub retry: u64,
     /// Given up on in this run.
     pub failed: u64,
-    /// Not sent: the application moved on (see [`super::superseded`]).
+    /// Not sent: the application moved on (see [`crate::domain::notice::superseded`]).
     pub superseded: u64,
     /// The server could not be reached: the run stopped here and the
     /// notices not sent stay due, uncharged.
@@ -148,7 +148,8 @@ pub fn send_due(
                     return Err(StoreError::NotFound(id).into());
                 };
                 let newer = store.notices_of(id)?.iter().any(|n| n.id > notice.id);
-                if let Some(why) = super::superseded(notice.kind, app.state, newer) {
+                if let Some(why) = crate::domain::notice::superseded(notice.kind, app.state, newer)
+                {
                     if !dry_run {
                         store.notice_superseded(notice.id, &why, now())?;
                     }
@@ -223,10 +224,10 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::application::{NewApplication, Source};
     use crate::config::profiles;
-    use crate::service::Service;
-    use crate::state::State;
+    use crate::domain::application::{NewApplication, Source};
+    use crate::domain::service::Service;
+    use crate::domain::state::State;
     use crate::store::Change;
 
     /// Records what it is given; answers from a script, then accepts.

@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::application::Source;
 use crate::config::Config;
+use crate::domain::application::Source;
 use crate::intake::{self, IntakeError, scan_folder, settled};
 use crate::pickup::run::RegisterFile;
 

@@ -28,20 +28,14 @@
 pub mod inbox;
 pub mod run;
 
-/// The start of the detail of an IN_TRANSIT or READY move that no one
-/// recorded, logged because a register shows the card handed out (the SLA
-/// report leaves these out of the office's steps: the arrival time is not
-/// known).
-pub const IMPLIED_BY_PICKUP: &str = "implied by the pickup in";
-
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::application::ApplicationId;
 use crate::config::Timezone;
-use crate::intake::quarantine::QuarantineReason;
+use crate::domain::application::ApplicationId;
+use crate::domain::quarantine::QuarantineReason;
 
 /// The register's columns, as `sigap pickups import` expects them.
 pub const HEADER: [&str; 6] = [
@@ -133,7 +127,7 @@ pub fn echo(cell: &str) -> String {
     let mut digits = String::new();
     let flush = |digits: &mut String, out: &mut String| {
         if digits.chars().count() >= 10 {
-            out.push_str(&crate::nik::mask(digits));
+            out.push_str(&crate::domain::nik::mask(digits));
         } else {
             out.push_str(digits);
         }
@@ -315,10 +309,10 @@ fn read_row(cell: &dyn Fn(&str) -> String, tz: Timezone) -> Result<RegisterRow, 
     };
     let nik = match cell("nik").as_str() {
         "" => None,
-        s => Some(crate::nik::clean_digits(s).map_err(|e| {
+        s => Some(crate::domain::nik::clean_digits(s).map_err(|e| {
             format!(
                 "field nik ({}): {e}; write the 16 digits as text",
-                crate::nik::mask(s)
+                crate::domain::nik::mask(s)
             )
         })?),
     };
@@ -358,7 +352,7 @@ fn read_application_id(s: &str) -> Result<ApplicationId, String> {
     if s.starts_with('\'') || digit_count > 9 {
         return Err(format!(
             "field id_permohonan: {} looks like a NIK; put the application id A-000123 here (the NIK goes in the nik column)",
-            crate::nik::mask(s)
+            crate::domain::nik::mask(s)
         ));
     }
     s.parse::<ApplicationId>().map_err(|_| {

@@ -26,11 +26,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::{RegisterRow, hex, normalise_officer, parse_register};
-use crate::application::{Application, ApplicationId, Source};
 use crate::config::{PrintingAt, Timezone};
-use crate::intake::quarantine::QuarantineReason;
-use crate::nik::mask;
-use crate::state::State;
+use crate::domain::application::{Application, ApplicationId, Source};
+use crate::domain::nik::mask;
+use crate::domain::quarantine::QuarantineReason;
+use crate::domain::state::{IMPLIED_BY_PICKUP, State};
 use crate::store::{Change, NewQuarantine, Pickup, Seen, Store, StoreError};
 
 const ACTOR: &str = "sigap:pickups";
@@ -500,7 +500,7 @@ pub fn import(
                         } else {
                             // Reports can tell these from a recorded handover
                             // or arrival by this detail.
-                            format!("{} {}", super::IMPLIED_BY_PICKUP, pickup.source)
+                            format!("{} {}", IMPLIED_BY_PICKUP, pickup.source)
                         };
                         tx.transition(
                             app.id,
@@ -672,10 +672,10 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::application::NewApplication;
-    use crate::print::PlannedBatch;
-    use crate::print::blanko::Movement;
-    use crate::service::Service;
+    use crate::domain::application::NewApplication;
+    use crate::domain::batch::PlannedBatch;
+    use crate::domain::blanko::Movement;
+    use crate::domain::service::Service;
 
     const BATCH: &str = "B-20261123-SEWON-1";
 

@@ -3,9 +3,9 @@
 //! from a first serial (default: after the highest serial sigap has seen),
 //! skipping the spoiled blanks' serials.
 
-use crate::nik::mask;
-use crate::print::CardResult;
-use crate::print::station::{Station, StationError};
+use crate::domain::batch::CardResult;
+use crate::domain::nik::mask;
+use crate::ports::{Station, StationError};
 
 /// A card of a batch: its application id and NIK, as in `cards.csv`.
 pub type BatchRow = (String, String);

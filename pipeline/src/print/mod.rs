@@ -3,14 +3,12 @@
 //! the station's hot folder; and what the station's results mean.
 //!
 //! Planning and the file contents are pure functions; the store records the
-//! batches and the ledger (`store::print`), the hot folder is the
-//! [`station::Station`] adapter.
+//! batches and the ledger (`store::print`), the station is the
+//! [`crate::ports::Station`] port (the hot folder its adapter).
 
-pub mod blanko;
 pub mod confirm;
 pub mod rekap;
 pub mod run;
-pub mod station;
 
 #[cfg(test)]
 mod tests;
@@ -21,9 +19,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::application::ApplicationId;
-use crate::intake::quarantine::QuarantineReason;
-use crate::wilayah::Wilayah;
+use crate::domain::application::ApplicationId;
+use crate::domain::batch::{BatchFiles, BatchManifest, CardResult, PlannedBatch};
+use crate::domain::quarantine::QuarantineReason;
+use crate::domain::wilayah::Wilayah;
 
 /// A VERIFIED KTP-el application that may be batched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,17 +65,6 @@ impl WaitReason {
             }
         }
     }
-}
-
-/// One batch to create: cards for one kecamatan, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedBatch {
-    /// Batch id, `B-YYYYMMDD-<KECAMATAN>-<n>`.
-    pub id: String,
-    /// Pickup kecamatan (dotted code).
-    pub kecamatan: String,
-    /// The applications, in print order.
-    pub applications: Vec<ApplicationId>,
 }
 
 /// The outcome of planning: batches to create and who waits, and why.
@@ -213,7 +201,7 @@ pub struct CardFace {
 impl CardFace {
     /// The face of a card from its population record; the application id
     /// is filled in when the card is put in a batch ([`run::faces`]).
-    pub fn from_details(d: &crate::adapters::CardDetails, wilayah: &Wilayah) -> CardFace {
+    pub fn from_details(d: &crate::ports::CardDetails, wilayah: &Wilayah) -> CardFace {
         let village = wilayah
             .villages_of(&d.district_code)
             .into_iter()
@@ -269,36 +257,8 @@ pub const CARDS_CSV_HEADER: [&str; 14] = [
     "photo_ref",
 ];
 
-/// A batch's `manifest.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BatchManifest {
-    /// Batch id.
-    pub batch_id: String,
-    /// Office code (profile).
-    pub office: String,
-    /// Office name.
-    pub office_name: String,
-    /// Pickup kecamatan (dotted code).
-    pub kecamatan: String,
-    /// Pickup kecamatan name.
-    pub kecamatan_name: String,
-    /// When the batch was made (UTC, RFC 3339).
-    pub created_at: String,
-    /// Cards in `cards.csv`.
-    pub card_count: usize,
-    /// SHA-256 of `cards.csv`, lower-case hex.
-    pub cards_sha256: String,
-}
-
-/// The two files of a batch folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchFiles {
-    /// `manifest.json`.
-    pub manifest: BatchManifest,
-    /// `cards.csv` bytes.
-    pub cards_csv: Vec<u8>,
-}
-
+// Built here, from the card faces; the type is the domain's, shared with
+// the station port.
 impl BatchFiles {
     /// Builds the files of a batch. The same batch gives the same bytes.
     pub fn new(
@@ -333,13 +293,6 @@ impl BatchFiles {
             cards_csv,
         }
     }
-
-    /// `manifest.json` bytes (pretty, newline-terminated).
-    pub fn manifest_json(&self) -> Vec<u8> {
-        let mut out = serde_json::to_vec_pretty(&self.manifest).expect("manifest serialises");
-        out.push(b'\n');
-        out
-    }
 }
 
 /// Lower-case hex SHA-256.
@@ -348,36 +301,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// What the station says about one card.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum CardResult {
-    /// Encoded and printed on the blank with the given serial.
-    Printed,
-    /// The blank was ruined; the card goes back to the queue.
-    Spoiled,
-    /// Not printed and the blank not used (e.g. the chip would not encode
-    /// before the card was fed); back to the queue.
-    Failed,
-}
-
-impl CardResult {
-    /// The code in a results file.
-    pub fn code(self) -> &'static str {
-        match self {
-            CardResult::Printed => "PRINTED",
-            CardResult::Spoiled => "SPOILED",
-            CardResult::Failed => "FAILED",
-        }
-    }
-
-    fn parse(s: &str) -> Option<CardResult> {
-        [CardResult::Printed, CardResult::Spoiled, CardResult::Failed]
-            .into_iter()
-            .find(|r| r.code().eq_ignore_ascii_case(s.trim()))
-    }
 }
 
 /// The header of a station results file.

@@ -2,15 +2,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 
-use super::blanko::{BlankoBalance, Movement};
 use super::run::{
     apply_results, dispatch_batch, faces, make_batches, overdue_batches, plan_tonight, undispatched,
 };
-use super::station::{Dispatch, HotFolder, Station, StationError};
 use super::*;
-use crate::application::{NewApplication, Source};
-use crate::service::Service;
-use crate::state::State;
+use crate::adapters::station::HotFolder;
+use crate::domain::application::{NewApplication, Source};
+use crate::domain::blanko::{BlankoBalance, Movement};
+use crate::domain::service::Service;
+use crate::domain::state::State;
+use crate::ports::{Dispatch, Station, StationError};
 use crate::store::{Change, Store, StoreError};
 
 fn at(min: u32) -> DateTime<Utc> {
@@ -560,7 +561,7 @@ fn a_batch_is_late_only_after_a_full_office_day() {
         std::path::Path::new("/o/sigap.toml"),
     )
     .unwrap();
-    let working = crate::calendar::WorkingTime::new(&config);
+    let working = crate::domain::calendar::WorkingTime::new(&config);
     let mut o = office(&[(NIKS[0], SEWON)]);
     o.store
         .write(|tx| tx.blanko_move(Movement::Received, 1, "SPB-01", "operator:test", "", at(0)))

@@ -32,15 +32,16 @@ use super::names;
 use super::plan::{Context, invented_resident};
 use super::population::Generated;
 use super::rng::Rng;
-use crate::application::{ApplicationId, NewApplication, Source};
-use crate::calendar::WorkingTime;
 use crate::config::PrintingAt;
-use crate::print::blanko::Movement;
-use crate::print::{Candidate, CardResult, PlannedBatch};
-use crate::service::Service;
-use crate::state::State;
+use crate::domain::application::{ApplicationId, NewApplication, Source};
+use crate::domain::batch::{CardResult, PlannedBatch};
+use crate::domain::blanko::Movement;
+use crate::domain::calendar::WorkingTime;
+use crate::domain::service::Service;
+use crate::domain::state::State;
+use crate::domain::wilayah::Wilayah;
+use crate::print::Candidate;
 use crate::store::{Change, Store, StoreError, Tx};
-use crate::wilayah::Wilayah;
 
 /// What the history holds, for `manifest.json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,8 +13,8 @@ use super::error::SampleError;
 use super::plan::{Channel, Plan};
 use super::rng::Rng;
 use crate::config::Config;
+use crate::domain::service::Service;
 use crate::files::{FileError, create_private, create_private_dir};
-use crate::service::Service;
 
 /// Writes a whole file (mode 0600), creating private parent folders.
 /// Inbox files are not fsynced one by one: the manifest, written last and

@@ -30,8 +30,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, PopulationSource};
+use crate::domain::wilayah::Wilayah;
 use crate::files::write_atomic_private;
-use crate::wilayah::Wilayah;
 use plan::{Channel, Defect, NotApplication, Plan};
 use population::{DistrictInfo, PoolSizes};
 
@@ -496,7 +496,7 @@ fn manifest(
             });
         }
         let (state, reasons) = match a.defect {
-            None => (crate::state::State::Verified.code(), Vec::new()),
+            None => (crate::domain::state::State::Verified.code(), Vec::new()),
             Some(d) => {
                 let (state, reason) = d.expected();
                 (state.code(), vec![reason.code().to_string()])

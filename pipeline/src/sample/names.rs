@@ -5,7 +5,7 @@
 
 use self::lists::*;
 use super::rng::Rng;
-use crate::nik::Sex;
+use crate::domain::nik::Sex;
 
 /// Which part of Indonesia the office is in, from its province code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

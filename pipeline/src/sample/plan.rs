@@ -14,11 +14,11 @@ use super::population::{
 };
 use super::rng::Rng;
 use crate::config::Config;
-use crate::nik::{Sex, compose_kk, compose_nik};
-use crate::reason::Reason;
-use crate::service::Service;
-use crate::state::State;
-use crate::wilayah::{Wilayah, undotted};
+use crate::domain::nik::{Sex, compose_kk, compose_nik};
+use crate::domain::reason::Reason;
+use crate::domain::service::Service;
+use crate::domain::state::State;
+use crate::domain::wilayah::{Wilayah, undotted};
 
 /// The intake channel of an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -18,8 +18,8 @@ use polars::prelude::{
 use super::error::SampleError;
 use super::names::{self, BELUM_KAWIN, CERAI_HIDUP, CERAI_MATI, KAWIN, Region};
 use super::rng::Rng;
+use crate::domain::nik::{Sex, compose_kk, compose_nik};
 use crate::files::{FileError, write_atomic_private_with};
-use crate::nik::{Sex, compose_kk, compose_nik};
 
 /// Rows per Parquet row group: big enough for good compression, small
 /// enough that one chunk of builders stays in the low hundreds of MB.

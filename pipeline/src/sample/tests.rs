@@ -6,7 +6,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use polars::prelude::{ParquetReader, SerReader};
 
 use super::*;
-use crate::nik::{NumberError, clean_digits, parse_kk, parse_nik};
+use crate::domain::nik::{NumberError, clean_digits, parse_kk, parse_nik};
 
 fn opts(profile: &str, population: u64, applications: u64, seed: u64) -> SampleOptions {
     SampleOptions {

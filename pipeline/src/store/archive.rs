@@ -9,8 +9,8 @@ use rusqlite::params;
 use serde::Serialize;
 
 use super::{Change, Store, StoreError, Tx, ts};
-use crate::application::ApplicationId;
-use crate::state::State;
+use crate::domain::application::ApplicationId;
+use crate::domain::state::State;
 
 /// Bundles, their applications and their scans.
 pub(super) const MIGRATION: &str = r#"

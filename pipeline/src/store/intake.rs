@@ -7,10 +7,10 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Store, StoreError, Tx, ts};
-use crate::application::{ApplicationId, Source};
-use crate::intake::quarantine::{QuarantineId, QuarantineReason};
-use crate::service::Service;
-use crate::state::State;
+use crate::domain::application::{ApplicationId, Source};
+use crate::domain::quarantine::{QuarantineId, QuarantineReason};
+use crate::domain::service::Service;
+use crate::domain::state::State;
 
 /// What an input key was recorded as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

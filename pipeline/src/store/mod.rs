@@ -18,11 +18,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
-use crate::application::{Application, ApplicationId, NewApplication, Source};
+use crate::domain::application::{Application, ApplicationId, NewApplication, Source};
 use crate::domain::outcome::Outcome;
+use crate::domain::service::Service;
+use crate::domain::state::{IllegalTransition, State};
 use crate::files::{FileError, create_private, set_private};
-use crate::service::Service;
-use crate::state::{IllegalTransition, State};
 
 mod archive;
 mod intake;
@@ -971,7 +971,7 @@ impl Tx<'_> {
             .map_err(|e| self.err(e))?;
         self.log(id, Some(from), to, change.actor, change.detail, at)?;
         // The notice is written with the change it reports, or not at all.
-        match crate::notice::kind_for(to, service) {
+        match crate::domain::notice::kind_for(to, service) {
             Some(kind) if has_email => self.add_notice(id, kind, at),
             _ => Ok(()),
         }
@@ -1083,7 +1083,7 @@ fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::IllegalKind;
+    use crate::domain::state::IllegalKind;
     use chrono::TimeZone;
     use std::os::unix::fs::PermissionsExt;
 

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError, Tx, parse_ts, ts};
-use crate::application::ApplicationId;
-use crate::notice::{MAX_ATTEMPTS, Notice, NoticeKind, NoticeState, backoff};
+use crate::domain::application::ApplicationId;
+use crate::domain::notice::{Notice, NoticeKind, NoticeState, Refusal, after_refused_send};
 
 /// The outbox.
 pub(super) const MIGRATION: &str = r#"
@@ -418,12 +418,12 @@ impl Store {
                 r.get(0)
             })
             .map_err(|e| self.err(e))?;
-        let attempts = attempts as u32 + 1;
-        let state = if permanent || attempts >= MAX_ATTEMPTS {
-            NoticeState::Failed
-        } else {
-            NoticeState::Due
-        };
+        // The retry policy is the domain's; the store only records it.
+        let Refusal {
+            attempts,
+            state,
+            next_attempt_at,
+        } = after_refused_send(attempts as u32, permanent, at);
         let event = match state {
             NoticeState::Failed => "FAILED",
             _ => "REFUSED",
@@ -437,7 +437,7 @@ impl Store {
                         id,
                         state.code(),
                         attempts,
-                        ts(at + backoff(attempts)),
+                        ts(next_attempt_at),
                         error
                     ],
                 )
@@ -454,9 +454,10 @@ impl Store {
 mod tests {
     use chrono::{NaiveDate, TimeZone};
 
-    use crate::application::{NewApplication, Source};
-    use crate::service::Service;
-    use crate::state::State;
+    use crate::domain::application::{NewApplication, Source};
+    use crate::domain::notice::MAX_ATTEMPTS;
+    use crate::domain::service::Service;
+    use crate::domain::state::State;
     use crate::store::Change;
 
     use super::*;

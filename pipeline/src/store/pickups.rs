@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{SELECT_APPLICATION, Store, StoreError, Tx, read_application, ts};
-use crate::application::{Application, ApplicationId};
+use crate::domain::application::{Application, ApplicationId};
 use crate::store::Seen;
 
 /// The pickups and the registers read.
@@ -139,7 +139,7 @@ impl Store {
             .map_err(|e| self.err(e))?;
         Ok(row.and_then(|(app, q)| match (app, q) {
             (Some(a), _) => Some(Seen::Application(ApplicationId(a))),
-            (None, Some(q)) => Some(Seen::Quarantine(crate::intake::quarantine::QuarantineId(q))),
+            (None, Some(q)) => Some(Seen::Quarantine(crate::domain::quarantine::QuarantineId(q))),
             (None, None) => None,
         }))
     }

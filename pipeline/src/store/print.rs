@@ -9,10 +9,10 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Change, Store, StoreError, Tx, parse_ts, ts};
-use crate::application::ApplicationId;
-use crate::print::blanko::{BlankoBalance, LedgerEntry, Movement};
-use crate::print::{CardResult, PlannedBatch};
-use crate::state::State;
+use crate::domain::application::ApplicationId;
+use crate::domain::batch::{CardResult, PlannedBatch};
+use crate::domain::blanko::{BlankoBalance, LedgerEntry, Movement};
+use crate::domain::state::State;
 
 /// Batches, their cards, the blanko ledger (append-only) and the station
 /// results files already applied.

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::{Store, StoreError};
-use crate::application::ApplicationId;
-use crate::sla::AppHistory;
+use crate::domain::application::ApplicationId;
+use crate::domain::sla::AppHistory;
 
 impl Store {
     /// Every application with its events, in id order; two queries, read
@@ -54,7 +54,7 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([crate::pickup::IMPLIED_BY_PICKUP], |r| {
+            .query_map([crate::domain::state::IMPLIED_BY_PICKUP], |r| {
                 <(i64, String, String)>::try_from(r)
             })
             .map_err(|e| self.err(e))?;
@@ -102,9 +102,9 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::application::{NewApplication, Source};
-    use crate::service::Service;
-    use crate::state::State;
+    use crate::domain::application::{NewApplication, Source};
+    use crate::domain::service::Service;
+    use crate::domain::state::State;
     use crate::store::Change;
 
     #[test]
@@ -124,7 +124,7 @@ mod tests {
             phone: None,
             submitted_at: at(0).fixed_offset(),
         };
-        let implied = format!("{} register.csv:2", crate::pickup::IMPLIED_BY_PICKUP);
+        let implied = format!("{} register.csv:2", crate::domain::state::IMPLIED_BY_PICKUP);
         s.write(|tx| {
             let id = tx.insert_application(&new, "sigap:test", at(0))?;
             let mut step = |from, to, detail: &str, h| {
@@ -164,10 +164,10 @@ mod tests {
         );
         // So the card is in no arrival step, rather than in one that ends
         // when the applicant came.
-        let steps: Vec<crate::sla::Step> = crate::sla::spans(h, at(10))
+        let steps: Vec<crate::domain::sla::Step> = crate::domain::sla::spans(h, at(10))
             .iter()
             .map(|s| s.step)
             .collect();
-        assert_eq!(steps, [crate::sla::Step::CompleteToPrinted]);
+        assert_eq!(steps, [crate::domain::sla::Step::CompleteToPrinted]);
     }
 }

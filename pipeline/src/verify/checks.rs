@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, NaiveDate};
 
 use super::name::{NameMatch, compare};
-use crate::adapters::Person;
-use crate::application::Application;
-use crate::nik::{NikInfo, parse_kk};
-use crate::reason::Reason;
-use crate::wilayah::Wilayah;
+use crate::domain::application::Application;
+use crate::domain::nik::{NikInfo, parse_kk};
+use crate::domain::reason::Reason;
+use crate::domain::wilayah::Wilayah;
+use crate::ports::Person;
 
 /// Status values of the population database.
 const MENINGGAL: &str = "MENINGGAL";

@@ -25,14 +25,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use crate::adapters::{Person, PopulationDb, PopulationError, nik_number};
-use crate::application::{Application, ApplicationId};
+use crate::adapters::nik_number;
 use crate::config::Config;
-use crate::nik::{clean_digits, parse_nik};
-use crate::reason::Reason;
-use crate::state::State;
+use crate::domain::application::{Application, ApplicationId};
+use crate::domain::nik::{clean_digits, parse_nik};
+use crate::domain::reason::Reason;
+use crate::domain::state::State;
+use crate::domain::wilayah::Wilayah;
+use crate::ports::{Person, PopulationDb, PopulationError};
 use crate::store::{Change, Store, StoreError};
-use crate::wilayah::Wilayah;
 
 /// The actor verification writes into the event log.
 pub const ACTOR: &str = "sigap:verify";

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::niks;
-use crate::adapters::{Person, PopulationDb, PopulationError};
-use crate::application::{Application, ApplicationId};
-use crate::reason::Reason;
-use crate::state::State;
+use crate::domain::application::{Application, ApplicationId};
+use crate::domain::reason::Reason;
+use crate::domain::state::State;
+use crate::ports::{Person, PopulationDb, PopulationError};
 use crate::store::{Change, Store, StoreError};
 
 /// The actor of an operator's decision: `operator:<name>`.

@@ -5,10 +5,10 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 
 use super::*;
 use crate::adapters::ParquetDb;
-use crate::application::{NewApplication, Source};
 use crate::config::profiles;
+use crate::domain::application::{NewApplication, Source};
+use crate::domain::service::Service;
 use crate::sample::{Manifest, SampleOptions, generate};
-use crate::service::Service;
 
 fn bantul() -> Config {
     Config::from_toml(

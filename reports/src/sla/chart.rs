@@ -3,7 +3,7 @@
 //! as inline SVG in the HTML page and as vector operations in the PDF.
 
 use super::{SlaReport, WeekRow};
-use pipeline::sla::Step;
+use pipeline::domain::sla::Step;
 
 /// A colour, 0–255 per channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,8 +2,8 @@
 //! charts, no script, no external reference, so it opens from a file or an
 //! email attachment anywhere.
 
-use pipeline::calendar::date_id;
-use pipeline::sla::Step;
+use pipeline::domain::calendar::date_id;
+use pipeline::domain::sla::Step;
 
 use super::chart::{self, escape, id_number};
 use super::{SlaReport, Table, hours, pct};

@@ -4,8 +4,8 @@
 //! received to collected; rejection reasons; blanko use and spoilage.
 //!
 //! Steps and their start and end come from the event log
-//! ([`pipeline::sla`]); working time from the office's hours, closed days
-//! and timezone ([`pipeline::calendar::WorkingTime`]). A step counts in the
+//! ([`pipeline::domain::sla`]); working time from the office's hours, closed days
+//! and timezone ([`pipeline::domain::calendar::WorkingTime`]). A step counts in the
 //! period when it *ended* in it (office dates, `from` and `to` included).
 //! The aggregations run on a polars frame of the measured steps.
 //!
@@ -27,12 +27,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use pipeline::Config;
-use pipeline::application::ApplicationId;
-use pipeline::calendar::WorkingTime;
-use pipeline::print::blanko::{BlankoBalance, LedgerEntry, Movement};
+use pipeline::domain::application::ApplicationId;
+use pipeline::domain::blanko::{BlankoBalance, LedgerEntry, Movement};
+use pipeline::domain::calendar::WorkingTime;
+use pipeline::domain::sla::{AppHistory, Span, Step, spans};
+use pipeline::domain::state::State;
 use pipeline::report_sla::SlaFile;
-use pipeline::sla::{AppHistory, Span, Step, spans};
-use pipeline::state::State;
 use polars::prelude::*;
 
 /// Computing the report failed (polars refused a frame: a defect, reported

@@ -13,7 +13,7 @@ use super::chart::{self, Anchor, Chart, Rgb as C, Shape, id_number};
 use super::html::{heading, shown};
 use super::{SlaReport, Table, hours, pct};
 use crate::pdf::{new_pdf, save, text_section, text_width_mm};
-use pipeline::calendar::date_id;
+use pipeline::domain::calendar::date_id;
 
 const PAGE_W: f32 = 210.0;
 const PAGE_H: f32 = 297.0;

@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use pipeline::application::ApplicationId;
 use pipeline::config::profiles;
-use pipeline::sla::{AppHistory, Step};
+use pipeline::domain::application::ApplicationId;
+use pipeline::domain::sla::{AppHistory, Step};
 use pipeline::{Config, Service, State};
 
 use super::*;

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::service::Service;
+use crate::domain::service::Service;
 
 /// Where an application is in the flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -214,6 +214,12 @@ fn describe(kind: IllegalKind) -> &'static str {
         IllegalKind::SkipsSteps => "it would skip a step of the flow",
     }
 }
+
+/// The start of the detail of an IN_TRANSIT or READY move that no one
+/// recorded, logged because a register shows the card handed out (the SLA
+/// report leaves these out of the office's steps: the arrival time is not
+/// known).
+pub const IMPLIED_BY_PICKUP: &str = "implied by the pickup in";
 
 #[cfg(test)]
 mod tests {

@@ -23,10 +23,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::application::ApplicationId;
 use crate::config::SlaTargets;
-use crate::service::Service;
-use crate::state::State;
+use crate::domain::application::ApplicationId;
+use crate::domain::service::Service;
+use crate::domain::state::State;
 
 /// One measured step of the flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -1,4 +1,4 @@
-//! The printer station, reached through a hot folder:
+//! The hot-folder adapter of the [`Station`] port:
 //!
 //! ```text
 //! spool/outgoing/<batch>/manifest.json, cards.csv   sigap → station
@@ -15,89 +15,21 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::config::Config;
+use crate::domain::batch::{BatchFiles, BatchManifest};
 use crate::files::{FileError, create_private_dir, sync_dir, write_atomic_private};
+use crate::ports::{Dispatch, Incoming, ResultsFile, Station, StationError};
+use crate::print::sha256_hex;
 
-use super::{BatchFiles, BatchManifest, sha256_hex};
-
-/// A station failure: which path, what happened, what to do.
-#[derive(Debug, thiserror::Error)]
-pub enum StationError {
-    /// A file or folder could not be read or written.
-    #[error("station hot folder: {0}")]
-    File(#[from] FileError),
-    /// A batch folder of the same id holds different cards.
-    #[error(
-        "{path}: a batch folder with this id already holds different cards (its cards.csv has SHA-256 {found}, sigap's batch {expected}); move the folder away after checking with the station, then dispatch again"
-    )]
-    Conflict {
-        /// The folder.
-        path: PathBuf,
-        /// Hash found.
-        found: String,
-        /// Hash expected.
-        expected: String,
-    },
+/// The station the config names, as [`crate::adapters::open`] opens the
+/// population database: today always the hot folder under the office's
+/// `spool/` (the one adapter).
+pub fn open(config: &Config) -> Box<dyn Station> {
+    Box::new(HotFolder::new(&config.spool_dir()))
 }
 
 fn io_err(path: &Path, e: io::Error) -> StationError {
     StationError::File(FileError::new(path, e))
-}
-
-/// What dispatching a batch did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dispatch {
-    /// The folder was written.
-    Written,
-    /// The same batch was already there (an earlier run, or a crash after
-    /// the rename): nothing written.
-    AlreadyThere,
-}
-
-/// A complete results file in the results folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResultsFile {
-    /// File name, e.g. `B-20261126-SEWON-1.csv`.
-    pub name: String,
-    /// Full path.
-    pub path: PathBuf,
-    /// Content.
-    pub bytes: Vec<u8>,
-    /// SHA-256 of the content.
-    pub sha256: String,
-}
-
-impl ResultsFile {
-    /// The batch the file is named after (the name without `.csv`).
-    pub fn batch_id(&self) -> &str {
-        self.name.strip_suffix(".csv").unwrap_or(&self.name)
-    }
-}
-
-/// A batch waiting at the station (no results file yet).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Incoming {
-    /// The batch's manifest.
-    pub manifest: BatchManifest,
-    /// Its folder.
-    pub path: PathBuf,
-}
-
-/// The printer station.
-pub trait Station {
-    /// Puts a batch where the station picks it up. Idempotent.
-    fn dispatch(&self, files: &BatchFiles) -> Result<Dispatch, StationError>;
-    /// Complete results files, by name.
-    fn results(&self) -> Result<Vec<ResultsFile>, StationError>;
-    /// Batches dispatched and not yet answered (the operator's list).
-    fn incoming(&self) -> Result<Vec<Incoming>, StationError>;
-    /// The cards of a dispatched batch (the operator's side).
-    fn cards(&self, batch_id: &str) -> Result<Option<Vec<u8>>, StationError>;
-    /// Writes a results file (the operator's side), whole or not at all.
-    fn write_results(&self, batch_id: &str, bytes: &[u8]) -> Result<PathBuf, StationError>;
-    /// Where a batch's `cards.csv` is, for messages about it.
-    fn cards_path(&self, batch_id: &str) -> PathBuf {
-        Path::new(batch_id).join("cards.csv")
-    }
 }
 
 /// The hot-folder station under the office's `spool/`.
@@ -253,5 +185,9 @@ impl Station for HotFolder {
         let path = self.results_path(batch_id);
         write_atomic_private(&path, bytes)?;
         Ok(path)
+    }
+
+    fn batch_location(&self, batch_id: &str) -> String {
+        self.batch_dir(batch_id).display().to_string()
     }
 }

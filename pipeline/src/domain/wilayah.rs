@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-const PROVINCES: &str = include_str!("../data/wilayah/provinces.csv");
-const REGENCIES: &str = include_str!("../data/wilayah/regencies.csv");
-const DISTRICTS: &str = include_str!("../data/wilayah/districts.csv");
-const VILLAGES: &str = include_str!("../data/wilayah/villages-bantul-tabanan-kapuas.csv");
+const PROVINCES: &str = include_str!("../../data/wilayah/provinces.csv");
+const REGENCIES: &str = include_str!("../../data/wilayah/regencies.csv");
+const DISTRICTS: &str = include_str!("../../data/wilayah/districts.csv");
+const VILLAGES: &str = include_str!("../../data/wilayah/villages-bantul-tabanan-kapuas.csv");
 
 /// A kecamatan (district) with the names of the regions above it.
 #[derive(Debug, Clone, PartialEq, Eq)]

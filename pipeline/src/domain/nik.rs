@@ -14,7 +14,7 @@ use std::fmt;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::wilayah::{District, Wilayah};
+use crate::domain::wilayah::{District, Wilayah};
 
 /// Sex as recorded on the KTP: `L` (laki-laki) or `P` (perempuan).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -336,7 +336,7 @@ pub fn compose_nik(district_code: &str, birth_date: NaiveDate, sex: Sex, serial:
     let day = birth_date.day() + if sex == Sex::P { 40 } else { 0 };
     format!(
         "{}{:02}{:02}{:02}{:04}",
-        crate::wilayah::undotted(district_code),
+        crate::domain::wilayah::undotted(district_code),
         day,
         birth_date.month(),
         birth_date.year().rem_euclid(100),
@@ -348,7 +348,7 @@ pub fn compose_nik(district_code: &str, birth_date: NaiveDate, sex: Sex, serial:
 pub fn compose_kk(district_code: &str, registered_on: NaiveDate, serial: u16) -> String {
     format!(
         "{}{}{:04}",
-        crate::wilayah::undotted(district_code),
+        crate::domain::wilayah::undotted(district_code),
         registered_on.format("%d%m%y"),
         serial
     )

@@ -6,8 +6,8 @@ use std::str::FromStr;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::service::Service;
-use crate::state::State;
+use crate::domain::service::Service;
+use crate::domain::state::State;
 
 /// The office-wide number of an application, shown as `A-000123`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,0 +1,376 @@
+//! The ports: one trait per outside system sigap talks to, with the types
+//! that cross it. The adapters are in [`crate::adapters`], chosen by the
+//! config; a stage sees only the trait.
+//!
+//! - the population database ([`PopulationDb`]): SIAK's residents, looked
+//!   up a batch of NIKs at a time;
+//! - the mailer ([`Mailer`]): outgoing notices;
+//! - the printer station ([`Station`]): batches out, results back.
+//!
+//! An error type here carries no driver type: a driver's error travels as a
+//! boxed source ([`BoxError`]), so a stage does not depend on polars,
+//! tokio-postgres or lettre.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::config::env;
+use crate::domain::batch::{BatchFiles, BatchManifest};
+use crate::files::FileError;
+
+/// A driver's error, as a port's error carries it.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+// The population database.
+
+/// The columns verification reads, in this order, from the snapshot or the
+/// table (`pipeline/sql/population.sql` lists them all).
+pub const COLUMNS: [&str; 9] = [
+    "nik",
+    "kk_number",
+    "name",
+    "birth_date",
+    "sex",
+    "district_code",
+    "marital_status",
+    "biometric_recorded",
+    "status",
+];
+
+/// The columns a card face needs, in this order (read for a print batch
+/// only, so verification's lookup stays narrow).
+pub const CARD_COLUMNS: [&str; 13] = [
+    "nik",
+    "name",
+    "birth_place",
+    "birth_date",
+    "sex",
+    "address",
+    "rt",
+    "rw",
+    "village_code",
+    "district_code",
+    "religion",
+    "occupation",
+    "marital_status",
+];
+
+/// What a KTP-el face shows of a resident, as the population database
+/// records it. A NULL text is read as empty.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CardDetails {
+    /// The NIK as a number.
+    pub nik: u64,
+    /// Name as on the KK, upper case.
+    pub name: String,
+    /// Place of birth.
+    pub birth_place: String,
+    /// Birth date.
+    pub birth_date: Option<NaiveDate>,
+    /// `L` or `P`.
+    pub sex: String,
+    /// Street / dusun.
+    pub address: String,
+    /// RT, e.g. `003`.
+    pub rt: String,
+    /// RW, e.g. `004`.
+    pub rw: String,
+    /// Village, dotted (`34.02.15.2001`).
+    pub village_code: String,
+    /// Kecamatan of domicile, dotted.
+    pub district_code: String,
+    /// Religion.
+    pub religion: String,
+    /// Occupation.
+    pub occupation: String,
+    /// Marital status.
+    pub marital_status: String,
+}
+
+/// One resident as the population database records them; only the fields
+/// verification needs. A NULL text is read as empty, a NULL flag as false.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// The NIK as a number (16 digits, so it fits a u64).
+    pub nik: u64,
+    /// KK number, 16 digits.
+    pub kk_number: String,
+    /// Name as on the KK, upper case.
+    pub name: String,
+    /// Birth date.
+    pub birth_date: Option<NaiveDate>,
+    /// `L` or `P`.
+    pub sex: String,
+    /// Kecamatan of domicile, dotted (`34.02.15`).
+    pub district_code: String,
+    /// `BELUM KAWIN`, `KAWIN`, `CERAI HIDUP` or `CERAI MATI`.
+    pub marital_status: String,
+    /// Perekaman done centrally.
+    pub biometric_recorded: bool,
+    /// `AKTIF`, `MENINGGAL` or `PINDAH`.
+    pub status: String,
+}
+
+/// Reading the population database failed. Each variant names the file or
+/// server and says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum PopulationError {
+    /// The Parquet snapshot is not there.
+    #[error(
+        "population snapshot {} does not exist; set population.path in sigap.toml or SIGAP_POPULATION_URL to the SIAK export (Parquet) or to postgres://…",
+        path.display()
+    )]
+    SnapshotMissing {
+        /// The file looked for.
+        path: PathBuf,
+    },
+    /// polars could not read the snapshot.
+    #[error(
+        "population snapshot {}: cannot read it as Parquet with the columns {} (see docs/verification.md, \"The population database\")",
+        path.display(),
+        COLUMNS.join(", ")
+    )]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// polars' error.
+        #[source]
+        source: BoxError,
+    },
+    /// The PostgreSQL adapter is configured without a URL.
+    #[error(
+        "population.adapter is \"postgres\" but no URL is given; set SIGAP_POPULATION_URL=postgres://user@host/db (keep the password out of sigap.toml)"
+    )]
+    NoUrl,
+    /// The table name in the config is not a plain (schema-qualified) identifier.
+    #[error(
+        "population.table `{0}` is not a table name; use letters, digits and `_`, optionally `schema.table`"
+    )]
+    BadTable(String),
+    /// The server could not be reached or refused the login.
+    #[error(
+        "cannot connect to the population database at {target}; check that the server is up and SIGAP_POPULATION_URL is right"
+    )]
+    Connect {
+        /// The URL without its password.
+        target: String,
+        /// The driver's error.
+        #[source]
+        source: BoxError,
+    },
+    /// A statement failed on the server.
+    #[error(
+        "population database at {target}: {step} failed; the table needs the columns {} (pipeline/sql/population.sql)",
+        COLUMNS.join(", ")
+    )]
+    Query {
+        /// The URL without its password.
+        target: String,
+        /// What was being done.
+        step: &'static str,
+        /// The driver's error.
+        #[source]
+        source: BoxError,
+    },
+    /// The server went away or ended the session in the middle of a step
+    /// (stopped, restarted, the backend terminated, the network cut).
+    #[error(
+        "population database at {target}: the connection was lost during {step} (the server stopped or ended the session); nothing is half done: run the job again once the server is back"
+    )]
+    ConnectionLost {
+        /// The URL without its password.
+        target: String,
+        /// What was being done.
+        step: &'static str,
+        /// The driver's error.
+        #[source]
+        source: BoxError,
+    },
+    /// The async runtime for the PostgreSQL client could not start.
+    #[error("cannot start the runtime for the PostgreSQL client")]
+    Runtime(#[source] std::io::Error),
+    /// A NIK in the database is not 16 digits.
+    #[error(
+        "{source_name}: nik `{value}` is not 16 digits; fix the row in the population database"
+    )]
+    BadNik {
+        /// File or server.
+        source_name: String,
+        /// The value found.
+        value: String,
+    },
+}
+
+/// The population database: one batch of NIKs in, the residents found out.
+pub trait PopulationDb {
+    /// The residents whose NIK is in `niks`, in no particular order; a NIK
+    /// not found is simply absent. One round trip for the whole batch.
+    fn lookup(&mut self, niks: &[u64]) -> Result<Vec<Person>, PopulationError>;
+
+    /// What the card faces of a print batch need, for the residents whose
+    /// NIK is in `niks`; one round trip, like [`PopulationDb::lookup`].
+    fn card_details(&mut self, niks: &[u64]) -> Result<Vec<CardDetails>, PopulationError>;
+
+    /// Which database this is, for logs and messages (never a password).
+    fn describe(&self) -> String;
+}
+
+// Outgoing mail.
+
+/// One message, ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// Recipient address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML alternative.
+    pub html: String,
+    /// The Message-ID, with its angle brackets.
+    pub message_id: String,
+    /// The Date header.
+    pub date: DateTime<Utc>,
+}
+
+/// Why a send failed, in the three ways that need different handling.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The server refused this message for now (4xx): try again later.
+    #[error("the mail server refused the message for now: {0}")]
+    Transient(String),
+    /// The server refused this message for good (5xx) or it cannot be built
+    /// (a malformed address): retrying will not help.
+    #[error("the mail server refused the message: {0}")]
+    Permanent(String),
+    /// The server could not be reached or the session broke (connection,
+    /// TLS, login, timeout): nothing is the message's fault.
+    #[error(
+        "cannot send through {server}: {message}; check that the server is up and {} is right",
+        env::SMTP_URL
+    )]
+    Unreachable {
+        /// The server, without password.
+        server: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// No server is configured.
+    #[error(
+        "no mail server configured; set {} (e.g. smtp://mail.example.go.id:587?tls=required)",
+        env::SMTP_URL
+    )]
+    NoUrl,
+    /// The URL cannot be read.
+    #[error(
+        "{} is not a mail server URL lettre understands ({message}); use smtp://[user:pass@]host[:port][?tls=required] or smtps://…",
+        env::SMTP_URL
+    )]
+    BadUrl {
+        /// lettre's message.
+        message: String,
+    },
+    /// The sender configured in `[smtp]` is not an address.
+    #[error("smtp.{key} `{value}` is not an email address; fix it in sigap.toml")]
+    BadSender {
+        /// `from_address` or `reply_to`.
+        key: &'static str,
+        /// The value.
+        value: String,
+    },
+    /// The async runtime could not start.
+    #[error("cannot start the runtime for the SMTP client")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// Sends mail: one message at a time, accepted by the server or not.
+pub trait Mailer {
+    /// Sends one message. `Ok` means the server accepted it.
+    fn send(&mut self, mail: &Mail) -> Result<(), MailError>;
+
+    /// Which server this is, for messages (never a password).
+    fn describe(&self) -> String;
+}
+
+// The printer station.
+
+/// A station failure: which path, what happened, what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StationError {
+    /// A file or folder could not be read or written.
+    #[error("station hot folder: {0}")]
+    File(#[from] FileError),
+    /// A batch folder of the same id holds different cards.
+    #[error(
+        "{path}: a batch folder with this id already holds different cards (its cards.csv has SHA-256 {found}, sigap's batch {expected}); move the folder away after checking with the station, then dispatch again"
+    )]
+    Conflict {
+        /// The folder.
+        path: PathBuf,
+        /// Hash found.
+        found: String,
+        /// Hash expected.
+        expected: String,
+    },
+}
+
+/// What dispatching a batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dispatch {
+    /// The folder was written.
+    Written,
+    /// The same batch was already there (an earlier run, or a crash after
+    /// the rename): nothing written.
+    AlreadyThere,
+}
+
+/// A complete results file in the results folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultsFile {
+    /// File name, e.g. `B-20261126-SEWON-1.csv`.
+    pub name: String,
+    /// Full path.
+    pub path: PathBuf,
+    /// Content.
+    pub bytes: Vec<u8>,
+    /// SHA-256 of the content.
+    pub sha256: String,
+}
+
+impl ResultsFile {
+    /// The batch the file is named after (the name without `.csv`).
+    pub fn batch_id(&self) -> &str {
+        self.name.strip_suffix(".csv").unwrap_or(&self.name)
+    }
+}
+
+/// A batch waiting at the station (no results file yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incoming {
+    /// The batch's manifest.
+    pub manifest: BatchManifest,
+    /// Its folder.
+    pub path: PathBuf,
+}
+
+/// The printer station.
+pub trait Station {
+    /// Puts a batch where the station picks it up. Idempotent.
+    fn dispatch(&self, files: &BatchFiles) -> Result<Dispatch, StationError>;
+    /// Complete results files, by name.
+    fn results(&self) -> Result<Vec<ResultsFile>, StationError>;
+    /// Batches dispatched and not yet answered (the operator's list).
+    fn incoming(&self) -> Result<Vec<Incoming>, StationError>;
+    /// The cards of a dispatched batch (the operator's side).
+    fn cards(&self, batch_id: &str) -> Result<Option<Vec<u8>>, StationError>;
+    /// Writes a results file (the operator's side), whole or not at all.
+    fn write_results(&self, batch_id: &str, bytes: &[u8]) -> Result<PathBuf, StationError>;
+    /// Where a dispatched batch is, for messages (the hot folder's path).
+    fn batch_location(&self, batch_id: &str) -> String;
+    /// Where a batch's `cards.csv` is, for messages about it.
+    fn cards_path(&self, batch_id: &str) -> PathBuf {
+        std::path::Path::new(batch_id).join("cards.csv")
+    }
+}
