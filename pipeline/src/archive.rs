@@ -37,7 +37,6 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use sha2::{Digest, Sha256};
 
 use crate::adapters::nik_number;
 use crate::config::Config;
@@ -45,7 +44,7 @@ use crate::domain::application::{Application, ApplicationId};
 use crate::domain::service::Service;
 use crate::domain::state::State;
 use crate::domain::wilayah::Wilayah;
-use crate::files::{FileError, create_private_dir, write_atomic_private_with};
+use crate::files::{FileError, create_private_dir, file_sha256, write_atomic_private_with};
 use crate::ports::{PopulationDb, PopulationError};
 use crate::print::CardFace;
 use crate::store::{BundledScan, NewBundle, Scan, Store, StoreError};
@@ -203,25 +202,6 @@ impl Entry {
             Entry::Bytes(n, _) | Entry::File(n, _, _, _) => n,
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// SHA-256 of a file, lower-case hex.
-pub fn file_sha256(path: &Path) -> Result<String, FileError> {
-    let mut f = File::open(path).map_err(|e| FileError::new(path, e))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| FileError::new(path, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
 }
 
 /// Writes a bundle through `renderer`: every entry, then `SHA256SUMS` of

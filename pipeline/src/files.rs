@@ -1,11 +1,14 @@
 //! Writing files the way the guarantees ask: personal data readable by the
-//! owner only (mode 0600), and whole or not at all (temp file, fsync, rename).
+//! owner only (mode 0600), and whole or not at all (temp file, fsync, rename);
+//! the one rule for files still being written.
 
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+use crate::digest::Sha256Hex;
 
 /// An I/O failure with the path it happened on.
 #[derive(Debug, thiserror::Error)]
@@ -160,9 +163,10 @@ pub fn create_private_dir(path: &Path) -> Result<(), FileError> {
     builder.create(path).map_err(|e| FileError::new(path, e))
 }
 
-/// Names of files still being written by whoever puts them in an inbox
-/// (ingest, `sigap pickups import`): dotfiles, Excel's `~$name` owner
-/// files, and the temp names of copy tools and browsers.
+/// Names of files still being written by whoever puts them in a folder
+/// sigap reads (ingest's inbox, `sigap pickups import`, the station's
+/// results): dotfiles, Excel's `~$name` owner files, and the temp names of
+/// copy tools and browsers. The one rule for all of them.
 pub fn half_written(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     name.starts_with('.')
@@ -178,6 +182,22 @@ pub fn half_written(name: &str) -> bool {
         ]
         .iter()
         .any(|s| lower.ends_with(s))
+}
+
+/// SHA-256 of a file, lower-case hex, read in blocks (a bundle may be
+/// larger than memory should hold).
+pub fn file_sha256(path: &Path) -> Result<String, FileError> {
+    let mut f = File::open(path).map_err(|e| FileError::new(path, e))?;
+    let mut h = Sha256Hex::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| FileError::new(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finish())
 }
 
 /// A regular file's size and modification time (ns), not following
@@ -218,6 +238,14 @@ mod tests {
             1,
             "no temp file left"
         );
+    }
+
+    #[test]
+    fn a_files_sha256_is_its_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("abc");
+        fs::write(&p, "abc").unwrap();
+        assert_eq!(file_sha256(&p).unwrap(), crate::digest::sha256_hex(b"abc"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod adapters;
 pub mod archive;
 pub mod config;
+pub mod digest;
 pub mod domain;
 pub mod files;
 pub mod intake;

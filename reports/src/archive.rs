@@ -12,11 +12,10 @@ use std::fs::File;
 use std::io::{Read, Write};
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
-use sha2::{Digest, Sha256};
-
 use pipeline::archive::{
     ArchiveError, Bundle, BundleRenderer, SUMS, VerifyError, ZipContents, ZipFailure,
 };
+use pipeline::digest::{Sha256Hex, sha256_hex};
 
 use crate::Renderer;
 use crate::pdf::{Column, Signatory, TableDocument};
@@ -142,14 +141,10 @@ pub fn pdf(bundle: &Bundle, heading: &OfficeHeading) -> Vec<u8> {
     crate::pdf::render(&document(bundle, heading))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A writer that hashes what goes through it.
 struct Hashing<'w, W: Write> {
     inner: &'w mut W,
-    hash: Sha256,
+    hash: Sha256Hex,
 }
 
 impl<W: Write> Write for Hashing<'_, W> {
@@ -196,10 +191,10 @@ pub fn write_zip(
         zip.start_file(name.as_str(), options).map_err(zip_err)?;
         let mut sink = Hashing {
             inner: &mut zip,
-            hash: Sha256::new(),
+            hash: Sha256Hex::default(),
         };
         fill(i, &mut sink).map_err(ZipFailure::Fill)?;
-        let sha = hex(&sink.hash.finalize());
+        let sha = sink.hash.finish();
         sums.push_str(&format!("{sha}  {name}\n"));
         shas.push(sha);
     }
@@ -241,7 +236,7 @@ pub fn read_zip(file: File, passphrase: Option<&str>) -> Result<ZipContents, Ver
         if name == SUMS {
             contents.sums = Some(String::from_utf8_lossy(&bytes).into_owned());
         } else {
-            contents.entries.insert(name, hex(&Sha256::digest(&bytes)));
+            contents.entries.insert(name, sha256_hex(&bytes));
         }
     }
     Ok(contents)

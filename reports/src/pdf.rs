@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use sha2::{Digest, Sha256};
+use pipeline::digest::sha256_hex;
 
 use printpdf::{
     Color, FontId, Greyscale, Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFont,
@@ -316,12 +316,10 @@ fn stable_id(mut bytes: Vec<u8>) -> Vec<u8> {
     if bytes.get(second - 1) != Some(&b'(') || bytes.get(second + len) != Some(&b')') {
         return bytes;
     }
-    let mut hasher = Sha256::new();
-    hasher.update(&bytes[..at]);
-    let digest = hasher.finalize();
-    let hex: Vec<u8> = digest
-        .iter()
-        .flat_map(|b| format!("{b:02X}").into_bytes())
+    let hex: Vec<u8> = sha256_hex(&bytes[..at])
+        .to_ascii_uppercase()
+        .into_bytes()
+        .into_iter()
         .cycle()
         .take(len)
         .collect();

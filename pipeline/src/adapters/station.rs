@@ -7,7 +7,8 @@
 //!
 //! A batch folder is written under a dot-name and renamed into place, so the
 //! station never sees half a batch; a results file is read only once it is
-//! complete (no dot-name, no `.tmp`/`.part`). The same adapter serves the
+//! complete (the inbox's rule, [`half_written`]: no dot-name, no Excel
+//! `~$` owner file, no `.tmp`/`.part`/`.crdownload`…). The same adapter serves the
 //! station operator's side (`sigap station list | confirm`), so an office
 //! needs no other software.
 
@@ -16,10 +17,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
+use crate::digest::sha256_hex;
 use crate::domain::batch::{BatchFiles, BatchManifest};
-use crate::files::{FileError, create_private_dir, sync_dir, write_atomic_private};
+use crate::files::{FileError, create_private_dir, half_written, sync_dir, write_atomic_private};
 use crate::ports::{Dispatch, Incoming, ResultsFile, Station, StationError};
-use crate::print::sha256_hex;
 
 /// The station the config names, as [`crate::adapters::open`] opens the
 /// population database: today always the hot folder under the office's
@@ -56,14 +57,6 @@ impl HotFolder {
     fn results_path(&self, batch_id: &str) -> PathBuf {
         self.results.join(format!("{batch_id}.csv"))
     }
-}
-
-/// Names a writer is still busy with: never read.
-fn unfinished(name: &str) -> bool {
-    name.starts_with('.')
-        || [".tmp", ".part", ".partial", "~"]
-            .iter()
-            .any(|s| name.ends_with(s))
 }
 
 /// Batch ids become folder and file names: only these characters.
@@ -119,7 +112,7 @@ impl Station for HotFolder {
             let entry = entry.map_err(|e| io_err(&self.results, e))?;
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            if unfinished(&name) || !path.is_file() {
+            if half_written(&name) || !path.is_file() {
                 continue;
             }
             let bytes = fs::read(&path).map_err(|e| io_err(&path, e))?;
@@ -144,7 +137,7 @@ impl Station for HotFolder {
         for entry in entries {
             let entry = entry.map_err(|e| io_err(&self.outgoing, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if unfinished(&name) || !entry.path().is_dir() {
+            if half_written(&name) || !entry.path().is_dir() {
                 continue;
             }
             if self.results_path(&name).exists() {

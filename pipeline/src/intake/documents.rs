@@ -5,20 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use sha2::{Digest, Sha256};
-
 use crate::config::DocumentKind;
 use crate::domain::quarantine::{QuarantineReason, printable};
-
-/// Lower-case hex SHA-256.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
 
 /// The kind a file name reads as by the profile's keywords: the kind with
 /// the longest keyword found in the name (lower-cased, also with `_` and

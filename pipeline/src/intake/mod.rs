@@ -4,7 +4,7 @@
 //! quarantined, and the three add up to what was read.
 //!
 //! - Files are never moved or changed: a file read is remembered by its
-//!   path and SHA-256 (`intake_files`), and each input by a key
+//!   path and SHA-256 (the applied-files ledger), and each input by a key
 //!   (`intake_seen`): a form row by its timestamp, NIK and service cells
 //!   (exports are cumulative), an app record by its id, a message by its
 //!   Message-ID. Quarantined inputs are remembered too.
@@ -35,14 +35,18 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::digest::sha256_hex;
 use crate::domain::application::{ApplicationId, NewApplication, Source};
 use crate::domain::quarantine::{QuarantineId, QuarantineReason};
 use crate::domain::state::State;
 use crate::files::{
     FileError, create_private_dir, half_written, stat_settled as stat, write_atomic_private,
 };
-use crate::store::{Change, Document, NewQuarantine, Seen, Store, StoreError, Tx};
-use documents::{Verdict, judge, quarantine_path, sha256_hex, stored_path};
+use crate::store::{
+    Change, Document, FileChannel, FileKey, NewAppliedFile, NewQuarantine, Seen, Store, StoreError,
+    Tx,
+};
+use documents::{Verdict, judge, quarantine_path, stored_path};
 
 /// The actor written in the event log.
 const ACTOR: &str = "sigap:ingest";
@@ -388,7 +392,12 @@ pub fn ingest(
         // Files already read with this size and time are not hashed again.
         let mut pending = Vec::new();
         for f in scan(&inbox) {
-            if !tx.file_unchanged(&f.rel, f.size, f.mtime_ns)? {
+            let key = FileKey::Unchanged {
+                name: &f.rel,
+                size: f.size,
+                mtime_ns: f.mtime_ns,
+            };
+            if tx.applied_file(FileChannel::Intake, key)?.is_none() {
                 pending.push(f);
             }
         }
@@ -397,8 +406,20 @@ pub fn ingest(
         for f in pending {
             let bytes = std::fs::read(&f.path).map_err(|e| FileError::new(&f.path, e))?;
             let sha = sha256_hex(&bytes);
-            if tx.file_read(&f.rel, &sha)? {
-                tx.remember_file(&f.rel, &sha, f.size, f.mtime_ns, 0, at)?;
+            let applied = |summary| NewAppliedFile {
+                channel: FileChannel::Intake,
+                name: &f.rel,
+                sha256: &sha,
+                summary,
+                stat: Some((f.size, f.mtime_ns)),
+            };
+            let key = FileKey::Content {
+                name: &f.rel,
+                sha256: &sha,
+            };
+            if tx.applied_file(FileChannel::Intake, key)?.is_some() {
+                // Read before and only touched: its new time is taken.
+                tx.remember_applied_file(&applied(""), at)?;
                 continue;
             }
             let channel_code = f.channel.code();
@@ -429,7 +450,7 @@ pub fn ingest(
                     f.rel
                 );
             } else {
-                tx.remember_file(&f.rel, &sha, f.size, f.mtime_ns, items, at)?;
+                tx.remember_applied_file(&applied(&format!("{items} input(s)")), at)?;
             }
             r.counts.files_read += 1;
         }

@@ -31,9 +31,9 @@ pub mod run;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
-use sha2::{Digest, Sha256};
 
 use crate::config::Timezone;
+use crate::digest::{Sha256Hex, sha256_hex};
 use crate::domain::application::ApplicationId;
 use crate::domain::quarantine::QuarantineReason;
 
@@ -72,8 +72,7 @@ impl RegisterRow {
     /// A key for "this pickup was seen before": the same facts in any file
     /// (a register downloaded again, with more rows) are one pickup.
     pub fn key(&self) -> String {
-        let mut h = Sha256::new();
-        h.update(format!(
+        let facts = format!(
             "{}|{}|{}|{}|{}|{}",
             self.application.map(|a| a.to_string()).unwrap_or_default(),
             self.nik.as_deref().unwrap_or(""),
@@ -81,8 +80,8 @@ impl RegisterRow {
             self.picked_up_at.timestamp(),
             normalise_officer(&self.officer),
             self.old_card_surrendered
-        ));
-        format!("pickup|{}", hex(&h.finalize()))
+        );
+        format!("pickup|{}", sha256_hex(facts))
     }
 }
 
@@ -111,10 +110,10 @@ impl BadRow {
     /// the same bad header, or another row with the same CSV error, is a
     /// new entry rather than silently "already known".
     pub fn key(&self, file_sha256: &str) -> String {
-        let mut h = Sha256::new();
+        let mut h = Sha256Hex::default();
         h.update(format!("{file_sha256}|{}|", self.line));
-        h.update(self.raw.as_bytes());
-        format!("pickup-bad|{}", hex(&h.finalize()))
+        h.update(&self.raw);
+        format!("pickup-bad|{}", h.finish())
     }
 }
 
@@ -147,11 +146,6 @@ pub fn echo(cell: &str) -> String {
         out.push('…');
     }
     out
-}
-
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// An officer's name compared without case and extra spaces.

@@ -21,17 +21,19 @@
 
 use std::collections::BTreeMap;
 
+use crate::digest::sha256_hex;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
-use super::{RegisterRow, hex, normalise_officer, parse_register};
+use super::{RegisterRow, normalise_officer, parse_register};
 use crate::config::{PrintingAt, Timezone};
 use crate::domain::application::{Application, ApplicationId, Source};
 use crate::domain::nik::mask;
 use crate::domain::quarantine::QuarantineReason;
 use crate::domain::state::{IMPLIED_BY_PICKUP, State};
-use crate::store::{Change, NewQuarantine, Pickup, Seen, Store, StoreError};
+use crate::store::{
+    Change, FileChannel, FileKey, NewAppliedFile, NewQuarantine, Pickup, Seen, Store, StoreError,
+};
 
 const ACTOR: &str = "sigap:pickups";
 
@@ -365,8 +367,12 @@ pub fn import(
     let mut report = ImportReport::default();
     for file in files {
         report.files += 1;
-        let sha = hex(&Sha256::digest(&file.bytes));
-        if store.pickup_file(&sha)?.is_some() {
+        let sha = sha256_hex(&file.bytes);
+        let key = FileKey::Content {
+            name: &file.name,
+            sha256: &sha,
+        };
+        if store.applied_file(FileChannel::Pickups, key)?.is_some() {
             report.already_imported.push(file.name.clone());
             continue;
         }
@@ -544,7 +550,14 @@ pub fn import(
                 if refused {
                     Ok(())
                 } else {
-                    tx.remember_pickup_file(&sha, &file.name, &summary, now)
+                    let applied = NewAppliedFile {
+                        channel: FileChannel::Pickups,
+                        name: &file.name,
+                        sha256: &sha,
+                        summary: &summary,
+                        stat: None,
+                    };
+                    tx.remember_applied_file(&applied, now)
                 }
             })?;
         }

@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+use crate::digest::sha256_hex;
 use crate::domain::application::ApplicationId;
 use crate::domain::batch::{BatchFiles, BatchManifest, CardResult, PlannedBatch};
 use crate::domain::quarantine::QuarantineReason;
@@ -293,14 +293,6 @@ impl BatchFiles {
             cards_csv,
         }
     }
-}
-
-/// Lower-case hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The header of a station results file.

@@ -18,12 +18,13 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::config::Config;
+use crate::digest::sha256_hex;
 use crate::domain::batch::CardResult;
 use crate::domain::service::Service;
 use crate::domain::wilayah::Wilayah;
 use crate::files::{FileError, create_private_dir, write_atomic_private};
 use crate::ports::{Station, StationError};
-use crate::print::{CardFace, sha256_hex};
+use crate::print::CardFace;
 use crate::store::{BatchCard, Store, StoreError};
 
 /// One card on a batch rekap.

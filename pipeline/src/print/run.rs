@@ -14,7 +14,7 @@ use crate::domain::state::State;
 use crate::domain::wilayah::Wilayah;
 use crate::ports::{Dispatch, PopulationDb, PopulationError, Station, StationError};
 use crate::store::NewQuarantine;
-use crate::store::{BatchRecord, Store, StoreError};
+use crate::store::{BatchRecord, FileChannel, FileKey, NewAppliedFile, Store, StoreError};
 use crate::verify::nik_key;
 
 use super::{BatchFiles, BatchPlan, Candidate, CardFace, RejectedResult, parse_results};
@@ -376,7 +376,7 @@ impl ResultsReport {
 }
 
 /// Applies every new results file in the station's results folder. A file
-/// applied before (same SHA-256) changes nothing; each file's good lines
+/// applied before (same name and SHA-256) changes nothing; each file's good lines
 /// are applied in one transaction, its bad lines rejected with a reason.
 pub fn apply_results(
     store: &mut Store,
@@ -386,7 +386,14 @@ pub fn apply_results(
     let mut report = ResultsReport::default();
     for file in station.results()? {
         report.files += 1;
-        if store.results_applied(&file.name, &file.sha256)? {
+        let key = FileKey::Content {
+            name: &file.name,
+            sha256: &file.sha256,
+        };
+        if store
+            .applied_file(FileChannel::StationResults, key)?
+            .is_some()
+        {
             report.already_applied += 1;
             continue;
         }
@@ -511,7 +518,14 @@ pub fn apply_results(
                     at,
                 )?;
             }
-            tx.remember_results(&file.sha256, &file.name, &summary, at)
+            let applied = NewAppliedFile {
+                channel: FileChannel::StationResults,
+                name: &file.name,
+                sha256: &file.sha256,
+                summary: &summary,
+                stat: None,
+            };
+            tx.remember_applied_file(&applied, at)
         })?;
         for l in &good {
             match l.result {

@@ -7,6 +7,7 @@ use super::run::{
 };
 use super::*;
 use crate::adapters::station::HotFolder;
+use crate::digest::sha256_hex;
 use crate::domain::application::{NewApplication, Source};
 use crate::domain::blanko::{BlankoBalance, Movement};
 use crate::domain::service::Service;
@@ -600,4 +601,22 @@ fn a_batch_is_late_only_after_a_full_office_day() {
         "{}",
         l[0].line()
     );
+}
+
+#[test]
+fn the_station_skips_half_written_results_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let station = HotFolder::new(dir.path());
+    let results = dir.path().join("results");
+    std::fs::create_dir_all(&results).unwrap();
+    for name in ["~$x.csv", "x.csv.crdownload", "B-1.csv"] {
+        std::fs::write(results.join(name), b"x").unwrap();
+    }
+    let names: Vec<String> = station
+        .results()
+        .unwrap()
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(names, ["B-1.csv"]);
 }

@@ -388,7 +388,7 @@ impl Sim<'_> {
         tx.create_batch(b, "sigap:batch", self.utc(at))?;
         self.stock -= b.applications.len() as u64;
         let ids: Vec<String> = b.applications.iter().map(|a| a.to_string()).collect();
-        let sha = crate::print::sha256_hex(ids.join("\n").as_bytes());
+        let sha = crate::digest::sha256_hex(ids.join("\n").as_bytes());
         tx.mark_dispatched(&b.id, &sha, &b.applications, "sigap:batch", self.utc(at))?;
         let cards: Vec<usize> = b.applications.iter().map(|id| by_id[id]).collect();
         for &i in &cards {

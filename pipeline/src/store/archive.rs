@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::Serialize;
 
-use super::{Change, Store, StoreError, Tx, ts};
+use super::{Change, Sql, Store, StoreError, Tx, ts};
 use crate::domain::application::ApplicationId;
 use crate::domain::state::State;
 
@@ -137,36 +137,23 @@ impl Store {
 
     /// Every bundle, oldest first.
     pub fn bundles(&self) -> Result<Vec<BundleRecord>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("{SELECT_BUNDLE} ORDER BY b.id"))
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| BundleRow::try_from(r))
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(self.bundle_from(row.map_err(|e| self.err(e))?)?);
-        }
-        Ok(out)
+        let rows = self.query_all(&format!("{SELECT_BUNDLE} ORDER BY b.id"), [], |r| {
+            BundleRow::try_from(r)
+        })?;
+        rows.into_iter().map(|row| self.bundle_from(row)).collect()
     }
 
     /// The scans on file for an application (documents with a stored
     /// file; a form's Drive links have none), oldest first.
     pub fn scans(&self, id: ApplicationId) -> Result<Vec<Scan>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT kind, stored_path, sha256, received_at FROM documents
-                 WHERE application_id = ?1 AND stored_path != '' ORDER BY id",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([id.0], |r| <(String, String, String, String)>::try_from(r))
-            .map_err(|e| self.err(e))?;
+        let rows = self.query_all(
+            "SELECT kind, stored_path, sha256, received_at FROM documents
+             WHERE application_id = ?1 AND stored_path != '' ORDER BY id",
+            [id.0],
+            |r| <(String, String, String, String)>::try_from(r),
+        )?;
         let mut out = Vec::new();
-        for row in rows {
-            let (kind, stored_path, sha256, at) = row.map_err(|e| self.err(e))?;
+        for (kind, stored_path, sha256, at) in rows {
             out.push(Scan {
                 kind,
                 stored_path,
@@ -183,15 +170,13 @@ impl Store {
         &self,
         cutoff: DateTime<Utc>,
     ) -> Result<Vec<BundledScan>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
+        let rows = self.query_all(
+            &format!(
                 "{SELECT_BUNDLE_WITH_SCAN} WHERE s.deleted_at IS NULL AND s.received_at < ?1
                  ORDER BY b.id, s.entry"
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([ts(cutoff)], |r| {
+            ),
+            [ts(cutoff)],
+            |r| {
                 Ok((
                     BundleRow::try_from(r)?,
                     r.get::<_, String>(9)?,
@@ -199,11 +184,10 @@ impl Store {
                     r.get::<_, String>(11)?,
                     r.get::<_, String>(12)?,
                 ))
-            })
-            .map_err(|e| self.err(e))?;
+            },
+        )?;
         let mut out = Vec::new();
-        for row in rows {
-            let (b, entry, app, stored_path, sha256) = row.map_err(|e| self.err(e))?;
+        for (b, entry, app, stored_path, sha256) in rows {
             out.push(BundledScan {
                 bundle: self.bundle_from(b)?,
                 entry,
@@ -217,14 +201,12 @@ impl Store {
 
     /// How many bundled scans have been deleted under the retention rule.
     pub fn scans_deleted(&self) -> Result<u64, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT COUNT(*) FROM archive_scans WHERE deleted_at IS NOT NULL",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n as u64)
-            .map_err(|e| self.err(e))
+        self.query_one(
+            "SELECT COUNT(*) FROM archive_scans WHERE deleted_at IS NOT NULL",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n as u64)
     }
 }
 
@@ -241,8 +223,7 @@ impl Tx<'_> {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        self.tx
-            .execute(
+        self.exec(
                 "INSERT INTO archive_bundles (month, kecamatan, part, file, sha256, encrypted, cards, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
@@ -255,17 +236,14 @@ impl Tx<'_> {
                     b.applications.len() as i64,
                     ts(at)
                 ],
-            )
-            .map_err(|e| self.err(e))?;
+            )?;
         let bundle = self.tx.last_insert_rowid();
         let detail = format!("destruction bundle {}", b.file);
         for id in b.applications {
-            self.tx
-                .execute(
-                    "INSERT INTO archive_items (application_id, bundle_id) VALUES (?1, ?2)",
-                    params![id.0, bundle],
-                )
-                .map_err(|e| self.err(e))?;
+            self.exec(
+                "INSERT INTO archive_items (application_id, bundle_id) VALUES (?1, ?2)",
+                params![id.0, bundle],
+            )?;
             self.transition(
                 *id,
                 State::Collected,
@@ -279,8 +257,7 @@ impl Tx<'_> {
             )?;
         }
         for (entry, app, scan) in b.scans {
-            self.tx
-                .execute(
+            self.exec(
                     "INSERT INTO archive_scans (bundle_id, entry, application_id, stored_path, sha256, received_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![
@@ -291,8 +268,7 @@ impl Tx<'_> {
                         scan.sha256,
                         ts(scan.received_at)
                     ],
-                )
-                .map_err(|e| self.err(e))?;
+                )?;
         }
         Ok(bundle)
     }
@@ -304,12 +280,10 @@ impl Tx<'_> {
         entry: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "UPDATE archive_scans SET deleted_at = ?3 WHERE bundle_id = ?1 AND entry = ?2",
-                params![bundle, entry, ts(at)],
-            )
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "UPDATE archive_scans SET deleted_at = ?3 WHERE bundle_id = ?1 AND entry = ?2",
+            params![bundle, entry, ts(at)],
+        )?;
         Ok(())
     }
 }

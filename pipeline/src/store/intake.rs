@@ -1,12 +1,12 @@
-//! What ingest keeps besides applications: quarantine entries, the keys of
-//! every input seen (so a repeat is "already known"), and the inbox files
-//! already read (path + SHA-256, so the inbox is never modified).
+//! What ingest keeps besides applications: quarantine entries and the keys
+//! of every input seen (so a repeat is "already known"). The inbox files
+//! already read are in the applied-files ledger ([`super::FileChannel::Intake`]).
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 
-use super::{Store, StoreError, Tx, ts};
+use super::{Sql, Store, StoreError, Tx, ts};
 use crate::domain::application::{ApplicationId, Source};
 use crate::domain::quarantine::{QuarantineId, QuarantineReason};
 use crate::domain::service::Service;
@@ -111,28 +111,13 @@ impl Store {
         tail: &str,
         arg: Option<i64>,
     ) -> Result<Vec<QuarantineEntry>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("{SELECT_QUARANTINE} {tail}"))
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([arg], |r| QuarantineRow::try_from(r))
-            .map_err(|e| self.err(e))?;
+        let rows = self.query_all(&format!("{SELECT_QUARANTINE} {tail}"), [arg], |r| {
+            QuarantineRow::try_from(r)
+        })?;
         let mut out = Vec::new();
-        for row in rows {
-            let (
-                id,
-                channel,
-                source,
-                message_id,
-                reason,
-                detail,
-                raw,
-                stored_path,
-                sha256,
-                size,
-                at,
-            ) = row.map_err(|e| self.err(e))?;
+        for (id, channel, source, message_id, reason, detail, raw, stored_path, sha256, size, at) in
+            rows
+        {
             out.push(QuarantineEntry {
                 id: QuarantineId(id),
                 channel: channel
@@ -158,14 +143,11 @@ impl Store {
 impl Tx<'_> {
     /// What an input key was recorded as, if it was seen before.
     pub fn seen(&self, key: &str) -> Result<Option<Seen>, StoreError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT application_id, quarantine_id FROM intake_seen WHERE key = ?1")
-            .map_err(|e| self.err(e))?;
-        let row: Option<(Option<i64>, Option<i64>)> = stmt
-            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .map_err(|e| self.err(e))?;
+        let row: Option<(Option<i64>, Option<i64>)> = self.query_opt(
+            "SELECT application_id, quarantine_id FROM intake_seen WHERE key = ?1",
+            [key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(row.and_then(|(app, q)| match (app, q) {
             (Some(a), _) => Some(Seen::Application(ApplicationId(a))),
             (None, Some(q)) => Some(Seen::Quarantine(QuarantineId(q))),
@@ -185,25 +167,20 @@ impl Tx<'_> {
             Seen::Application(a) => (Some(a.0), None),
             Seen::Quarantine(q) => (None, Some(q.0)),
         };
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO intake_seen (key, application_id, quarantine_id, source, seen_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .map_err(|e| self.err(e))?;
-        stmt.execute(params![key, app, q, source, ts(at)])
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "INSERT OR IGNORE INTO intake_seen (key, application_id, quarantine_id, source, seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key, app, q, source, ts(at)],
+        )?;
         Ok(())
     }
 
     /// Whether an application already uses this source reference.
     pub fn source_ref_taken(&self, source_ref: &str) -> Result<bool, StoreError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT 1 FROM applications WHERE source_ref = ?1")
-            .map_err(|e| self.err(e))?;
-        stmt.exists([source_ref]).map_err(|e| self.err(e))
+        self.exists(
+            "SELECT 1 FROM applications WHERE source_ref = ?1",
+            [source_ref],
+        )
     }
 
     /// The newest INCOMPLETE application for this NIK and service: a
@@ -213,20 +190,13 @@ impl Tx<'_> {
         nik: &str,
         service: Service,
     ) -> Result<Option<ApplicationId>, StoreError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT id FROM applications WHERE nik = ?1 AND service = ?2 AND state = ?3
-                 ORDER BY id DESC LIMIT 1",
-            )
-            .map_err(|e| self.err(e))?;
-        stmt.query_row(
+        self.query_opt(
+            "SELECT id FROM applications WHERE nik = ?1 AND service = ?2 AND state = ?3
+             ORDER BY id DESC LIMIT 1",
             params![nik, service.code(), State::Incomplete.code()],
             |r| r.get::<_, i64>(0),
         )
-        .optional()
         .map(|o| o.map(ApplicationId))
-        .map_err(|e| self.err(e))
     }
 
     /// Records a quarantine entry and returns its id.
@@ -235,82 +205,64 @@ impl Tx<'_> {
         q: &NewQuarantine<'_>,
         at: DateTime<Utc>,
     ) -> Result<QuarantineId, StoreError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO quarantine (channel, source, message_id, reason, detail, raw,
-                     stored_path, sha256, size, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )
-            .map_err(|e| self.err(e))?;
-        stmt.execute(params![
-            q.channel.code(),
-            q.source,
-            q.message_id,
-            q.reason.code(),
-            q.detail,
-            q.raw,
-            q.stored_path,
-            q.sha256,
-            q.size as i64,
-            ts(at)
-        ])
-        .map_err(|e| self.err(e))?;
+        self.exec(
+            "INSERT INTO quarantine (channel, source, message_id, reason, detail, raw,
+                 stored_path, sha256, size, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                q.channel.code(),
+                q.source,
+                q.message_id,
+                q.reason.code(),
+                q.detail,
+                q.raw,
+                q.stored_path,
+                q.sha256,
+                q.size as i64,
+                ts(at)
+            ],
+        )?;
         Ok(QuarantineId(self.tx.last_insert_rowid()))
-    }
-
-    /// Whether this inbox file (relative path) was read with this size and
-    /// modification time: then it is not even hashed again.
-    pub fn file_unchanged(&self, path: &str, size: u64, mtime_ns: i64) -> Result<bool, StoreError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT 1 FROM intake_files WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3",
-            )
-            .map_err(|e| self.err(e))?;
-        stmt.exists(params![path, size as i64, mtime_ns])
-            .map_err(|e| self.err(e))
-    }
-
-    /// Whether this inbox file (relative path) was read with this content.
-    pub fn file_read(&self, path: &str, sha256: &str) -> Result<bool, StoreError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT 1 FROM intake_files WHERE path = ?1 AND sha256 = ?2")
-            .map_err(|e| self.err(e))?;
-        stmt.exists(params![path, sha256]).map_err(|e| self.err(e))
-    }
-
-    /// Records that an inbox file was read (or, with the same content,
-    /// seen again with a new modification time).
-    pub fn remember_file(
-        &mut self,
-        path: &str,
-        sha256: &str,
-        size: u64,
-        mtime_ns: i64,
-        items: u64,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "INSERT INTO intake_files (path, sha256, size, mtime_ns, items, read_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (path, sha256) DO UPDATE SET mtime_ns = excluded.mtime_ns",
-                params![path, sha256, size as i64, mtime_ns, items as i64, ts(at)],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{FileChannel, FileKey, NewAppliedFile};
     use chrono::TimeZone;
 
     fn at() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap()
+    }
+
+    fn inbox_file<'a>(name: &'a str, sha256: &'a str, mtime_ns: i64) -> NewAppliedFile<'a> {
+        NewAppliedFile {
+            channel: FileChannel::Intake,
+            name,
+            sha256,
+            summary: "1 input(s)",
+            stat: Some((8, mtime_ns)),
+        }
+    }
+
+    fn file_read(tx: &Tx<'_>, name: &str, sha256: &str) -> Result<bool, StoreError> {
+        let key = FileKey::Content { name, sha256 };
+        Ok(tx.applied_file(FileChannel::Intake, key)?.is_some())
+    }
+
+    fn file_unchanged(
+        tx: &Tx<'_>,
+        name: &str,
+        size: u64,
+        mtime_ns: i64,
+    ) -> Result<bool, StoreError> {
+        let key = FileKey::Unchanged {
+            name,
+            size,
+            mtime_ns,
+        };
+        Ok(tx.applied_file(FileChannel::Intake, key)?.is_some())
     }
 
     #[test]
@@ -333,7 +285,7 @@ mod tests {
                     at(),
                 )?;
                 tx.remember("form|k", Seen::Quarantine(id), "forms/a.csv:7", at())?;
-                tx.remember_file("forms/a.csv", "ab", 8, 5, 1, at())?;
+                tx.remember_applied_file(&inbox_file("forms/a.csv", "ab", 5), at())?;
                 Ok(id)
             })
             .unwrap();
@@ -344,9 +296,9 @@ mod tests {
         s.write(|tx| {
             assert_eq!(tx.seen("form|k")?, Some(Seen::Quarantine(id)));
             assert_eq!(tx.seen("form|other")?, None);
-            assert!(tx.file_read("forms/a.csv", "ab")?);
-            assert!(tx.file_unchanged("forms/a.csv", 8, 5)?);
-            assert!(!tx.file_unchanged("forms/a.csv", 8, 6)?);
+            assert!(file_read(tx, "forms/a.csv", "ab")?);
+            assert!(file_unchanged(tx, "forms/a.csv", 8, 5)?);
+            assert!(!file_unchanged(tx, "forms/a.csv", 8, 6)?);
             Ok(())
         })
         .unwrap();
@@ -355,9 +307,11 @@ mod tests {
     #[test]
     fn a_discarded_write_leaves_nothing() {
         let mut s = Store::open_in_memory().unwrap();
-        s.transaction(false, |tx| tx.remember_file("f", "x", 1, 1, 1, at()))
-            .unwrap();
-        let known = s.write(|tx| tx.file_read("f", "x")).unwrap();
+        s.transaction(false, |tx| {
+            tx.remember_applied_file(&inbox_file("f", "x", 1), at())
+        })
+        .unwrap();
+        let known = s.write(|tx| file_read(tx, "f", "x")).unwrap();
         assert!(!known);
     }
 }

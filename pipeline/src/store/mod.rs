@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Params, Row, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::domain::application::{Application, ApplicationId, NewApplication, Source};
@@ -24,6 +24,7 @@ use crate::domain::service::Service;
 use crate::domain::state::{IllegalTransition, State};
 use crate::files::{FileError, create_private, set_private};
 
+mod applied;
 mod archive;
 mod intake;
 mod notices;
@@ -31,6 +32,7 @@ mod pickups;
 mod print;
 mod sla;
 
+pub use applied::{AppliedFile, FileChannel, FileKey, KnownBy, NewAppliedFile};
 pub use archive::{BundleRecord, BundledScan, NewBundle, Scan};
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
 pub use notices::{Alert, NoticeEvent};
@@ -172,6 +174,8 @@ const MIGRATIONS: &[&str] = &[
     archive::MIGRATION,
     // 9: station results files known by name and content.
     print::MIGRATION_RESULTS_BY_NAME,
+    // 10: one applied-files ledger for inbox files, pickup registers and station results.
+    applied::MIGRATION,
 ];
 
 /// A state-store failure. Illegal and stale transitions are errors of
@@ -321,6 +325,148 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// Statements run through here get the database path in their error, so
+/// the store turns a rusqlite error into a [`StoreError`] in one place
+/// instead of at every call. Implemented by [`Store`] and [`Tx`]; statements
+/// are cached (the same few run once per row in a large run).
+trait Sql {
+    /// The connection (a transaction derefs to one).
+    fn conn(&self) -> &Connection;
+    /// The database file, for errors.
+    fn path(&self) -> &Path;
+
+    /// SQLite's error with the database path.
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path().to_path_buf(),
+            source,
+        }
+    }
+
+    /// A value the database holds that does not read back.
+    fn corrupt(&self, column: &'static str, value: String) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path().to_path_buf(),
+            column,
+            value,
+        }
+    }
+
+    /// `r` with its error given the database path: the one conversion.
+    fn ctx<T>(&self, r: rusqlite::Result<T>) -> Result<T, StoreError> {
+        r.map_err(|e| self.err(e))
+    }
+
+    /// Runs one statement; returns the rows it changed.
+    fn exec(&self, sql: &str, params: impl Params) -> Result<usize, StoreError> {
+        self.ctx(
+            self.conn()
+                .prepare_cached(sql)
+                .and_then(|mut st| st.execute(params)),
+        )
+    }
+
+    /// Every row of a query, each mapped by `f`.
+    fn query_all<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.ctx(
+            self.conn()
+                .prepare_cached(sql)
+                .and_then(|mut st| st.query_map(params, f)?.collect()),
+        )
+    }
+
+    /// Every row of a query mapped by `f` and handed to `each` as it is
+    /// read, for a result too large to collect first.
+    fn query_each<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+        mut each: impl FnMut(T) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut st = self.ctx(self.conn().prepare_cached(sql))?;
+        for row in self.ctx(st.query_map(params, f))? {
+            each(self.ctx(row)?)?;
+        }
+        Ok(())
+    }
+
+    /// The first row of a query mapped by `f`, if there is one.
+    fn query_opt<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>, StoreError> {
+        self.ctx(
+            self.conn()
+                .prepare_cached(sql)
+                .and_then(|mut st| st.query_row(params, f).optional()),
+        )
+    }
+
+    /// The one row of a query that always has one (an aggregate).
+    fn query_one<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        self.ctx(
+            self.conn()
+                .prepare_cached(sql)
+                .and_then(|mut st| st.query_row(params, f)),
+        )
+    }
+
+    /// Whether a query has any row.
+    fn exists(&self, sql: &str, params: impl Params) -> Result<bool, StoreError> {
+        self.ctx(
+            self.conn()
+                .prepare_cached(sql)
+                .and_then(|mut st| st.exists(params)),
+        )
+    }
+
+    /// A timestamp column's value, or the error naming the column and the
+    /// value when it does not read as one.
+    fn ts_col(&self, column: &'static str, value: String) -> Result<DateTime<Utc>, StoreError> {
+        parse_ts(&value).ok_or_else(|| self.corrupt(column, value))
+    }
+
+    /// [`Sql::ts_col`] for a column that may be NULL.
+    fn opt_ts_col(
+        &self,
+        column: &'static str,
+        value: Option<String>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        value.map(|v| self.ts_col(column, v)).transpose()
+    }
+}
+
+impl Sql for Store {
+    fn conn(&self) -> &Connection {
+        &self.conn
+    }
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Sql for Tx<'_> {
+    fn conn(&self) -> &Connection {
+        &self.tx
+    }
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 fn ts(at: DateTime<Utc>) -> String {
     // `%Y-%m-%dT%H:%M:%S%.6fZ`, without parsing a format string on every row.
     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
@@ -355,28 +501,19 @@ impl Store {
         let mut store = Store { conn, path };
         let c = &store.conn;
         // A second process (a manual run beside the daemon) waits instead of failing.
-        c.busy_timeout(BUSY_WAIT)
-            .and_then(|_| busy_retry(|| c.pragma_update(None, "journal_mode", "WAL")))
-            .and_then(|_| c.pragma_update(None, "synchronous", "FULL"))
-            .and_then(|_| c.pragma_update(None, "foreign_keys", "ON"))
-            .map_err(|e| store.err(e))?;
+        store.ctx(
+            c.busy_timeout(BUSY_WAIT)
+                .and_then(|_| busy_retry(|| c.pragma_update(None, "journal_mode", "WAL")))
+                .and_then(|_| c.pragma_update(None, "synchronous", "FULL"))
+                .and_then(|_| c.pragma_update(None, "foreign_keys", "ON")),
+        )?;
         store.migrate()?;
         Ok(store)
     }
 
-    fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
     /// The schema version the database is at.
     pub fn schema_version(&self) -> Result<usize, StoreError> {
-        let v: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(|e| self.err(e))?;
+        let v: i64 = self.query_one("PRAGMA user_version", [], |r| r.get(0))?;
         Ok(v as usize)
     }
 
@@ -491,14 +628,11 @@ impl Store {
 
     /// One application.
     pub fn application(&self, id: ApplicationId) -> Result<Option<Application>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("{SELECT_APPLICATION} WHERE id = ?1"))
-            .map_err(|e| self.err(e))?;
-        let row = stmt
-            .query_row([id.0], |r| Ok(read_application(r)))
-            .optional()
-            .map_err(|e| self.err(e))?;
+        let row = self.query_opt(
+            &format!("{SELECT_APPLICATION} WHERE id = ?1"),
+            [id.0],
+            |r| Ok(read_application(r)),
+        )?;
         row.transpose()
             .map_err(|(column, value)| self.corrupt(column, value))
     }
@@ -509,18 +643,10 @@ impl Store {
             Some(_) => format!("{SELECT_APPLICATION} WHERE state = ?1 ORDER BY id"),
             None => format!("{SELECT_APPLICATION} WHERE ?1 IS NULL ORDER BY id"),
         };
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([state.map(State::code)], |r| Ok(read_application(r)))
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let app = row
-                .map_err(|e| self.err(e))?
-                .map_err(|(column, value)| self.corrupt(column, value))?;
-            out.push(app);
-        }
-        Ok(out)
+        self.query_all(&sql, [state.map(State::code)], |r| Ok(read_application(r)))?
+            .into_iter()
+            .map(|app| app.map_err(|(column, value)| self.corrupt(column, value)))
+            .collect()
     }
 
     /// The id of the application recorded from this source reference, if any.
@@ -528,29 +654,20 @@ impl Store {
         &self,
         source_ref: &str,
     ) -> Result<Option<ApplicationId>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT id FROM applications WHERE source_ref = ?1",
-                [source_ref],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()
-            .map(|o| o.map(ApplicationId))
-            .map_err(|e| self.err(e))
+        self.query_opt(
+            "SELECT id FROM applications WHERE source_ref = ?1",
+            [source_ref],
+            |r| r.get(0).map(ApplicationId),
+        )
     }
 
     /// The document kinds on file for each application that has any.
     pub fn document_kinds(&self) -> Result<BTreeMap<ApplicationId, BTreeSet<String>>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT application_id, kind FROM documents")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-            .map_err(|e| self.err(e))?;
+        let rows = self.query_all("SELECT application_id, kind FROM documents", [], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
         let mut out: BTreeMap<ApplicationId, BTreeSet<String>> = BTreeMap::new();
-        for row in rows {
-            let (id, kind) = row.map_err(|e| self.err(e))?;
+        for (id, kind) in rows {
             out.entry(ApplicationId(id)).or_default().insert(kind);
         }
         Ok(out)
@@ -558,15 +675,11 @@ impl Store {
 
     /// The documents of one application, oldest first.
     pub fn documents(&self, id: ApplicationId) -> Result<Vec<Document>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT kind, original_name, stored_path, sha256, size, source_ref
-                 FROM documents WHERE application_id = ?1 ORDER BY id",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([id.0], |r| {
+        self.query_all(
+            "SELECT kind, original_name, stored_path, sha256, size, source_ref
+             FROM documents WHERE application_id = ?1 ORDER BY id",
+            [id.0],
+            |r| {
                 Ok(Document {
                     application: id,
                     kind: r.get(0)?,
@@ -576,9 +689,8 @@ impl Store {
                     size: r.get::<_, i64>(4)? as u64,
                     source_ref: r.get(5)?,
                 })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+            },
+        )
     }
 
     /// The event log of one application, in order.
@@ -595,15 +707,11 @@ impl Store {
         let sql = format!(
             "SELECT seq, application_id, from_state, to_state, at, actor, detail FROM events {filter} ORDER BY seq"
         );
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([arg], |r| {
-                <(i64, i64, Option<String>, String, String, String, String)>::try_from(r)
-            })
-            .map_err(|e| self.err(e))?;
+        let rows = self.query_all(&sql, [arg], |r| {
+            <(i64, i64, Option<String>, String, String, String, String)>::try_from(r)
+        })?;
         let mut out = Vec::new();
-        for row in rows {
-            let (seq, app, from, to, at, actor, detail) = row.map_err(|e| self.err(e))?;
+        for (seq, app, from, to, at, actor, detail) in rows {
             let from = match from {
                 None => None,
                 Some(f) => Some(
@@ -628,16 +736,13 @@ impl Store {
 
     /// How many applications are in each state (states with none left out).
     pub fn counts_by_state(&self) -> Result<BTreeMap<State, u64>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT state, COUNT(*) FROM applications GROUP BY state")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-            .map_err(|e| self.err(e))?;
+        let rows = self.query_all(
+            "SELECT state, COUNT(*) FROM applications GROUP BY state",
+            [],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+        )?;
         let mut out = BTreeMap::new();
-        for row in rows {
-            let (s, n) = row.map_err(|e| self.err(e))?;
+        for (s, n) in rows {
             let state: State = s
                 .parse()
                 .map_err(|_| self.corrupt("applications.state", s))?;
@@ -648,12 +753,10 @@ impl Store {
 
     /// Records the start of a job run and returns its id.
     pub fn start_run(&mut self, job: &str, at: DateTime<Utc>) -> Result<i64, StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO job_runs (job, started_at, outcome) VALUES (?1, ?2, 'running')",
-                params![job, ts(at)],
-            )
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "INSERT INTO job_runs (job, started_at, outcome) VALUES (?1, ?2, 'running')",
+            params![job, ts(at)],
+        )?;
         Ok(self.conn.last_insert_rowid())
     }
 
@@ -670,20 +773,18 @@ impl Store {
         finished: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         let counters = serde_json::to_string(counters).expect("a map of numbers serialises");
-        self.conn
-            .execute(
-                "INSERT INTO job_runs (job, started_at, finished_at, outcome, counters, message)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    job,
-                    ts(started),
-                    ts(finished),
-                    outcome.code(),
-                    counters,
-                    message
-                ],
-            )
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "INSERT INTO job_runs (job, started_at, finished_at, outcome, counters, message)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                job,
+                ts(started),
+                ts(finished),
+                outcome.code(),
+                counters,
+                message
+            ],
+        )?;
         Ok(self.conn.last_insert_rowid())
     }
 
@@ -692,16 +793,14 @@ impl Store {
     /// other process runs it, so those runs' processes ended (killed, or the
     /// machine stopped) before they could record how.
     pub fn interrupt_stale_runs(&mut self, job: &str) -> Result<usize, StoreError> {
-        self.conn
-            .execute(
-                "UPDATE job_runs SET outcome = 'interrupted', message = ?2
-                 WHERE job = ?1 AND outcome = 'running'",
-                params![
-                    job,
-                    "ended before recording how (the process was killed or the machine stopped)"
-                ],
-            )
-            .map_err(|e| self.err(e))
+        self.exec(
+            "UPDATE job_runs SET outcome = 'interrupted', message = ?2
+             WHERE job = ?1 AND outcome = 'running'",
+            params![
+                job,
+                "ended before recording how (the process was killed or the machine stopped)"
+            ],
+        )
     }
 
     /// Records how a job run ended, with its counters.
@@ -714,12 +813,10 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let counters = serde_json::to_string(counters).expect("a map of numbers serialises");
-        self.conn
-            .execute(
-                "UPDATE job_runs SET finished_at = ?2, outcome = ?3, counters = ?4, message = ?5 WHERE id = ?1",
-                params![run, ts(at), outcome.code(), counters, message],
-            )
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "UPDATE job_runs SET finished_at = ?2, outcome = ?3, counters = ?4, message = ?5 WHERE id = ?1",
+            params![run, ts(at), outcome.code(), counters, message],
+        )?;
         Ok(())
     }
 
@@ -747,16 +844,11 @@ impl Store {
         let sql = format!(
             "SELECT id, job, started_at, finished_at, outcome, counters, message FROM job_runs {tail}"
         );
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(args, |r| {
-                <(i64, String, String, Option<String>, String, String, String)>::try_from(r)
-            })
-            .map_err(|e| self.err(e))?;
+        let rows = self.query_all(&sql, args, |r| {
+            <(i64, String, String, Option<String>, String, String, String)>::try_from(r)
+        })?;
         let mut out = Vec::new();
-        for row in rows {
-            let (id, job, started, finished, outcome, counters, message) =
-                row.map_err(|e| self.err(e))?;
+        for (id, job, started, finished, outcome, counters, message) in rows {
             out.push(JobRun {
                 id,
                 job,
@@ -810,29 +902,6 @@ impl Store {
         }
         Ok(problems)
     }
-
-    /// A timestamp column's value, or the error naming the column and the
-    /// value when it does not read as one.
-    fn ts_col(&self, column: &'static str, value: String) -> Result<DateTime<Utc>, StoreError> {
-        parse_ts(&value).ok_or_else(|| self.corrupt(column, value))
-    }
-
-    /// [`Store::ts_col`] for a column that may be NULL.
-    fn opt_ts_col(
-        &self,
-        column: &'static str,
-        value: Option<String>,
-    ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        value.map(|v| self.ts_col(column, v)).transpose()
-    }
-
-    fn corrupt(&self, column: &'static str, value: String) -> StoreError {
-        StoreError::Corrupt {
-            path: self.path.clone(),
-            column,
-            value,
-        }
-    }
 }
 
 /// A write transaction; see [`Store::write`].
@@ -842,13 +911,6 @@ pub struct Tx<'a> {
 }
 
 impl Tx<'_> {
-    fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
     /// Records a new application as RECEIVED, with its first event.
     pub fn insert_application(
         &mut self,
@@ -856,8 +918,7 @@ impl Tx<'_> {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<ApplicationId, StoreError> {
-        self.tx
-            .execute(
+        self.exec(
                 "INSERT INTO applications (source, source_ref, nik, kk_number, name, birth_date, service,
                      kecamatan, email, phone, submitted_at, state, state_since)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -876,8 +937,7 @@ impl Tx<'_> {
                     State::Received.code(),
                     ts(at),
                 ],
-            )
-            .map_err(|e| self.err(e))?;
+            )?;
         let id = ApplicationId(self.tx.last_insert_rowid());
         self.log(id, None, State::Received, actor, "", at)?;
         Ok(id)
@@ -886,24 +946,21 @@ impl Tx<'_> {
     /// Records a document of an application. The same content for the same
     /// application is kept once; returns whether it was new.
     pub fn add_document(&mut self, doc: &Document, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let n = self
-            .tx
-            .execute(
-                "INSERT OR IGNORE INTO documents (application_id, kind, original_name, stored_path,
-                     sha256, size, source_ref, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    doc.application.0,
-                    doc.kind,
-                    doc.original_name,
-                    doc.stored_path,
-                    doc.sha256,
-                    doc.size as i64,
-                    doc.source_ref,
-                    ts(at)
-                ],
-            )
-            .map_err(|e| self.err(e))?;
+        let n = self.exec(
+            "INSERT OR IGNORE INTO documents (application_id, kind, original_name, stored_path,
+                 sha256, size, source_ref, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                doc.application.0,
+                doc.kind,
+                doc.original_name,
+                doc.stored_path,
+                doc.sha256,
+                doc.size as i64,
+                doc.source_ref,
+                ts(at)
+            ],
+        )?;
         Ok(n == 1)
     }
 
@@ -918,16 +975,7 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         // Cached statements: a verify run moves a whole batch in one transaction.
-        let current: Option<(String, String, bool)> = self
-            .tx
-            .prepare_cached(
-                "SELECT state, service, COALESCE(TRIM(email), '') != '' FROM applications WHERE id = ?1",
-            )
-            .and_then(|mut st| {
-                st.query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            })
-            .optional()
-            .map_err(|e| self.err(e))?;
+        let current: Option<(String, String, bool)> = self.query_opt("SELECT state, service, COALESCE(TRIM(email), '') != '' FROM applications WHERE id = ?1", [id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         let (state, service, has_email) = current.ok_or(StoreError::NotFound(id))?;
         let corrupt = |column, value: String| StoreError::Corrupt {
             path: self.path.clone(),
@@ -958,17 +1006,13 @@ impl Tx<'_> {
             Some(b) => (true, b),
             None => (false, None),
         };
-        self.tx
-            .prepare_cached(
-                "UPDATE applications SET state = ?2, state_since = ?3,
-                     reasons = COALESCE(?4, reasons),
-                     batch_id = CASE WHEN ?5 THEN ?6 ELSE batch_id END
-                 WHERE id = ?1",
-            )
-            .and_then(|mut st| {
-                st.execute(params![id.0, to.code(), ts(at), reasons, set_batch, batch])
-            })
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "UPDATE applications SET state = ?2, state_since = ?3,
+                 reasons = COALESCE(?4, reasons),
+                 batch_id = CASE WHEN ?5 THEN ?6 ELSE batch_id END
+             WHERE id = ?1",
+            params![id.0, to.code(), ts(at), reasons, set_batch, batch],
+        )?;
         self.log(id, Some(from), to, change.actor, change.detail, at)?;
         // The notice is written with the change it reports, or not at all.
         match crate::domain::notice::kind_for(to, service) {
@@ -986,22 +1030,18 @@ impl Tx<'_> {
         detail: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO events (application_id, from_state, to_state, at, actor, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .and_then(|mut st| {
-                st.execute(params![
-                    id.0,
-                    from.map(State::code),
-                    to.code(),
-                    ts(at),
-                    actor,
-                    detail
-                ])
-            })
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "INSERT INTO events (application_id, from_state, to_state, at, actor, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                id.0,
+                from.map(State::code),
+                to.code(),
+                ts(at),
+                actor,
+                detail
+            ],
+        )?;
         Ok(())
     }
 }

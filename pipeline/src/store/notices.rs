@@ -7,9 +7,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Row, params};
 
-use super::{Store, StoreError, Tx, parse_ts, ts};
+use super::{Sql, Store, StoreError, Tx, parse_ts, ts};
 use crate::domain::application::ApplicationId;
 use crate::domain::notice::{Notice, NoticeKind, NoticeState, Refusal, after_refused_send};
 
@@ -158,18 +158,13 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let at = ts(at);
-        self.tx
-            .prepare_cached(
-                "INSERT INTO notices (application_id, kind, next_attempt_at, created_at)
-                 VALUES (?1, ?2, ?3, ?3)",
-            )
-            .and_then(|mut st| st.execute(params![id.0, kind.code(), at]))
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "INSERT INTO notices (application_id, kind, next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, ?3)",
+            params![id.0, kind.code(), at],
+        )?;
         let notice = self.tx.last_insert_rowid();
-        self.tx
-            .prepare_cached(LOG_NOTICE)
-            .and_then(|mut st| st.execute(params![notice, at, "QUEUED", kind.code()]))
-            .map_err(|e| self.err(e))?;
+        self.exec(LOG_NOTICE, params![notice, at, "QUEUED", kind.code()])?;
         Ok(())
     }
 }
@@ -178,18 +173,13 @@ impl Tx<'_> {
     /// Records that the server accepted a notice, inside a larger
     /// transaction (the sample history marks a night's notices at once).
     pub fn notice_sent(&mut self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
-        let n = self
-            .tx
-            .execute(
-                "UPDATE notices SET state = 'SENT', sent_at = ?2, attempts = attempts + 1,
-                     last_error = '' WHERE id = ?1 AND state = 'DUE'",
-                params![id, ts(at)],
-            )
-            .map_err(|e| self.err(e))?;
+        let n = self.exec(
+            "UPDATE notices SET state = 'SENT', sent_at = ?2, attempts = attempts + 1,
+             last_error = '' WHERE id = ?1 AND state = 'DUE'",
+            params![id, ts(at)],
+        )?;
         if n == 1 {
-            self.tx
-                .execute(LOG_NOTICE, params![id, ts(at), "SENT", ""])
-                .map_err(|e| self.err(e))?;
+            self.exec(LOG_NOTICE, params![id, ts(at), "SENT", ""])?;
         }
         Ok(())
     }
@@ -201,19 +191,10 @@ impl Store {
         tail: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<Notice>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("{SELECT_NOTICE} {tail}"))
-            .map_err(|e| self.err(e))?;
-        let rows = stmt.query_map(args, read_notice).map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(
-                row.map_err(|e| self.err(e))?
-                    .map_err(|(column, value)| self.corrupt(column, value))?,
-            );
-        }
-        Ok(out)
+        let rows = self.query_all(&format!("{SELECT_NOTICE} {tail}"), args, read_notice)?;
+        rows.into_iter()
+            .map(|row| row.map_err(|(column, value)| self.corrupt(column, value)))
+            .collect()
     }
 
     /// Notices, oldest first, optionally only those in one state.
@@ -234,48 +215,38 @@ impl Store {
     ) -> Result<i64, StoreError> {
         self.write(|tx| {
             let at = ts(at);
-            tx.tx
-                .execute(
-                    "INSERT INTO alerts (job, raised_at, message) VALUES (?1, ?2, ?3)",
-                    params![job, at, message],
-                )
-                .map_err(|e| tx.err(e))?;
+            tx.exec(
+                "INSERT INTO alerts (job, raised_at, message) VALUES (?1, ?2, ?3)",
+                params![job, at, message],
+            )?;
             let alert = tx.tx.last_insert_rowid();
-            tx.tx
-                .execute(
-                    "INSERT INTO notices (alert_id, kind, next_attempt_at, created_at)
-                     VALUES (?1, ?2, ?3, ?3)",
-                    params![alert, NoticeKind::AdminAlert.code(), at],
-                )
-                .map_err(|e| tx.err(e))?;
+            tx.exec(
+                "INSERT INTO notices (alert_id, kind, next_attempt_at, created_at)
+                 VALUES (?1, ?2, ?3, ?3)",
+                params![alert, NoticeKind::AdminAlert.code(), at],
+            )?;
             let notice = tx.tx.last_insert_rowid();
-            tx.tx
-                .execute(
-                    LOG_NOTICE,
-                    params![notice, at, "QUEUED", NoticeKind::AdminAlert.code()],
-                )
-                .map_err(|e| tx.err(e))?;
+            tx.exec(
+                LOG_NOTICE,
+                params![notice, at, "QUEUED", NoticeKind::AdminAlert.code()],
+            )?;
             Ok(notice)
         })
     }
 
     /// One alert (a notice's `alert`: the foreign key keeps it present).
     pub fn alert(&self, id: i64) -> Result<Alert, StoreError> {
-        let row = self
-            .conn
-            .query_row(
-                "SELECT job, raised_at, message FROM alerts WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
+        let row = self.query_opt(
+            "SELECT job, raised_at, message FROM alerts WHERE id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            },
+        )?;
         let Some((job, raised, message)) = row else {
             return Err(self.corrupt("notices.alert_id", id.to_string()));
         };
@@ -307,16 +278,13 @@ impl Store {
 
     /// How many notices are in each state (states with none left out).
     pub fn notice_counts(&self) -> Result<BTreeMap<NoticeState, u64>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT state, COUNT(*) FROM notices GROUP BY state")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-            .map_err(|e| self.err(e))?;
+        let rows = self.query_all(
+            "SELECT state, COUNT(*) FROM notices GROUP BY state",
+            [],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+        )?;
         let mut out = BTreeMap::new();
-        for row in rows {
-            let (s, n) = row.map_err(|e| self.err(e))?;
+        for (s, n) in rows {
             let state = s.parse().map_err(|_| self.corrupt("notices.state", s))?;
             out.insert(state, n as u64);
         }
@@ -326,19 +294,14 @@ impl Store {
     /// Fixes a notice's Message-ID before its first send, committed, and
     /// returns the one on record: a retry (even after a crash) reuses it.
     pub fn fix_message_id(&mut self, id: i64, message_id: &str) -> Result<String, StoreError> {
-        self.conn
-            .execute(
-                "UPDATE notices SET message_id = ?2 WHERE id = ?1 AND message_id IS NULL",
-                params![id, message_id],
-            )
-            .map_err(|e| self.err(e))?;
-        self.conn
-            .query_row("SELECT message_id FROM notices WHERE id = ?1", [id], |r| {
-                r.get::<_, String>(0)
-            })
-            .optional()
-            .map_err(|e| self.err(e))?
-            .ok_or_else(|| self.corrupt("notices.id", id.to_string()))
+        self.exec(
+            "UPDATE notices SET message_id = ?2 WHERE id = ?1 AND message_id IS NULL",
+            params![id, message_id],
+        )?;
+        self.query_opt("SELECT message_id FROM notices WHERE id = ?1", [id], |r| {
+            r.get::<_, String>(0)
+        })?
+        .ok_or_else(|| self.corrupt("notices.id", id.to_string()))
     }
 
     /// Records that the server accepted a notice (its own commit).
@@ -348,24 +311,19 @@ impl Store {
 
     /// The log of one notice, in order.
     pub fn notice_events(&self, id: i64) -> Result<Vec<NoticeEvent>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT at, event, detail FROM notice_events WHERE notice_id = ?1 ORDER BY seq",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([id], |r| {
+        let rows = self.query_all(
+            "SELECT at, event, detail FROM notice_events WHERE notice_id = ?1 ORDER BY seq",
+            [id],
+            |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
                 ))
-            })
-            .map_err(|e| self.err(e))?;
+            },
+        )?;
         let mut out = Vec::new();
-        for row in rows {
-            let (at, event, detail) = row.map_err(|e| self.err(e))?;
+        for (at, event, detail) in rows {
             out.push(NoticeEvent {
                 notice: id,
                 at: self.ts_col("notice_events.at", at)?,
@@ -385,18 +343,13 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
-            let n = tx
-                .tx
-                .execute(
-                    "UPDATE notices SET state = 'SUPERSEDED', last_error = ?2
-                     WHERE id = ?1 AND state = 'DUE'",
-                    params![id, why],
-                )
-                .map_err(|e| tx.err(e))?;
+            let n = tx.exec(
+                "UPDATE notices SET state = 'SUPERSEDED', last_error = ?2
+                 WHERE id = ?1 AND state = 'DUE'",
+                params![id, why],
+            )?;
             if n == 1 {
-                tx.tx
-                    .execute(LOG_NOTICE, params![id, ts(at), "SUPERSEDED", why])
-                    .map_err(|e| tx.err(e))?;
+                tx.exec(LOG_NOTICE, params![id, ts(at), "SUPERSEDED", why])?;
             }
             Ok(())
         })
@@ -412,12 +365,10 @@ impl Store {
         permanent: bool,
         at: DateTime<Utc>,
     ) -> Result<NoticeState, StoreError> {
-        let attempts: i64 = self
-            .conn
-            .query_row("SELECT attempts FROM notices WHERE id = ?1", [id], |r| {
+        let attempts: i64 =
+            self.query_one("SELECT attempts FROM notices WHERE id = ?1", [id], |r| {
                 r.get(0)
-            })
-            .map_err(|e| self.err(e))?;
+            })?;
         // The retry policy is the domain's; the store only records it.
         let Refusal {
             attempts,
@@ -429,8 +380,7 @@ impl Store {
             _ => "REFUSED",
         };
         self.write(|tx| {
-            tx.tx
-                .execute(
+            tx.exec(
                     "UPDATE notices SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5
                      WHERE id = ?1",
                     params![
@@ -440,11 +390,8 @@ impl Store {
                         ts(next_attempt_at),
                         error
                     ],
-                )
-                .map_err(|e| tx.err(e))?;
-            tx.tx
-                .execute(LOG_NOTICE, params![id, ts(at), event, error])
-                .map_err(|e| tx.err(e))?;
+                )?;
+            tx.exec(LOG_NOTICE, params![id, ts(at), event, error])?;
             Ok(state)
         })
     }

@@ -1,14 +1,15 @@
 //! Pickups in the state store (migration 7): who collected which card
-//! when, whether the old card was surrendered, and the pickup registers
-//! already imported (by SHA-256, so the same file twice changes nothing).
+//! when and whether the old card was surrendered. The registers already
+//! imported are in the applied-files ledger ([`super::FileChannel::Pickups`],
+//! by SHA-256, so the same file twice changes nothing).
 //! The state change to COLLECTED is written by [`Tx::transition`] in the
 //! same transaction as the pickup row.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 
-use super::{SELECT_APPLICATION, Store, StoreError, Tx, read_application, ts};
+use super::{SELECT_APPLICATION, Sql, Store, StoreError, Tx, read_application, ts};
 use crate::domain::application::{Application, ApplicationId};
 use crate::store::Seen;
 
@@ -24,6 +25,7 @@ pub(super) const MIGRATION: &str = r#"
         recorded_at           TEXT NOT NULL
     );
     CREATE INDEX pickups_at ON pickups(picked_up_at);
+    -- Moved into applied_files by migration 10.
     CREATE TABLE pickup_files (
         sha256       TEXT PRIMARY KEY,
         name         TEXT NOT NULL,
@@ -59,16 +61,11 @@ impl Store {
         tail: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<Pickup>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("{SELECT_PICKUP} {tail}"))
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(args, |r| PickupRow::try_from(r))
-            .map_err(|e| self.err(e))?;
+        let rows = self.query_all(&format!("{SELECT_PICKUP} {tail}"), args, |r| {
+            PickupRow::try_from(r)
+        })?;
         let mut out = Vec::new();
-        for row in rows {
-            let (app, at, officer, surrendered, batch, source) = row.map_err(|e| self.err(e))?;
+        for (app, at, officer, surrendered, batch, source) in rows {
             out.push(Pickup {
                 application: ApplicationId(app),
                 picked_up_at: self.ts_col("pickups.picked_up_at", at)?,
@@ -103,40 +100,22 @@ impl Store {
     /// Old cards surrendered with a card now COLLECTED: waiting for a
     /// destruction bundle.
     pub fn surrendered_waiting(&self) -> Result<u64, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT COUNT(*) FROM pickups p JOIN applications a ON a.id = p.application_id
-                 WHERE p.old_card_surrendered AND a.state = 'COLLECTED'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n as u64)
-            .map_err(|e| self.err(e))
-    }
-
-    /// When and under which name a register with this content was imported.
-    pub fn pickup_file(&self, sha256: &str) -> Result<Option<(String, String)>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT name, imported_at FROM pickup_files WHERE sha256 = ?1",
-                [sha256],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        self.query_one(
+            "SELECT COUNT(*) FROM pickups p JOIN applications a ON a.id = p.application_id
+             WHERE p.old_card_surrendered AND a.state = 'COLLECTED'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n as u64)
     }
 
     /// What a pickup row key was recorded as (see [`Tx::remember`]).
     pub fn seen_key(&self, key: &str) -> Result<Option<Seen>, StoreError> {
-        let row: Option<(Option<i64>, Option<i64>)> = self
-            .conn
-            .query_row(
-                "SELECT application_id, quarantine_id FROM intake_seen WHERE key = ?1",
-                [key],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
+        let row: Option<(Option<i64>, Option<i64>)> = self.query_opt(
+            "SELECT application_id, quarantine_id FROM intake_seen WHERE key = ?1",
+            [key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(row.and_then(|(app, q)| match (app, q) {
             (Some(a), _) => Some(Seen::Application(ApplicationId(a))),
             (None, Some(q)) => Some(Seen::Quarantine(crate::domain::quarantine::QuarantineId(q))),
@@ -159,21 +138,12 @@ impl Store {
         tail: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<Application>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("{SELECT_APPLICATION} {tail}"))
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(args, |r| Ok(read_application(r)))
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(
-                row.map_err(|e| self.err(e))?
-                    .map_err(|(column, value)| self.corrupt(column, value))?,
-            );
-        }
-        Ok(out)
+        let rows = self.query_all(&format!("{SELECT_APPLICATION} {tail}"), args, |r| {
+            Ok(read_application(r))
+        })?;
+        rows.into_iter()
+            .map(|row| row.map_err(|(column, value)| self.corrupt(column, value)))
+            .collect()
     }
 }
 
@@ -181,40 +151,20 @@ impl Tx<'_> {
     /// Records a pickup (the caller moves the application to COLLECTED in
     /// the same transaction).
     pub fn record_pickup(&mut self, p: &Pickup, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "INSERT INTO pickups (application_id, picked_up_at, officer, old_card_surrendered,
-                     batch_id, source, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    p.application.0,
-                    ts(p.picked_up_at),
-                    p.officer,
-                    p.old_card_surrendered,
-                    p.batch,
-                    p.source,
-                    ts(at)
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
-    }
-
-    /// Records that a register with this content was imported.
-    pub fn remember_pickup_file(
-        &mut self,
-        sha256: &str,
-        name: &str,
-        summary: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "INSERT OR IGNORE INTO pickup_files (sha256, name, imported_at, summary)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![sha256, name, ts(at), summary],
-            )
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "INSERT INTO pickups (application_id, picked_up_at, officer, old_card_surrendered,
+                 batch_id, source, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                p.application.0,
+                ts(p.picked_up_at),
+                p.officer,
+                p.old_card_surrendered,
+                p.batch,
+                p.source,
+                ts(at)
+            ],
+        )?;
         Ok(())
     }
 }

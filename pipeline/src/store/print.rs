@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 
-use super::{Change, Store, StoreError, Tx, parse_ts, ts};
+use super::{Change, Sql, Store, StoreError, Tx, parse_ts, ts};
 use crate::domain::application::ApplicationId;
 use crate::domain::batch::{CardResult, PlannedBatch};
 use crate::domain::blanko::{BlankoBalance, LedgerEntry, Movement};
@@ -59,7 +59,8 @@ pub(super) const MIGRATION: &str = r#"
 
 /// A station results file is known by its name and its content together
 /// (migration 9; migration 4 keyed it by content alone, so a batch whose file was
-/// byte-identical to an earlier batch's was never applied). Rows are kept.
+/// byte-identical to an earlier batch's was never applied). Rows are kept;
+/// migration 10 moves them into `applied_files`.
 pub(super) const MIGRATION_RESULTS_BY_NAME: &str = r#"
     CREATE TABLE station_results_applied_v2 (
         name        TEXT NOT NULL,
@@ -133,16 +134,13 @@ impl Store {
     }
 
     fn blanko_sums(&self) -> Result<BTreeMap<Movement, u64>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT movement, SUM(quantity) FROM blanko_ledger GROUP BY movement")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-            .map_err(|e| self.err(e))?;
+        let rows = self.query_all(
+            "SELECT movement, SUM(quantity) FROM blanko_ledger GROUP BY movement",
+            [],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+        )?;
         let mut out = BTreeMap::new();
-        for row in rows {
-            let (m, n) = row.map_err(|e| self.err(e))?;
+        for (m, n) in rows {
             let m = Movement::parse(&m).ok_or_else(|| self.corrupt("blanko_ledger.movement", m))?;
             out.insert(m, n as u64);
         }
@@ -151,21 +149,14 @@ impl Store {
 
     /// The ledger, oldest first.
     pub fn blanko_ledger(&self) -> Result<Vec<LedgerEntry>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT seq, at, movement, quantity, reference, actor, detail
-                 FROM blanko_ledger ORDER BY seq",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                <(i64, String, String, i64, String, String, String)>::try_from(r)
-            })
-            .map_err(|e| self.err(e))?;
+        let rows = self.query_all(
+            "SELECT seq, at, movement, quantity, reference, actor, detail
+             FROM blanko_ledger ORDER BY seq",
+            [],
+            |r| <(i64, String, String, i64, String, String, String)>::try_from(r),
+        )?;
         let mut out = Vec::new();
-        for row in rows {
-            let (seq, at, m, quantity, reference, actor, detail) = row.map_err(|e| self.err(e))?;
+        for (seq, at, m, quantity, reference, actor, detail) in rows {
             out.push(LedgerEntry {
                 seq,
                 at,
@@ -182,14 +173,8 @@ impl Store {
 
     /// Ids of all batches ever made.
     pub fn batch_ids(&self) -> Result<BTreeSet<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id FROM batches")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        let rows = self.query_all("SELECT id FROM batches", [], |r| r.get::<_, String>(0))?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Batches, oldest first, with their result counts.
@@ -214,16 +199,11 @@ impl Store {
              FROM batches b LEFT JOIN batch_cards c ON c.batch_id = b.id
              {filter} GROUP BY b.id ORDER BY b.created_at, b.id"
         );
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([arg], |r| {
-                <(String, String, String, Option<String>, i64, i64, i64)>::try_from(r)
-            })
-            .map_err(|e| self.err(e))?;
+        let rows = self.query_all(&sql, [arg], |r| {
+            <(String, String, String, Option<String>, i64, i64, i64)>::try_from(r)
+        })?;
         let mut out = Vec::new();
-        for row in rows {
-            let (id, kecamatan, created, dispatched, count, printed, requeued) =
-                row.map_err(|e| self.err(e))?;
+        for (id, kecamatan, created, dispatched, count, printed, requeued) in rows {
             out.push(BatchRecord {
                 id,
                 kecamatan,
@@ -239,15 +219,11 @@ impl Store {
 
     /// The cards of a batch, in print order.
     pub fn batch_cards(&self, batch_id: &str) -> Result<Vec<BatchCard>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT application_id, seq, result, blanko_serial, reason, result_at
-                 FROM batch_cards WHERE batch_id = ?1 ORDER BY seq",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([batch_id], |r| {
+        let rows = self.query_all(
+            "SELECT application_id, seq, result, blanko_serial, reason, result_at
+             FROM batch_cards WHERE batch_id = ?1 ORDER BY seq",
+            [batch_id],
+            |r| {
                 <(
                     i64,
                     i64,
@@ -256,11 +232,10 @@ impl Store {
                     Option<String>,
                     Option<String>,
                 )>::try_from(r)
-            })
-            .map_err(|e| self.err(e))?;
+            },
+        )?;
         let mut out = Vec::new();
-        for row in rows {
-            let (app, seq, result, serial, reason, at) = row.map_err(|e| self.err(e))?;
+        for (app, seq, result, serial, reason, at) in rows {
             out.push(BatchCard {
                 application: ApplicationId(app),
                 seq: seq as u64,
@@ -282,20 +257,15 @@ impl Store {
     /// it became complete, which orders the print queue. Only the queue is
     /// read, not the whole history.
     pub fn complete_times(&self) -> Result<BTreeMap<ApplicationId, DateTime<Utc>>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT e.application_id, MAX(e.at) FROM events e
-                 JOIN applications a ON a.id = e.application_id AND a.state = 'VERIFIED'
-                 WHERE e.to_state = 'RECEIVED' GROUP BY e.application_id",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-            .map_err(|e| self.err(e))?;
+        let rows = self.query_all(
+            "SELECT e.application_id, MAX(e.at) FROM events e
+             JOIN applications a ON a.id = e.application_id AND a.state = 'VERIFIED'
+             WHERE e.to_state = 'RECEIVED' GROUP BY e.application_id",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        )?;
         let mut out = BTreeMap::new();
-        for row in rows {
-            let (id, at) = row.map_err(|e| self.err(e))?;
+        for (id, at) in rows {
             let at = self.ts_col("events.at", at)?;
             out.insert(ApplicationId(id), at);
         }
@@ -318,54 +288,30 @@ impl Store {
 
     /// The SHA-256 of a batch's cards.csv as dispatched.
     pub fn batch_sha256(&self, id: &str) -> Result<Option<String>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT cards_sha256 FROM batches WHERE id = ?1",
-                [id],
-                |r| r.get::<_, Option<String>>(0),
-            )
-            .optional()
-            .map(Option::flatten)
-            .map_err(|e| self.err(e))
+        self.query_opt(
+            "SELECT cards_sha256 FROM batches WHERE id = ?1",
+            [id],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .map(Option::flatten)
     }
 
     /// The delivery recorded under this reference, if any: (when, how many).
     pub fn blanko_delivery(&self, reference: &str) -> Result<Option<(String, u64)>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT at, quantity FROM blanko_ledger WHERE movement = 'RECEIVED' AND reference = ?1",
-                [reference],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))
+        self.query_opt(
+            "SELECT at, quantity FROM blanko_ledger WHERE movement = 'RECEIVED' AND reference = ?1",
+            [reference],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)),
+        )
     }
 
     /// Every blanko serial the station has reported (printed or spoiled).
     pub fn blanko_serials(&self) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT blanko_serial FROM batch_cards WHERE blanko_serial IS NOT NULL AND blanko_serial != ''")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
-    }
-
-    /// Whether a station results file of this name and content was applied.
-    /// The name counts: it names the batch, and two batches' files can be
-    /// byte-identical (the same card failing twice with the same reason).
-    pub fn results_applied(&self, name: &str, sha256: &str) -> Result<bool, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT 1 FROM station_results_applied WHERE name = ?1 AND sha256 = ?2",
-                [name, sha256],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|o| o.is_some())
-            .map_err(|e| self.err(e))
+        self.query_all(
+            "SELECT blanko_serial FROM batch_cards WHERE blanko_serial IS NOT NULL AND blanko_serial != ''",
+            [],
+            |r| r.get(0),
+        )
     }
 }
 
@@ -390,35 +336,30 @@ impl Tx<'_> {
                 });
             }
         }
-        self.tx
-            .execute(
-                "INSERT INTO blanko_ledger (at, movement, quantity, reference, actor, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    ts(at),
-                    movement.code(),
-                    quantity as i64,
-                    reference,
-                    actor,
-                    detail
-                ],
-            )
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "INSERT INTO blanko_ledger (at, movement, quantity, reference, actor, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                ts(at),
+                movement.code(),
+                quantity as i64,
+                reference,
+                actor,
+                detail
+            ],
+        )?;
         Ok(())
     }
 
     fn blanko_available(&self) -> Result<u64, StoreError> {
-        let (received, reserved, released): (i64, i64, i64) = self
-            .tx
-            .query_row(
-                "SELECT COALESCE(SUM(CASE WHEN movement = 'RECEIVED' THEN quantity END), 0),
-                        COALESCE(SUM(CASE WHEN movement = 'RESERVED' THEN quantity END), 0),
-                        COALESCE(SUM(CASE WHEN movement = 'RELEASED' THEN quantity END), 0)
-                 FROM blanko_ledger",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .map_err(|e| self.err(e))?;
+        let (received, reserved, released): (i64, i64, i64) = self.query_one(
+            "SELECT COALESCE(SUM(CASE WHEN movement = 'RECEIVED' THEN quantity END), 0),
+                    COALESCE(SUM(CASE WHEN movement = 'RESERVED' THEN quantity END), 0),
+                    COALESCE(SUM(CASE WHEN movement = 'RELEASED' THEN quantity END), 0)
+             FROM blanko_ledger",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
         Ok((received + released - reserved).max(0) as u64)
     }
 
@@ -432,19 +373,15 @@ impl Tx<'_> {
     ) -> Result<(), StoreError> {
         let n = batch.applications.len() as u64;
         self.blanko_move(Movement::Reserved, n, &batch.id, actor, "", at)?;
-        self.tx
-            .execute(
-                "INSERT INTO batches (id, kecamatan, created_at, card_count) VALUES (?1, ?2, ?3, ?4)",
-                params![batch.id, batch.kecamatan, ts(at), n as i64],
-            )
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "INSERT INTO batches (id, kecamatan, created_at, card_count) VALUES (?1, ?2, ?3, ?4)",
+            params![batch.id, batch.kecamatan, ts(at), n as i64],
+        )?;
         for (i, id) in batch.applications.iter().enumerate() {
-            self.tx
-                .execute(
-                    "INSERT INTO batch_cards (batch_id, application_id, seq) VALUES (?1, ?2, ?3)",
-                    params![batch.id, id.0, (i + 1) as i64],
-                )
-                .map_err(|e| self.err(e))?;
+            self.exec(
+                "INSERT INTO batch_cards (batch_id, application_id, seq) VALUES (?1, ?2, ?3)",
+                params![batch.id, id.0, (i + 1) as i64],
+            )?;
             let detail = format!("batch {}", batch.id);
             self.transition(
                 *id,
@@ -471,12 +408,10 @@ impl Tx<'_> {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "UPDATE batches SET dispatched_at = ?2, cards_sha256 = ?3 WHERE id = ?1",
-                params![batch_id, ts(at), cards_sha256],
-            )
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "UPDATE batches SET dispatched_at = ?2, cards_sha256 = ?3 WHERE id = ?1",
+            params![batch_id, ts(at), cards_sha256],
+        )?;
         let detail = format!("batch {batch_id} to the station");
         for id in cards {
             self.transition(
@@ -508,13 +443,11 @@ impl Tx<'_> {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "UPDATE batch_cards SET result = ?3, blanko_serial = ?4, reason = ?5, result_at = ?6
-                 WHERE batch_id = ?1 AND application_id = ?2 AND result IS NULL",
-                params![batch_id, id.0, result.code(), serial, reason, ts(at)],
-            )
-            .map_err(|e| self.err(e))?;
+        self.exec(
+            "UPDATE batch_cards SET result = ?3, blanko_serial = ?4, reason = ?5, result_at = ?6
+             WHERE batch_id = ?1 AND application_id = ?2 AND result IS NULL",
+            params![batch_id, id.0, result.code(), serial, reason, ts(at)],
+        )?;
         let (movement, to, detail) = match result {
             CardResult::Printed => (
                 Movement::Used,
@@ -551,23 +484,5 @@ impl Tx<'_> {
             },
             at,
         )
-    }
-
-    /// Remembers a station results file as applied.
-    pub fn remember_results(
-        &mut self,
-        sha256: &str,
-        name: &str,
-        summary: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "INSERT OR IGNORE INTO station_results_applied (name, sha256, applied_at, summary)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![name, sha256, ts(at), summary],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
     }
 }

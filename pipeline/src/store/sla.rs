@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{Store, StoreError};
+use super::{Sql, Store, StoreError};
 use crate::domain::application::ApplicationId;
 use crate::domain::sla::AppHistory;
 
@@ -15,19 +15,10 @@ impl Store {
     pub fn sla_histories(&self) -> Result<Vec<AppHistory>, StoreError> {
         let mut apps: Vec<AppHistory> = Vec::new();
         {
-            let mut stmt = self
-                .conn
-                .prepare(
-                    "SELECT id, service, kecamatan, submitted_at, reasons FROM applications ORDER BY id",
-                )
-                .map_err(|e| self.err(e))?;
-            let rows = stmt
-                .query_map([], |r| {
+            let rows = self.query_all("SELECT id, service, kecamatan, submitted_at, reasons FROM applications ORDER BY id", [], |r| {
                     <(i64, String, Option<String>, String, String)>::try_from(r)
-                })
-                .map_err(|e| self.err(e))?;
-            for row in rows {
-                let (id, service, kecamatan, submitted, reasons) = row.map_err(|e| self.err(e))?;
+                })?;
+            for (id, service, kecamatan, submitted, reasons) in rows {
                 apps.push(AppHistory {
                     id: ApplicationId(id),
                     service: service
@@ -43,53 +34,43 @@ impl Store {
         }
         let index: BTreeMap<ApplicationId, usize> =
             apps.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
-        let mut stmt = self
-            .conn
-            // Moves a pickup register implied (nobody recorded the handover
-            // or the arrival) say nothing of when they happened: left out,
-            // so the card counts in no arrival step rather than in a wrong one.
-            .prepare(
-                "SELECT application_id, to_state, at FROM events
-                 WHERE detail NOT LIKE ?1 || '%' ORDER BY application_id, seq",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([crate::domain::state::IMPLIED_BY_PICKUP], |r| {
-                <(i64, String, String)>::try_from(r)
-            })
-            .map_err(|e| self.err(e))?;
-        for row in rows {
-            let (app, to, at) = row.map_err(|e| self.err(e))?;
-            let Some(&i) = index.get(&ApplicationId(app)) else {
-                continue;
-            };
-            let state = to
-                .parse()
-                .map_err(|_| self.corrupt("events.to_state", to.clone()))?;
-            let at = self.ts_col("events.at", at)?;
-            apps[i].events.push((state, at));
-        }
+        // Moves a pickup register implied (nobody recorded the handover
+        // or the arrival) say nothing of when they happened: left out,
+        // so the card counts in no arrival step rather than in a wrong one.
+        // The whole log streams through: not collected first.
+        self.query_each(
+            "SELECT application_id, to_state, at FROM events
+             WHERE detail NOT LIKE ?1 || '%' ORDER BY application_id, seq",
+            [crate::domain::state::IMPLIED_BY_PICKUP],
+            |r| <(i64, String, String)>::try_from(r),
+            |(app, to, at)| {
+                let Some(&i) = index.get(&ApplicationId(app)) else {
+                    return Ok(());
+                };
+                let state = to
+                    .parse()
+                    .map_err(|_| self.corrupt("events.to_state", to.clone()))?;
+                let at = self.ts_col("events.at", at)?;
+                apps[i].events.push((state, at));
+                Ok(())
+            },
+        )?;
         Ok(apps)
     }
 
     /// When each application's first ready-for-pickup notice was sent
     /// (accepted by the mail server), from the notices' own log.
     pub fn ready_notices_sent(&self) -> Result<BTreeMap<ApplicationId, DateTime<Utc>>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT n.application_id, MIN(e.at) FROM notices n
-                 JOIN notice_events e ON e.notice_id = n.id
-                 WHERE n.kind = 'READY_FOR_PICKUP' AND e.event = 'SENT'
-                 GROUP BY n.application_id",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| <(i64, String)>::try_from(r))
-            .map_err(|e| self.err(e))?;
+        let rows = self.query_all(
+            "SELECT n.application_id, MIN(e.at) FROM notices n
+             JOIN notice_events e ON e.notice_id = n.id
+             WHERE n.kind = 'READY_FOR_PICKUP' AND e.event = 'SENT'
+             GROUP BY n.application_id",
+            [],
+            |r| <(i64, String)>::try_from(r),
+        )?;
         let mut out = BTreeMap::new();
-        for row in rows {
-            let (app, at) = row.map_err(|e| self.err(e))?;
+        for (app, at) in rows {
             let at = self.ts_col("notice_events.at", at)?;
             out.insert(ApplicationId(app), at);
         }
