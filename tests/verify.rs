@@ -101,7 +101,7 @@ fn title_case(name: &str) -> String {
         .join(" ")
 }
 
-/// Every check of DESIGN.md, passing and failing.
+/// Every check of verification (docs/verification.md), passing and failing.
 fn cases() -> Vec<Case> {
     let adult = date(1990, 8, 17);
     let mut cases = Vec::new();

@@ -1,5 +1,5 @@
--- The population table sigap's PostgreSQL adapter reads (DESIGN.md, "The
--- population database"): the columns of the Parquet snapshot, one row per
+-- The population table sigap's PostgreSQL adapter reads (docs/verification.md,
+-- "The population database"): the columns of the Parquet snapshot, one row per
 -- resident. Point population.table at a view with these columns instead if
 -- the SIAK replica names them differently.
 --

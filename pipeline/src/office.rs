@@ -1,4 +1,4 @@
-//! The working office directory (DESIGN.md "Configuration"):
+//! The working office directory (README.md, "A night in the office directory"):
 //!
 //! ```text
 //! sigap.toml

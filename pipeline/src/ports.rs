@@ -27,7 +27,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 // The population database.
 
 /// The columns verification reads, in this order, from the snapshot or the
-/// table (DESIGN.md "The population database" lists them all).
+/// table (`pipeline/sql/population.sql` lists them all).
 pub const COLUMNS: [&str; 9] = [
     "nik",
     "kk_number",
@@ -129,7 +129,7 @@ pub enum PopulationError {
     },
     /// polars could not read the snapshot.
     #[error(
-        "population snapshot {}: cannot read it as Parquet with the columns {} (DESIGN.md, \"The population database\")",
+        "population snapshot {}: cannot read it as Parquet with the columns {} (see docs/verification.md, \"The population database\")",
         path.display(),
         COLUMNS.join(", ")
     )]

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{Exit, open_store};
 
-/// The JSON form scripts read (DESIGN.md "Command line"): the full NIK is
+/// The JSON form scripts and tests outside the project read: the full NIK is
 /// here on purpose, for the office's own tools; text output masks it.
 fn to_json(a: &Application) -> Value {
     let s = &a.submitted;

@@ -33,7 +33,8 @@ use crate::cli::{
 };
 
 /// How a command ended, as the process exit code (listed in `sigap --help`
-/// and the README). The daemon reads a job's end from this code alone.
+/// and the README, "Exit codes"). The daemon reads a job's end from this
+/// code alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// 0: done, nothing needs attention.

@@ -7,8 +7,8 @@
 //! driven with lettre's connection: lettre writes the end-of-data dot as its
 //! own small write, which Nagle's algorithm would hold until the server's
 //! delayed ACK (~40 ms) — time in which a killed sigap still gets its
-//! message accepted without recording it sent (README, "Exactly once, as
-//! far as SMTP allows").
+//! message accepted without recording it sent (docs/notices.md, "Exactly
+//! once, as far as SMTP allows").
 
 use std::time::Duration;
 

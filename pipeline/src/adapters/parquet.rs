@@ -15,7 +15,8 @@ use polars::prelude::{
 
 use crate::ports::{CARD_COLUMNS, COLUMNS, CardDetails, Person, PopulationDb, PopulationError};
 
-/// A Parquet snapshot (SIAK export) with DESIGN.md's columns.
+/// A Parquet snapshot (SIAK export) with the columns of
+/// `pipeline/sql/population.sql`.
 #[derive(Debug, Clone)]
 pub struct ParquetDb {
     path: PathBuf,

@@ -1,5 +1,5 @@
 //! The states of an application and the legal moves between them, written
-//! once here (DESIGN.md, "The flow of one application").
+//! once here (the flow is drawn in docs/ARCHITECTURE.md, "Bird's-eye view").
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,5 +1,5 @@
 //! App exports (`inbox/app/*.json` as an array, `*.ndjson` one object a
-//! line), DESIGN.md "Inputs": `id`, `submitted_at`, `nik`, `kk_number`,
+//! line), the app's export contract: `id`, `submitted_at`, `nik`, `kk_number`,
 //! `name`, `birth_date`, `service`, `kecamatan`, `email`, `phone`,
 //! `documents: [{kind, file}]` with `file` relative to `inbox/app/`.
 //! A record is keyed by its `id`.

@@ -264,7 +264,8 @@ impl Columns {
         }
     }
 
-    /// The chunk as a DataFrame, columns in DESIGN.md's order.
+    /// The chunk as a DataFrame, columns in the order of the SIAK export
+    /// (`pipeline/sql/population.sql` lists the same columns).
     fn finish(self) -> Result<DataFrame, PolarsError> {
         let columns = vec![
             self.nik.finish().into_column(),
