@@ -14,6 +14,26 @@ fn office(tmp: &std::path::Path) -> std::path::PathBuf {
     dir.join("sigap.toml")
 }
 
+/// Waits, at most two minutes, until `done()` holds; else fails saying
+/// `why()`. The daemon tests poll its history this way.
+fn wait_for(mut done: impl FnMut() -> bool, why: impl Fn() -> String) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < Duration::from_secs(120), "{}", why());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Sends SIGTERM to a daemon and returns its exit code.
+fn stop(mut daemon: std::process::Child) -> Option<i32> {
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    daemon.wait().unwrap().code()
+}
+
 #[test]
 fn a_second_process_is_refused_while_the_first_holds_the_job() {
     let tmp = tempfile::tempdir().unwrap();
@@ -174,7 +194,7 @@ fn the_daemon_runs_the_schedule_and_stops_cleanly_on_sigterm() {
         );
     assert!(text.contains("*/2 * * * * *") && text.contains("0 0 1 1 *"));
     std::fs::write(&cfg, text).unwrap();
-    let mut daemon = sigap()
+    let daemon = sigap()
         .env("SIGAP_INGEST_SETTLE_MS", "0")
         .args(["--config", cfg.to_str().unwrap(), "daemon"])
         .stdout(Stdio::null())
@@ -182,16 +202,16 @@ fn the_daemon_runs_the_schedule_and_stops_cleanly_on_sigterm() {
         .spawn()
         .unwrap();
     // Wait (bounded) until the daemon has run ingest at least twice.
-    let started = Instant::now();
-    while history(&cfg, "ingest").len() < 2 {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no ingest runs from the daemon: {:?} {}",
-            history(&cfg, "ingest"),
-            std::fs::read_to_string(tmp.path().join("daemon.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_for(
+        || history(&cfg, "ingest").len() >= 2,
+        || {
+            format!(
+                "no ingest runs from the daemon: {:?} {}",
+                history(&cfg, "ingest"),
+                std::fs::read_to_string(tmp.path().join("daemon.log")).unwrap_or_default()
+            )
+        },
+    );
     // A second daemon on the same office is refused, naming the first.
     let second = sigap()
         .args(["--config", cfg.to_str().unwrap(), "daemon"])
@@ -204,16 +224,7 @@ fn the_daemon_runs_the_schedule_and_stops_cleanly_on_sigterm() {
             && err.contains(&format!("process {}", daemon.id())),
         "{err}"
     );
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    assert_eq!(
-        daemon.wait().unwrap().code(),
-        Some(0),
-        "the daemon exits cleanly"
-    );
+    assert_eq!(stop(daemon), Some(0), "the daemon exits cleanly");
     let ingests = history(&cfg, "ingest");
     // The first run read the sample inbox; later ones found nothing new.
     assert!(ingests[0].1.starts_with("read 245, new 200"), "{ingests:?}");
@@ -296,30 +307,25 @@ fn a_job_that_fails_every_retry_sends_exactly_one_alert_through_the_outbox() {
             ),
         );
     std::fs::write(&cfg, text).unwrap();
-    let mut daemon = sg(&["daemon"])
+    let daemon = sg(&["daemon"])
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(tmp.path().join("daemon.log")).unwrap())
         .spawn()
         .unwrap();
     // Bounded wait for the alert's run record and its mail.
-    let started = Instant::now();
-    while history(&cfg, "daemon-alert").is_empty() || smtp.messages().is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no alert: verify runs {:?}; daemon log {}",
-            history(&cfg, "verify"),
-            std::fs::read_to_string(tmp.path().join("daemon.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_for(
+        || !history(&cfg, "daemon-alert").is_empty() && !smtp.messages().is_empty(),
+        || {
+            format!(
+                "no alert: verify runs {:?}; daemon log {}",
+                history(&cfg, "verify"),
+                std::fs::read_to_string(tmp.path().join("daemon.log")).unwrap_or_default()
+            )
+        },
+    );
     // Time for a second alert, if there were to be one.
     std::thread::sleep(Duration::from_secs(3));
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    assert_eq!(daemon.wait().unwrap().code(), Some(0));
+    assert_eq!(stop(daemon), Some(0));
 
     // The scheduled run and its two retries failed; the one by hand before.
     let verify = history(&cfg, "verify");
@@ -389,7 +395,7 @@ fn the_daemon_records_a_job_whose_lock_is_held_as_locked_not_failed() {
     // Someone runs both by hand, for as long as the test holds the locks.
     let ingest_lock = hold(&cfg, Job::Ingest);
     let station_lock = hold(&cfg, Job::StationResults);
-    let mut daemon = sigap()
+    let daemon = sigap()
         .env("SIGAP_INGEST_SETTLE_MS", "0")
         .args(["--config", cfg.to_str().unwrap(), "daemon"])
         .stdout(Stdio::null())
@@ -397,17 +403,17 @@ fn the_daemon_records_a_job_whose_lock_is_held_as_locked_not_failed() {
         .spawn()
         .unwrap();
     let log = || std::fs::read_to_string(tmp.path().join("daemon.log")).unwrap_or_default();
-    let started = Instant::now();
-    while history(&cfg, "ingest").len() < 2 || history(&cfg, "station-results").len() < 2 {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no skips recorded: {:?} {:?}\n{}",
-            history(&cfg, "ingest"),
-            history(&cfg, "station-results"),
-            log()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_for(
+        || history(&cfg, "ingest").len() >= 2 && history(&cfg, "station-results").len() >= 2,
+        || {
+            format!(
+                "no skips recorded: {:?} {:?}\n{}",
+                history(&cfg, "ingest"),
+                history(&cfg, "station-results"),
+                log()
+            )
+        },
+    );
     for job in ["ingest", "station-results"] {
         let runs = history(&cfg, job);
         assert!(
@@ -418,22 +424,11 @@ fn the_daemon_records_a_job_whose_lock_is_held_as_locked_not_failed() {
     }
     // The hand run ends: the next scheduled ingest runs for real.
     drop(ingest_lock);
-    let started = Instant::now();
-    while history(&cfg, "ingest").iter().all(|(o, _)| o == "locked") {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "ingest never ran: {:?}\n{}",
-            history(&cfg, "ingest"),
-            log()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    assert_eq!(daemon.wait().unwrap().code(), Some(0), "{}", log());
+    wait_for(
+        || history(&cfg, "ingest").iter().any(|(o, _)| o != "locked"),
+        || format!("ingest never ran: {:?}\n{}", history(&cfg, "ingest"), log()),
+    );
+    assert_eq!(stop(daemon), Some(0), "{}", log());
     drop(station_lock);
 
     let ingests = history(&cfg, "ingest");

@@ -126,22 +126,27 @@ pub struct RekapReport {
     pub unchanged: usize,
 }
 
-/// Writes `bytes` unless the file already holds exactly them (a dry run
-/// only counts what it would write).
+/// Writes a rekap's two files, `dir/stem.pdf` and `.csv`, each unless it
+/// already holds exactly its bytes (a dry run only counts what it would
+/// write).
 fn write_if_changed(
-    path: &Path,
-    bytes: &[u8],
+    dir: &Path,
+    stem: &str,
+    rendered: &Rendered,
     dry_run: bool,
     report: &mut RekapReport,
 ) -> Result<(), FileError> {
-    if std::fs::read(path).is_ok_and(|old| old == bytes) {
-        report.unchanged += 1;
-        return Ok(());
+    for (ext, bytes) in [("pdf", &rendered.pdf), ("csv", &rendered.csv)] {
+        let path = dir.join(format!("{stem}.{ext}"));
+        if std::fs::read(&path).is_ok_and(|old| old == *bytes) {
+            report.unchanged += 1;
+            continue;
+        }
+        if !dry_run {
+            write_atomic_private(&path, bytes)?;
+        }
+        report.written.push(path);
     }
-    if !dry_run {
-        write_atomic_private(path, bytes)?;
-    }
-    report.written.push(path.to_path_buf());
     Ok(())
 }
 
@@ -273,18 +278,7 @@ pub fn write_rekaps(
                 &kec_name(&b.kecamatan),
                 rekap_cards,
             );
-            write_if_changed(
-                &dir.join(format!("{stem}.pdf")),
-                &rendered.pdf,
-                dry_run,
-                &mut report,
-            )?;
-            write_if_changed(
-                &dir.join(format!("{stem}.csv")),
-                &rendered.csv,
-                dry_run,
-                &mut report,
-            )?;
+            write_if_changed(&dir, &stem, &rendered, dry_run, &mut report)?;
         }
         faces.insert(
             b.id.clone(),
@@ -338,18 +332,7 @@ pub fn write_rekaps(
     for (date, (printed, spoiled)) in days {
         let stem = cetak_stem(date);
         let rendered = renderer.day(date, printed, spoiled);
-        write_if_changed(
-            &dir.join(format!("{stem}.pdf")),
-            &rendered.pdf,
-            dry_run,
-            &mut report,
-        )?;
-        write_if_changed(
-            &dir.join(format!("{stem}.csv")),
-            &rendered.csv,
-            dry_run,
-            &mut report,
-        )?;
+        write_if_changed(&dir, &stem, &rendered, dry_run, &mut report)?;
     }
     Ok(report)
 }
