@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use crate::config::Config;
 use crate::domain::application::Source;
 use crate::files::{FileError, stat_settled};
-use crate::intake::scan_folder;
+use crate::inbox::scan_folder;
 use crate::ports::{Listed, Mailbox, MailboxError};
 
 /// The Maildir's folder under the inbox.

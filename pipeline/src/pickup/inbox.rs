@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::domain::application::Source;
-use crate::intake::{self, IntakeError, scan_folder, settled};
+use crate::inbox::{scan_folder, settled};
+use crate::intake::{self, IntakeError};
 use crate::pickup::run::RegisterFile;
 
 /// The inbox folder of the registers, under the inbox.
