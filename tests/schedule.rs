@@ -491,3 +491,291 @@ fn the_daemon_records_a_job_whose_lock_is_held_as_locked_not_failed() {
         "{notices:?}"
     );
 }
+
+/// The Python that has croniter: scripts/test installs it beside aiosmtpd
+/// and names that venv's Python in `SIGAP_TEST_SMTP_PYTHON`.
+fn croniter_python() -> String {
+    std::env::var("SIGAP_TEST_SMTP_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// Expressions whose reading differs between cron dialects: weekday 0–7,
+/// steps over weekdays, names in any case, the day-of-month/weekday OR
+/// rule, month ends, leap days, macros, seconds first.
+const TRICKY_CRON: &[&str] = &[
+    "0 9 1 * 1",
+    "0 0 * * 0-7",
+    "0 0 * * 1-7",
+    "0 0 * * 0-6",
+    "0 0 * * 5-7",
+    "0 0 * * 7",
+    "0 0 * * 0",
+    "0 0 * * 0,7",
+    "0 0 * * */2",
+    "0 0 * * 1-7/2",
+    "0 0 * * 0-7/3",
+    "0 0 * * */7",
+    "0 0 * * mon-fri",
+    "0 0 * * MON-Fri",
+    "0 0 * * 1-fri",
+    "0 0 * * sun",
+    "0 12 * * SAT,sun",
+    "0 0 1 * *",
+    "0 0 31 * *",
+    "0 0 30 * *",
+    "0 0 29 2 *",
+    "0 0 29 2 1",
+    "0 0 29 2 */7",
+    "0 0 30 * 5",
+    "0 0 */2 * 1",
+    "0 0 1-7 * 1",
+    "0 0 1-7 * */7",
+    "30 6 13 * 5",
+    "0 0 13 * fri",
+    "0 0 * jan-mar *",
+    "0 0 1 JAN,jul *",
+    "0 0 15 feb mon",
+    "0 0 31 1,3,5,7,8,10,12 7",
+    "0 0 2-30/7 * 3",
+    "0 0 */10 * *",
+    "*/15 * * * *",
+    "5 * * * *",
+    "0 */6 * * *",
+    "0 1 * * *",
+    "59 23 31 12 *",
+    "59 23 28-31 * *",
+    "0 0 1 1 *",
+    "1-5/2,40-59/7 */5 * * *",
+    "0 8-17 * * 1-5",
+    "0 0 * * 6,0",
+    "*/90 * * * *",
+    "05 07 * * *",
+    "0 0 31 2 1",
+    "@daily",
+    "@hourly",
+    "@weekly",
+    "@monthly",
+    "@yearly",
+    "@annually",
+    "*/2 * * * * *",
+    "30 0 0 1 * *",
+    "0 0 0 * * 0-7",
+    "15,45 */5 9 * * mon",
+    "59 59 23 29 2 *",
+];
+
+/// A small seeded generator (xorshift64*): the same expressions every run.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u32) -> u32 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        ((self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) % u64::from(n)) as u32
+    }
+}
+
+/// One random field over all of crontab's forms: `*`, `*/S`, `N`, `A-B`,
+/// `A-B/S` and lists of them, with names in random case where the field
+/// has names.
+fn random_field(rng: &mut Rng, min: u32, max: u32, names: &[&str], star_odds: u32) -> String {
+    if rng.below(100) < star_odds {
+        return "*".into();
+    }
+    let value = |rng: &mut Rng, v: u32| -> String {
+        let i = (v - min) as usize;
+        if i < names.len() && rng.below(3) == 0 {
+            names[i]
+                .chars()
+                .map(|c| {
+                    if rng.below(2) == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect()
+        } else {
+            v.to_string()
+        }
+    };
+    let span = max - min + 1;
+    let items = 1 + rng.below(3);
+    (0..items)
+        .map(|_| {
+            // A range's ends differ: croniter 7 reads `3-3` as the whole
+            // field where crontab reads 3 (`schedule.rs` tests that one).
+            let a = min + rng.below(span - 1);
+            let b = a + 1 + rng.below(max - a);
+            let step = 1 + rng.below(span.min(12));
+            match rng.below(5) {
+                0 => format!("*/{step}"),
+                1 | 2 => {
+                    let v = min + rng.below(span);
+                    value(rng, v)
+                }
+                3 => format!("{}-{}", value(rng, a), value(rng, b)),
+                _ => format!("{}-{}/{step}", value(rng, a), value(rng, b)),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A random expression: 5 fields, or 6 with seconds first (`seconds`).
+fn random_cron(rng: &mut Rng, seconds: bool) -> String {
+    const MONTHS: &[&str] = &[
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    const WEEKDAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    let mut fields = Vec::new();
+    if seconds {
+        fields.push(random_field(rng, 0, 59, &[], 30));
+    }
+    // Few minutes and hours, so that 20 runs reach over many days and the
+    // day fields decide.
+    fields.push(random_field(rng, 0, 59, &[], 5));
+    fields.push(random_field(rng, 0, 23, &[], 15));
+    fields.push(random_field(rng, 1, 31, &[], 40));
+    fields.push(random_field(rng, 1, 12, MONTHS, 50));
+    fields.push(random_field(rng, 0, 7, WEEKDAYS, 40));
+    fields.join(" ")
+}
+
+#[test]
+fn next_runs_agree_with_croniter_on_hundreds_of_expressions() {
+    use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+    use pipeline::schedule::{next_runs, parse_cron};
+
+    let wita = FixedOffset::east_opt(8 * 3600).unwrap();
+    let starts: Vec<DateTime<Utc>> = vec![
+        // 23:59:30 on 31 January in WITA: a month end, mid-minute.
+        Utc.with_ymd_and_hms(2026, 1, 31, 15, 59, 30).unwrap(),
+        // Noon on the leap day 29 February 2028.
+        Utc.with_ymd_and_hms(2028, 2, 29, 4, 0, 0).unwrap(),
+        // Midnight of New Year exactly (a run at the start is not "next").
+        Utc.with_ymd_and_hms(2026, 12, 31, 16, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(2027, 6, 15, 0, 7, 13).unwrap(),
+    ];
+    let mut rng = Rng(0x5167_a916);
+    let mut exprs: Vec<String> = TRICKY_CRON.iter().map(|s| s.to_string()).collect();
+    exprs.extend((0..320).map(|_| random_cron(&mut rng, false)));
+    exprs.extend((0..40).map(|_| random_cron(&mut rng, true)));
+
+    // What sigap reads, and for croniter the same questions; an expression
+    // sigap refuses as never running must find no run in croniter either.
+    let mut cases = Vec::new();
+    let mut ours: Vec<Result<Vec<String>, String>> = Vec::new();
+    for expr in &exprs {
+        match parse_cron(expr) {
+            Ok(schedule) => {
+                for start in &starts {
+                    cases.push(serde_json::json!({
+                        "expr": expr,
+                        "start": start.with_timezone(&wita).to_rfc3339(),
+                        "count": 20,
+                    }));
+                    ours.push(Ok(next_runs(&schedule, *start, wita, 20)
+                        .iter()
+                        .map(|t| t.to_rfc3339())
+                        .collect()));
+                }
+            }
+            Err(e) => {
+                let e = e.to_string();
+                assert!(e.contains("never runs"), "sigap refuses crontab's {e}");
+                cases.push(serde_json::json!({
+                    "expr": expr,
+                    "start": starts[0].with_timezone(&wita).to_rfc3339(),
+                    "count": 1,
+                }));
+                ours.push(Err(e));
+            }
+        }
+    }
+
+    let mut python = std::process::Command::new(croniter_python())
+        .arg(repo_root().join("tests/cron_oracle.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python runs (scripts/test installs croniter)");
+    let input = serde_json::to_vec(&cases).unwrap();
+    let mut stdin = python.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(&input).unwrap();
+    });
+    let out = python.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(
+        out.status.success(),
+        "croniter (run ./scripts/test once to install it): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(theirs.len(), cases.len());
+
+    let mut differ = Vec::new();
+    for ((case, ours), theirs) in cases.iter().zip(&ours).zip(&theirs) {
+        let agree = match ours {
+            Ok(runs) => theirs.as_array().is_some_and(|t| {
+                t.iter()
+                    .map(|v| v.as_str().unwrap_or(""))
+                    .eq(runs.iter().map(String::as_str))
+            }),
+            Err(_) => theirs.get("error").is_some(),
+        };
+        if !agree {
+            differ.push(format!(
+                "`{}` from {}:\n  sigap    {ours:?}\n  croniter {theirs}",
+                case["expr"].as_str().unwrap(),
+                case["start"].as_str().unwrap()
+            ));
+        }
+    }
+    let compared = ours.iter().filter(|o| o.is_ok()).count();
+    assert!(
+        compared >= 1200,
+        "only {compared} comparisons: the generator lost its expressions"
+    );
+    let exprs: std::collections::BTreeSet<&str> =
+        differ.iter().filter_map(|d| d.split('`').nth(1)).collect();
+    assert!(
+        differ.is_empty(),
+        "{} of {} cases differ from croniter, of {exprs:?}; the first:\n{}",
+        differ.len(),
+        cases.len(),
+        differ[..differ.len().min(8)].join("\n")
+    );
+}
+
+#[test]
+fn config_check_refuses_what_crontab_refuses_and_says_what_to_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = office(tmp.path());
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let broken = text
+        .replace(
+            "[schedule.nightly]\ncron = \"0 1 * * *\"",
+            "[schedule.nightly]\ncron = \"@reboot\"",
+        )
+        .replace(
+            "[schedule.pickups]\ncron = \"5 * * * *\"",
+            "[schedule.pickups]\ncron = \"5 * * * sat-sun\"",
+        );
+    assert_ne!(broken, text);
+    std::fs::write(&cfg, broken).unwrap();
+    let check = sigap()
+        .args(["--config", cfg.to_str().unwrap(), "config", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(2));
+    let out = String::from_utf8_lossy(&check.stdout).to_string()
+        + &String::from_utf8_lossy(&check.stderr);
+    assert!(out.contains("schedule.nightly.cron"), "{out}");
+    assert!(out.contains("run_once"), "{out}");
+    assert!(out.contains("schedule.pickups.cron"), "{out}");
+    assert!(out.contains("write `6-7`"), "{out}");
+}
