@@ -2,22 +2,29 @@
 //! office's timezone. The jobs themselves and their locks are in
 //! [`crate::job`].
 //!
-//! Cron is read as crontab (Vixie cron, cronie) reads it, by one matcher
-//! here rather than a crate's dialect: `min hour day month weekday`, each a
-//! list of `*`, `N`, `A-B`, `*/S` or `A-B/S`; weekdays 0–7 (0 and 7 Sunday)
-//! or `sun`–`sat`, months 1–12 or `jan`–`dec`, names in any case; `@hourly`,
-//! `@daily` (`@midnight`), `@weekly`, `@monthly`, `@yearly` (`@annually`).
-//! When both the day of the month and the weekday are restricted (neither
-//! field starts with `*`) a day runs when either matches, as crontab does
-//! (`0 9 1 * 1`: every Monday and every 1st). Six fields put seconds first.
-//! What crontab refuses is refused, with what to write instead; so are the
-//! extensions crontab lacks (`?`, `L`, `W`, `#`, `~`, `@reboot`, a year
-//! field) and an expression that can never run.
+//! Cron is read as crontab (Vixie cron, cronie) reads it: `min hour day
+//! month weekday`, each a list of `*`, `N`, `A-B`, `*/S` or `A-B/S`;
+//! weekdays 0–7 (0 and 7 Sunday) or `sun`–`sat`, months 1–12 or
+//! `jan`–`dec`, names in any case; `@hourly`, `@daily` (`@midnight`),
+//! `@weekly`, `@monthly`, `@yearly` (`@annually`). When both the day of the
+//! month and the weekday are restricted (neither field starts with `*`) a
+//! day runs when either matches, as crontab does (`0 9 1 * 1`: every Monday
+//! and every 1st). Six fields put seconds first. What crontab refuses is
+//! refused, with what to write instead; so are the extensions crontab lacks
+//! (`?`, `L`, `W`, `#`, `~`, `@reboot`, a year field) and an expression that
+//! can never run.
+//!
+//! This module reads the expression into plain numeric sets; the `cron`
+//! crate finds the next runs. Its dialect differs from crontab's (seconds
+//! first, weekdays 1–7 from Sunday, day fields always ANDed, years only
+//! 1970–2100), so it is only given explicit numeric lists, two schedules
+//! where crontab ORs the day fields, and, outside its years, a year with
+//! the same calendar.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::job::Job;
@@ -57,22 +64,14 @@ fn default_retry_delay() -> u64 {
     300
 }
 
-/// A cron schedule as crontab reads it: the seconds, minutes, hours, days
-/// of the month, months and weekdays it runs at, and how the day fields
-/// combine. Made by [`parse_cron`]; [`Schedule::next_after`] says when it
-/// runs next.
+/// A cron schedule as crontab reads it, held as the `cron` crate's
+/// schedules: one, or two when crontab ORs the day fields (the day of the
+/// month with any weekday, and the weekday with any day of the month). Made
+/// by [`parse_cron`]; [`Schedule::next_after`] says when it runs next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
-    seconds: u64,
-    minutes: u64,
-    hours: u64,
-    days: u64,
-    months: u64,
-    /// Bit 0 Sunday … bit 6 Saturday (a written 7 is folded into 0).
-    weekdays: u64,
-    /// Both day fields are restricted (neither starts with `*`): a day runs
-    /// when either matches. Otherwise both must match, as in crontab.
-    day_or: bool,
+    /// A time is a run when any of these has it.
+    runs: Vec<cron::Schedule>,
 }
 
 /// A cron expression sigap cannot follow: the expression, and why, with
@@ -132,25 +131,99 @@ impl FromStr for Schedule {
         };
         let [minute, hour, day, month, weekday] = [rest[0], rest[1], rest[2], rest[3], rest[4]];
         let weekdays = parse_field(&WEEKDAY, weekday).map_err(fail)?;
-        let schedule = Schedule {
+        let days = parse_field(&DAY, day).map_err(fail)?;
+        let months = parse_field(&MONTH, month).map_err(fail)?;
+        let set = FieldSets {
             seconds,
             minutes: parse_field(&MINUTE, minute).map_err(fail)?,
             hours: parse_field(&HOUR, hour).map_err(fail)?,
-            days: parse_field(&DAY, day).map_err(fail)?,
-            months: parse_field(&MONTH, month).map_err(fail)?,
+            days,
+            months,
             // 7 is Sunday too.
             weekdays: (weekdays | weekdays >> 7) & 0x7f,
-            // cronie's DOM_STAR / DOW_STAR: a field starting with `*` (also
-            // `*/2`) leaves the other one to decide.
-            day_or: !day.starts_with('*') && !weekday.starts_with('*'),
         };
-        if !schedule.day_or && !schedule.some_month_has_a_day() {
-            return Err(fail(format!(
-                "never runs: no month in `{month}` has a day `{day}`; check the day and month"
-            )));
-        }
-        Ok(schedule)
+        // cronie's DOM_STAR / DOW_STAR: a field starting with `*` (also
+        // `*/2`) leaves the other one to decide; otherwise either decides.
+        let day_or = !day.starts_with('*') && !weekday.starts_with('*');
+        let sets = if day_or {
+            vec![
+                FieldSets {
+                    weekdays: ALL_WEEKDAYS,
+                    ..set
+                },
+                FieldSets {
+                    days: ALL_DAYS,
+                    ..set
+                },
+            ]
+        } else {
+            if !some_month_has_a_day(months, days) {
+                return Err(fail(format!(
+                    "never runs: no month in `{month}` has a day `{day}`; check the day and month"
+                )));
+            }
+            vec![set]
+        };
+        let runs = sets
+            .iter()
+            .map(|s| {
+                let expr = s.crate_expr();
+                expr.parse::<cron::Schedule>().map_err(|e| {
+                    fail(format!(
+                        "could not be handed to the cron crate as `{expr}` ({e}); \
+                         please report this expression"
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Schedule { runs })
     }
+}
+
+/// One expression's values, field by field, as bits (bit `n` for value
+/// `n`; weekdays 0–6 from Sunday).
+#[derive(Debug, Clone, Copy)]
+struct FieldSets {
+    seconds: u64,
+    minutes: u64,
+    hours: u64,
+    days: u64,
+    months: u64,
+    weekdays: u64,
+}
+
+/// Days 1–31 and weekdays 0–6: a field left open.
+const ALL_DAYS: u64 = ((1 << 32) - 1) & !1;
+const ALL_WEEKDAYS: u64 = (1 << 7) - 1;
+
+impl FieldSets {
+    /// The `cron` crate's expression for exactly these values: seconds
+    /// first, every field an explicit list, weekdays 1–7 from Sunday.
+    fn crate_expr(&self) -> String {
+        let list = |bits: u64, shift: u32| -> String {
+            (0..64)
+                .filter(|v| bits & 1 << v != 0)
+                .map(|v| (v + shift).to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        format!(
+            "{} {} {} {} {} {}",
+            list(self.seconds, 0),
+            list(self.minutes, 0),
+            list(self.hours, 0),
+            list(self.days, 0),
+            list(self.months, 0),
+            list(self.weekdays, 1)
+        )
+    }
+}
+
+/// Whether any month of `months` has one of `days` (every date falls on
+/// every weekday in some year, so with the weekday ANDed in this is all
+/// that can stop a schedule running).
+fn some_month_has_a_day(months: u64, days: u64) -> bool {
+    (1..=12).any(|m| months & 1 << m != 0 && (1..=longest_month(m)).any(|d| days & 1 << d != 0))
 }
 
 /// crontab's macros as the five fields cronie gives them.
@@ -369,43 +442,10 @@ fn longest_month(month: u32) -> u32 {
 /// every weekday (29 February on a Monday can be 40 years apart).
 const HORIZON_YEARS: i32 = 400;
 
+/// The years the `cron` crate searches (its `Years` field).
+const CRATE_YEARS: std::ops::RangeInclusive<i32> = 1970..=2100;
+
 impl Schedule {
-    /// Whether any month of the schedule has one of its days of the month
-    /// (every date falls on every weekday in some year, so with the
-    /// weekday ANDed in this is all that can stop it running).
-    fn some_month_has_a_day(&self) -> bool {
-        (1..=12).any(|m| {
-            self.months & 1 << m != 0 && (1..=longest_month(m)).any(|d| self.days & 1 << d != 0)
-        })
-    }
-
-    /// Whether the schedule runs on `date` (its month, day and weekday).
-    fn runs_on(&self, date: NaiveDate) -> bool {
-        let day = self.days & 1 << date.day() != 0;
-        let weekday = self.weekdays & 1 << date.weekday().num_days_from_sunday() != 0;
-        self.months & 1 << date.month() != 0
-            && if self.day_or {
-                day || weekday
-            } else {
-                day && weekday
-            }
-    }
-
-    /// The first time of day at or after `from` the schedule runs at.
-    fn first_time_from(&self, from: NaiveTime) -> Option<NaiveTime> {
-        let (h0, m0, s0) = (from.hour(), from.minute(), from.second());
-        for h in (h0..24).filter(|h| self.hours & 1 << h != 0) {
-            let m_from = if h == h0 { m0 } else { 0 };
-            for m in (m_from..60).filter(|m| self.minutes & 1 << m != 0) {
-                let s_from = if h == h0 && m == m0 { s0 } else { 0 };
-                if let Some(s) = (s_from..60).find(|s| self.seconds & 1 << s != 0) {
-                    return NaiveTime::from_hms_opt(h, m, s);
-                }
-            }
-        }
-        None
-    }
-
     /// The first time strictly after `after` the schedule runs at, in the
     /// office's timezone (a fixed offset, so every local time exists once).
     pub fn next_after(
@@ -413,30 +453,56 @@ impl Schedule {
         after: DateTime<Utc>,
         tz: FixedOffset,
     ) -> Option<DateTime<FixedOffset>> {
-        let local = after.with_timezone(&tz).naive_local();
-        // Runs fall on whole seconds: the first candidate is the next one.
-        let start = local.with_nanosecond(0)? + Duration::seconds(1);
-        let mut date = start.date();
-        let mut from = start.time();
-        let last_year = date.year() + HORIZON_YEARS;
-        while date.year() <= last_year {
-            if self.months & 1 << date.month() == 0 {
-                // Skip the rest of a month the schedule does not run in.
-                let (y, m) = (date.year(), date.month());
-                date = NaiveDate::from_ymd_opt(y + (m / 12) as i32, m % 12 + 1, 1)?;
-                from = NaiveTime::MIN;
-                continue;
+        let mut from = after.with_timezone(&tz).naive_local();
+        let mut year = from.year();
+        let last_year = year + HORIZON_YEARS;
+        while year <= last_year {
+            if CRATE_YEARS.contains(&year) {
+                if let Some(run) = self.crate_next(from, tz) {
+                    return Some(run);
+                }
+                year = *CRATE_YEARS.end() + 1;
+            } else {
+                // A year the crate does not search: ask it about a year
+                // with the same calendar (leap or not, same weekday on
+                // 1 January), and take only a run in that year.
+                let twin = same_calendar_year(year)?;
+                let shift = twin - year;
+                let twin_from = from.with_year(from.year() + shift)?;
+                if let Some(run) = self.crate_next(twin_from, tz)
+                    && run.year() == twin
+                {
+                    let local = run.naive_local().with_year(year)?;
+                    return local.and_local_timezone(tz).single();
+                }
+                year += 1;
             }
-            if self.runs_on(date)
-                && let Some(time) = self.first_time_from(from)
-            {
-                return date.and_time(time).and_local_timezone(tz).single();
-            }
-            date = date.succ_opt()?;
-            from = NaiveTime::MIN;
+            // Strictly after the last second of the year before.
+            from = NaiveDate::from_ymd_opt(year, 1, 1)?.and_time(NaiveTime::MIN)
+                - Duration::seconds(1);
         }
         None
     }
+
+    /// The earliest run the crate finds strictly after local time `from`.
+    fn crate_next(&self, from: NaiveDateTime, tz: FixedOffset) -> Option<DateTime<FixedOffset>> {
+        let from = from.and_local_timezone(tz).single()?;
+        self.runs.iter().filter_map(|s| s.after(&from).next()).min()
+    }
+}
+
+/// A year the `cron` crate searches whose calendar is `year`'s: leap if
+/// `year` is, and 1 January on the same weekday (the crate's first year
+/// is left out, so that the year before a twin is one it reads too).
+fn same_calendar_year(year: i32) -> Option<i32> {
+    let calendar = |y: i32| {
+        Some((
+            NaiveDate::from_ymd_opt(y, 2, 29).is_some(),
+            NaiveDate::from_ymd_opt(y, 1, 1)?.weekday(),
+        ))
+    };
+    let want = calendar(year)?;
+    (CRATE_YEARS.start() + 1..=*CRATE_YEARS.end()).find(|&y| calendar(y) == Some(want))
 }
 
 /// The next `n` times after `after`, in the office's timezone.
@@ -878,6 +944,31 @@ mod tests {
                 2
             ),
             ["Sun 2088-02-29 00:00:00", "Sun 2128-02-29 00:00:00"]
+        );
+    }
+
+    #[test]
+    fn runs_past_the_cron_crates_last_year_keep_the_calendar() {
+        // The crate searches 1970–2100; later years are asked of a year
+        // with the same calendar and put back.
+        let new_year = Utc.with_ymd_and_hms(2100, 12, 30, 16, 0, 0).unwrap(); // 31 Dec WITA
+        assert_eq!(
+            runs("0 9 * * mon", new_year, 3),
+            [
+                "Mon 2101-01-03 09:00:00",
+                "Mon 2101-01-10 09:00:00",
+                "Mon 2101-01-17 09:00:00"
+            ]
+        );
+        assert_eq!(
+            runs("0 0 * * *", new_year, 2),
+            ["Sat 2101-01-01 00:00:00", "Sun 2101-01-02 00:00:00"]
+        );
+        // 2200 is no leap year: 28 February, then 1 March.
+        let feb = Utc.with_ymd_and_hms(2200, 2, 27, 16, 0, 0).unwrap(); // 28 Feb WITA
+        assert_eq!(
+            runs("30 23 28-29 2,3 *", feb, 2),
+            ["Fri 2200-02-28 23:30:00", "Fri 2200-03-28 23:30:00"]
         );
     }
 
