@@ -168,6 +168,7 @@ fn record(rel: &str, fallback_source: &str, v: Value, raw: &[u8], ctx: &Ctx<'_>)
                 submitted_at,
             }),
             documents,
+            forwarded_by: None,
         },
     }
 }

@@ -285,6 +285,7 @@ fn row(
                 submitted_at,
             }),
             documents,
+            forwarded_by: None,
         },
     }
 }
