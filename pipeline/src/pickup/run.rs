@@ -25,7 +25,7 @@ use crate::digest::sha256_hex;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::{RegisterRow, normalise_officer, parse_register};
+use super::{BadRow, RegisterRow, normalise_officer, parse_register};
 use crate::config::{PrintingAt, Timezone};
 use crate::domain::application::{Application, ApplicationId, Source};
 use crate::domain::nik::mask;
@@ -376,7 +376,8 @@ pub fn import(
             report.already_imported.push(file.name.clone());
             continue;
         }
-        let (rows, bad) = parse_register(&file.bytes, tz);
+        let (rows, bad) = crate::guard::parse(&file.name, || parse_register(&file.bytes, tz))
+            .unwrap_or_else(|p| (Vec::new(), vec![BadRow::unreadable(&file.bytes, &p)]));
         let refused = bad.iter().any(|b| b.whole_file);
         let mut taken: BTreeMap<ApplicationId, Pickup> = BTreeMap::new();
         let mut moves: Vec<Move> = Vec::new();
