@@ -24,9 +24,9 @@ thread_local! {
     static GUARDED: Cell<u32> = const { Cell::new(0) };
     /// Where the last guarded panic happened, as the hook saw it.
     static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
-    /// Test seam: a guarded parse whose source contains this panics.
+    /// Test seam: a guarded parse whose source contains one of these panics.
     #[cfg(test)]
-    static INJECT: RefCell<Option<String>> = const { RefCell::new(None) };
+    static INJECT: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A parser that panicked on one input.
@@ -77,11 +77,7 @@ pub fn parse<T>(source: &str, f: impl FnOnce() -> T) -> Result<T, ParserPanic> {
     LOCATION.with(|l| l.borrow_mut().take());
     let result = catch_unwind(AssertUnwindSafe(|| {
         #[cfg(test)]
-        if INJECT.with(|i| {
-            i.borrow()
-                .as_ref()
-                .is_some_and(|s| source.contains(s.as_str()))
-        }) {
+        if INJECT.with(|i| i.borrow().iter().any(|s| source.contains(s.as_str()))) {
             panic!("injected parser panic");
         }
         f()
@@ -130,12 +126,12 @@ pub(crate) fn install_quiet_hook() {
     });
 }
 
-/// Test seam: guarded parses on this thread whose source contains
-/// `source` panic (None: none do), as a parser with a bug would.
+/// Test seam: guarded parses on this thread whose source contains one of
+/// `sources` panic (none do after `&[]`), as a parser with a bug would.
 #[cfg(test)]
-pub(crate) fn inject_panic(source: Option<&str>) {
+pub(crate) fn inject_panic(sources: &[&str]) {
     install_quiet_hook();
-    INJECT.with(|i| *i.borrow_mut() = source.map(str::to_string));
+    INJECT.with(|i| *i.borrow_mut() = sources.iter().map(|s| s.to_string()).collect());
 }
 
 #[cfg(test)]

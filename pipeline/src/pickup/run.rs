@@ -895,6 +895,36 @@ mod tests {
         );
     }
 
+    /// A register whose parser panics (the guard's test seam) is one
+    /// UNREADABLE entry with the panic's message; the next register is
+    /// imported, and neither is taken again.
+    #[test]
+    fn a_register_whose_parser_panics_is_quarantined_and_the_next_imported() {
+        let mut store = office();
+        let files = [
+            register("a.csv", "A-000002,23/11/2026 12:00,Sri,ya\n"),
+            register("b.csv", "A-000001,23/11/2026 12:00,Sri,ya\n"),
+        ];
+        crate::guard::inject_panic(&["a.csv"]);
+        let r = import_at(&mut store, &files);
+        crate::guard::inject_panic(&[]);
+        assert_eq!((r.collected, r.quarantined.len()), (1, 1), "{r:?}");
+        assert_eq!(r.quarantined[0].source, "a.csv:1");
+        assert_eq!(r.quarantined[0].reason, QuarantineReason::Unreadable);
+        assert!(
+            r.quarantined[0].message.contains("injected parser panic"),
+            "{}",
+            r.quarantined[0].message
+        );
+        assert_eq!(
+            store.application(ApplicationId(1)).unwrap().unwrap().state,
+            State::Collected
+        );
+        let again = import_at(&mut store, &files);
+        assert!(again.quarantined.is_empty(), "{again:?}");
+        assert_eq!(store.quarantine().unwrap().len(), 1);
+    }
+
     #[test]
     fn a_second_register_with_the_same_bad_header_is_quarantined_too() {
         let mut store = office();
