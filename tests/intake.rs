@@ -311,6 +311,82 @@ fn python_mails(into: &Path) {
     );
 }
 
+/// The forwards Python's `email` package writes (`tests/mailgen.py
+/// OUT forwards`), as the mail clients write them.
+fn python_forwards(into: &Path) {
+    let out = std::process::Command::new("python3")
+        .arg(repo_root().join("tests/mailgen.py"))
+        .arg(into)
+        .arg("forwards")
+        .output()
+        .expect("python3 runs (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_forwarded_application_answers_the_applicant_and_names_the_forwarder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = new_office(tmp.path());
+    let office = cfg.parent().unwrap().to_path_buf();
+    python_forwards(&office.join("inbox/mail"));
+    let out = ingest_env(&cfg, &["ingest"], &[]);
+    assert!(
+        out.stdout.contains("read 10, new 10"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    // No address of anyone in the logs.
+    assert!(!out.stderr.contains('@'), "{}", out.stderr);
+    let apps = json(run(Some(&cfg), &["applications", "list", "--json"]));
+    let by_source = |file: &str| {
+        apps.as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["source_ref"] == format!("mail/{file}.eml"))
+            .unwrap_or_else(|| panic!("no application from {file}"))
+            .clone()
+    };
+    let kecamatan = "kec.sewon@bantulkab.go.id";
+    for (file, applicant) in [
+        ("21-gmail", Some("rudi.hartono@example.org")),
+        ("22-gmail-id", Some("sri.wahyuni@example.org")),
+        ("23-outlook", Some("bambang.s@example.org")),
+        ("24-outlook-id", Some("wati.rahayu@example.org")),
+        ("25-thunderbird", Some("dian.puspita@example.org")),
+        ("26-iphone", Some("eko.prasetyo@example.org")),
+        ("27-iphone-id", Some("tini.suharti@example.org")),
+        // The Email: line of the forwarded text wins; the kecamatan's own
+        // signature above it does not count.
+        ("28-gmail-email-line", Some("joko.rumah@example.org")),
+        ("29-attached", Some("ani.lestari@example.org")),
+        ("31-plain", None),
+    ] {
+        let app = by_source(file);
+        let id = app["id"].as_str().unwrap().to_string();
+        let show = json(run(Some(&cfg), &["applications", "show", &id, "--json"]));
+        let received = show["events"][0]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        match applicant {
+            Some(applicant) => {
+                assert_eq!(app["email"], applicant, "{file}");
+                assert_eq!(received, format!("forwarded by {kecamatan}"), "{file}");
+            }
+            // A plain mail is unchanged: its sender is the applicant.
+            None => {
+                assert_eq!(app["email"], "budi.plain@example.org", "{file}");
+                assert_eq!(received, "", "{file}");
+            }
+        }
+    }
+}
+
 /// A mail that makes mail-parser panic in a debug build (tests/mailgen.py
 /// `--nested`: a forward of a forward) is quarantined as UNREADABLE with
 /// the parser's message; the forms, app exports and other mails of the
@@ -430,6 +506,10 @@ fn emails_written_by_python_become_applications_and_hostile_names_stay_data() {
     );
     assert_eq!(by_source("04-html-only")["service"], "kk_hilang");
     assert_eq!(by_source("05-forwarded")["name"], "Rina Lestari");
+    // Forwarded by a parent as an attached message: the notices go to the
+    // applicant who wrote it.
+    assert_eq!(by_source("05-forwarded")["email"], "anak@example.org");
+    assert_eq!(by_source("01-multipart")["email"], "pemohon@example.org");
     assert_eq!(by_source("06-base64")["service"], "ktp_perubahan_data");
     assert_eq!(
         by_source("01-multipart")["submitted_at"],

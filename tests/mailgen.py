@@ -5,7 +5,12 @@ quoted-printable Latin-1, Windows-1252, HTML only, base64 text, a
 forwarded message, hostile attachment names, a .docx (zip), an oversized
 scan and a question that is not an application.
 
-Usage: mailgen.py OUT_DIR   (writes OUT_DIR/NN-name.eml, prints the count)
+With `forwards`, it writes instead the same kind of application forwarded
+by a kecamatan as Gmail, Outlook, Thunderbird and iPhone Mail write a
+forward (English and Indonesian), inline and as an attached message, and
+one plain mail.
+
+Usage: mailgen.py OUT_DIR [forwards]   (writes OUT_DIR/NN-name.eml, prints the count)
        mailgen.py --nested OUT_DIR   (writes OUT_DIR/nested-forward.eml, a
        forward of a forward that makes mail-parser panic in a debug build)
 """
@@ -46,6 +51,128 @@ def fields(nik, name, service, extra=""):
         "Kecamatan: Sewon\n"
         f"{extra}\nTerima kasih.\n"
     )
+
+
+KECAMATAN = "Kecamatan Sewon <kec.sewon@bantulkab.go.id>"
+SIGNATURE = "\n--\nKecamatan Sewon\nTelp: (0274) 123456\nEmail: kec.sewon@bantulkab.go.id\n"
+
+
+def forward(n, note, header, body, html=False):
+    """A kecamatan's inline forward: its note and signature, the header a
+    mail client writes, the applicant's text."""
+    m = base(n, "Fwd: Permohonan KTP-el Baru", sender="kec.sewon@bantulkab.go.id")
+    del m["From"]
+    m["From"] = KECAMATAN
+    text = f"{note}\n{SIGNATURE}\n{header}\n\n{body}"
+    if html:
+        # Gmail sends both parts; readers prefer the plain one.
+        m.set_content(text)
+        m.add_alternative("<div>" + text.replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>") + "</div>", subtype="html")
+    else:
+        m.set_content(text)
+    return m
+
+
+def forwards(out):
+    out.mkdir(parents=True, exist_ok=True)
+    when = "Thu, 19 Nov 2026 08:10:00 +0700"
+    to = "To: Kecamatan Sewon <kec.sewon@bantulkab.go.id>"
+    mails = {
+        "21-gmail": forward(
+            21,
+            "Mohon diproses, permohonan warga kami.",
+            "---------- Forwarded message ---------\n"
+            "From: Rudi Hartono <rudi.hartono@example.org>\n"
+            "Date: Thu, 19 Nov 2026 at 08:10\n"
+            "Subject: Permohonan KTP-el Baru\n" + to,
+            fields("3402151708900021", "Rudi Hartono", "KTP-el Baru"),
+            html=True,
+        ),
+        "22-gmail-id": forward(
+            22,
+            "Diteruskan.",
+            "---------- Pesan yang diteruskan ---------\n"
+            "Dari: Sri Wahyuni <sri.wahyuni@example.org>\n"
+            "Date: Kam, 19 Nov 2026 pukul 08.10\n"
+            "Subject: Permohonan KTP-el Baru\n"
+            "To: <kec.sewon@bantulkab.go.id>",
+            fields("3402151708900022", "Sri Wahyuni", "KTP-el Baru"),
+        ),
+        "23-outlook": forward(
+            23,
+            "Forwarding the application below.",
+            "________________________________\n"
+            "From: Bambang Sutrisno <bambang.s@example.org>\n"
+            "Sent: Thursday, November 19, 2026 8:10 AM\n"
+            + to + "\nSubject: Permohonan KTP-el Baru",
+            fields("3402151708900023", "Bambang Sutrisno", "KTP-el Baru"),
+        ),
+        "24-outlook-id": forward(
+            24,
+            "Mohon ditindaklanjuti.",
+            "________________________________\n"
+            "Dari: Wati Rahayu [mailto:wati.rahayu@example.org]\n"
+            "Dikirim: Kamis, 19 November 2026 08.10\n"
+            "Kepada: Kecamatan Sewon <kec.sewon@bantulkab.go.id>\n"
+            "Subjek: Permohonan KTP-el Baru",
+            fields("3402151708900024", "Wati Rahayu", "KTP-el Baru"),
+        ),
+        "25-thunderbird": forward(
+            25,
+            "Terlampir permohonan warga.",
+            "-------- Forwarded Message --------\n"
+            "Subject: \tPermohonan KTP-el Baru\n"
+            f"Date: \t{when}\n"
+            "From: \tDian Puspita <dian.puspita@example.org>\n" + to,
+            fields("3402151708900025", "Dian Puspita", "KTP-el Baru"),
+        ),
+        "26-iphone": forward(
+            26,
+            "Sent from my iPhone",
+            "Begin forwarded message:\n\n"
+            "From: Eko Prasetyo <eko.prasetyo@example.org>\n"
+            "Subject: Permohonan KTP-el Baru\n"
+            "Date: 19 November 2026 at 08.10.00 WIB\n" + to,
+            fields("3402151708900026", "Eko Prasetyo", "KTP-el Baru"),
+        ),
+        "27-iphone-id": forward(
+            27,
+            "Dikirim dari iPhone saya",
+            "Awal pesan yang diteruskan:\n\n"
+            "Dari: Tini Suharti <tini.suharti@example.org>\n"
+            "Subjek: Permohonan KTP-el Baru\n"
+            "Tanggal: 19 November 2026 pukul 08.10.00 WIB\n"
+            "Kepada: kec.sewon@bantulkab.go.id",
+            fields("3402151708900027", "Tini Suharti", "KTP-el Baru"),
+        ),
+        # The applicant wrote an address for the notices: it wins over the
+        # forwarded sender (the kecamatan's own Email: line does not count).
+        "28-gmail-email-line": forward(
+            28,
+            "Diteruskan.",
+            "---------- Forwarded message ---------\n"
+            "From: Joko Susilo <joko.kantor@example.org>\n"
+            "Date: Thu, 19 Nov 2026 at 08:10\n"
+            "Subject: Permohonan KTP-el Baru\n" + to,
+            fields("3402151708900028", "Joko Susilo", "KTP-el Baru", "Email: joko.rumah@example.org\n"),
+        ),
+    }
+    # Forwarded as an attachment (message/rfc822).
+    inner = base(29, "Permohonan KTP-el Baru", sender="ani.lestari@example.org")
+    inner.set_content(fields("3402151708900029", "Ani Lestari", "KTP-el Baru"))
+    m = base(30, "Fwd: Permohonan KTP-el Baru")
+    del m["From"]
+    m["From"] = KECAMATAN
+    m.set_content("Permohonan warga terlampir.\n" + SIGNATURE)
+    m.add_attachment(inner)
+    mails["29-attached"] = m
+    # A plain mail: the sender is the applicant.
+    m = base(31, "Permohonan KTP-el Baru", sender="budi.plain@example.org")
+    m.set_content(fields("3402151708900031", "Budi Prakoso", "KTP-el Baru"))
+    mails["31-plain"] = m
+    for name, msg in mails.items():
+        (out / f"{name}.eml").write_bytes(msg.as_bytes())
+    print(len(mails))
 
 
 def main(out):
@@ -167,5 +294,7 @@ def nested(out):
 if __name__ == "__main__":
     if sys.argv[1] == "--nested":
         nested(Path(sys.argv[2]))
+    elif sys.argv[2:] == ["forwards"]:
+        forwards(Path(sys.argv[1]))
     else:
         main(Path(sys.argv[1]))

@@ -438,3 +438,98 @@ fn a_starttls_server_gets_nothing_in_clear_and_no_notice_is_charged_for_it() {
             .all(|n| n["state"] == "DUE" && n["attempts"] == 0)
     );
 }
+
+#[test]
+fn a_password_without_tls_is_refused_by_config_check_and_notify_before_any_connection() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = verified_office(tmp.path());
+    let smtp = Smtp::start_watched(tmp.path(), free_port());
+    // The start's readiness probe.
+    let probes = smtp.connections();
+    let port = smtp.url().rsplit(':').next().unwrap().to_string();
+    for url in [
+        format!("smtp://sigap:rahasia@127.0.0.1:{port}"),
+        format!("smtp://sigap:rahasia@127.0.0.1:{port}?tls=opportunistic"),
+    ] {
+        let check = sg(&cfg, Some(&url), &["config", "check"]).expect_code(2);
+        let notify = sg(&cfg, Some(&url), &["notify"]).expect_code(2);
+        for said in [&check.stdout, &notify.stderr] {
+            for want in [
+                "smtp.url",
+                "would send the SMTP password unencrypted",
+                "tls=required",
+                "smtps://",
+                "auth_in_clear=yes",
+            ] {
+                if said == &notify.stderr && want == "smtp.url" {
+                    continue;
+                }
+                assert!(said.contains(want), "{url}: {want} not in\n{said}");
+            }
+            assert!(!said.contains("rahasia"), "{said}");
+        }
+    }
+    // Refused before connecting: the server saw no one, so no AUTH either.
+    assert_eq!(smtp.connections(), probes, "{}", smtp.log());
+    assert!(!smtp.commands().iter().any(|c| c.starts_with("AUTH")));
+    assert!(
+        notices(&cfg)
+            .iter()
+            .all(|n| n["state"] == "DUE" && n["attempts"] == 0)
+    );
+    // Said explicitly, the URL passes the check.
+    let allowed = format!("smtp://sigap:rahasia@127.0.0.1:{port}?auth_in_clear=yes");
+    let check = sg(&cfg, Some(&allowed), &["config", "check"]);
+    assert!(!check.stdout.contains("smtp.url"), "{}", check.stdout);
+    // Without a password the same server is used, and watched: it logs
+    // the sessions it gets.
+    sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(0);
+    assert!(smtp.connections() > probes, "{}", smtp.log());
+    each_exactly_once(&smtp, &cfg);
+}
+
+#[test]
+fn an_untrusted_certificate_is_named_once_with_what_to_set_instead() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = verified_office(tmp.path());
+    let smtp = Smtp::start_starttls(tmp.path(), free_port());
+    let port = smtp.url().rsplit(':').next().unwrap().to_string();
+    let url = format!("smtp://sigap:rahasia@127.0.0.1:{port}?tls=required");
+    let out = sg(&cfg, Some(&url), &["notify"]).expect_code(3);
+    let said = &out.stderr;
+    for want in [
+        "cannot send through smtp://sigap:***@127.0.0.1",
+        "the server's certificate is a CA's certificate, not a server's: it is self-signed",
+        "a certificate from a public CA",
+        "stay due for the next run",
+    ] {
+        assert!(said.contains(want), "{want} not in\n{said}");
+    }
+    assert_eq!(
+        said.matches("the server's certificate").count(),
+        1,
+        "{said}"
+    );
+    assert!(!said.contains("Connection error"), "{said}");
+    assert!(!said.contains("check that the server is up"), "{said}");
+    assert!(!said.contains("rahasia"), "{said}");
+    // The session stopped at the handshake: no login, no message.
+    let commands = smtp.commands();
+    assert!(
+        commands.iter().any(|c| c.starts_with("STARTTLS")),
+        "{}",
+        smtp.log()
+    );
+    assert!(
+        !commands
+            .iter()
+            .any(|c| c.starts_with("AUTH") || c.starts_with("MAIL")),
+        "{commands:?}"
+    );
+    assert!(smtp.messages().is_empty());
+    assert!(
+        notices(&cfg)
+            .iter()
+            .all(|n| n["state"] == "DUE" && n["attempts"] == 0)
+    );
+}

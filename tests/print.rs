@@ -351,3 +351,184 @@ fn a_dry_run_nightly_writes_nothing() {
     assert!(batches(&office).is_empty());
     assert!(!office.join("out/rekap").exists());
 }
+
+/// Rewrites the office's population snapshot without the resident `nik`:
+/// they died, moved away, or the replica is behind.
+fn leave_population(office: &Path, nik: &str) {
+    use polars::prelude::{
+        BooleanChunked, NewChunkedArray, ParquetReader, ParquetWriter, SerReader,
+    };
+    let path = office.join("population.parquet");
+    let df = ParquetReader::new(std::fs::File::open(&path).unwrap())
+        .finish()
+        .unwrap();
+    let col = df.column("nik").unwrap();
+    let keep: Vec<bool> = (0..df.height())
+        .map(|i| {
+            let v = col.get(i).unwrap();
+            let text = match v {
+                polars::prelude::AnyValue::String(s) => s.to_string(),
+                other => other.to_string().trim_matches('"').to_string(),
+            };
+            text != nik
+        })
+        .collect();
+    assert_eq!(keep.iter().filter(|k| !**k).count(), 1, "{nik} was there");
+    let mut left = df
+        .filter(&BooleanChunked::from_slice("keep".into(), &keep))
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut left)
+        .unwrap();
+}
+
+#[test]
+fn a_card_whose_resident_left_the_population_goes_to_review_and_the_rest_go_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = office(tmp.path());
+    let office = cfg.parent().unwrap().to_path_buf();
+    sg(&cfg, &["blanko", "receive", "1000", "--ref", "BAST-1"]).expect_code(0);
+    sg(&cfg, &["ingest"]).expect_code(1);
+    sg(&cfg, &["verify"]).expect_code(1);
+    let all = apps(&cfg);
+    let waiting = ktp_verified(&all);
+    let gone = all
+        .iter()
+        .find(|a| a["state"] == "VERIFIED" && a["service"].as_str().unwrap().starts_with("ktp"))
+        .unwrap();
+    let gone_id = gone["id"].as_str().unwrap().to_string();
+    // Between verify and batch the resident leaves the population database.
+    let nik: String = gone["nik"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    leave_population(&office, &nik);
+
+    // The night goes on: the batch goes out without that card, which waits
+    // for a person in the review queue (exit 1, not a failed step).
+    let night = sg(&cfg, &["nightly"]).expect_code(1);
+    assert!(
+        night
+            .stdout
+            .contains("to review: NOT_IN_POPULATION_AT_BATCH 1"),
+        "{}",
+        night.stdout
+    );
+    assert!(
+        night.stdout.contains(&format!("warning: {gone_id}")),
+        "{}",
+        night.stdout
+    );
+    let all = apps(&cfg);
+    let app = all.iter().find(|a| a["id"] == gone_id.as_str()).unwrap();
+    assert_eq!(app["state"], "REVIEW");
+    assert_eq!(
+        app["reasons"],
+        serde_json::json!(["NOT_IN_POPULATION_AT_BATCH"])
+    );
+    assert_eq!(app["batch"], Value::Null);
+    assert_eq!(
+        all.iter().filter(|a| a["state"] == "DISPATCHED").count(),
+        waiting - 1,
+        "every other verified card went out"
+    );
+    let mut printed_ids = BTreeSet::new();
+    for batch in batches(&office) {
+        for (id, _, _) in cards(&office, &batch) {
+            printed_ids.insert(id);
+        }
+        assert!(office.join(format!("out/rekap/rekap-{batch}.pdf")).exists());
+    }
+    assert_eq!(printed_ids.len(), waiting - 1);
+    assert!(!printed_ids.contains(&gone_id));
+    let b = blanko(&cfg);
+    assert_eq!(
+        (b["reserved"].as_u64(), b["available"].as_u64()),
+        (Some(waiting as u64 - 1), Some(1001 - waiting as u64)),
+        "{b}"
+    );
+    let review = sg(&cfg, &["review", "list"]);
+    assert!(review.stdout.contains(&gone_id), "{}", review.stdout);
+
+    // The next night does not fail either, and nothing is left BATCHED.
+    let again = sg(&cfg, &["nightly"]);
+    assert!(again.code == 0 || again.code == 1, "{}", again.stdout);
+    assert!(
+        again
+            .stdout
+            .contains("batch: batches 0 (0 cards), dispatched 0"),
+        "{}",
+        again.stdout
+    );
+    assert!(apps(&cfg).iter().all(|a| a["state"] != "BATCHED"));
+}
+
+#[test]
+fn a_history_office_runs_every_job() {
+    // Two weeks of history (small, for CI time) before the inbox's week.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("office");
+    crate::support::run(
+        None,
+        &[
+            "sample-data",
+            dir.to_str().unwrap(),
+            "--as-of",
+            "2026-11-20",
+            "--weeks",
+            "2",
+        ],
+    )
+    .expect_code(0);
+    let cfg = dir.join("sigap.toml");
+    // The history's batches are in the hot folder as a night leaves them.
+    let made = batches(&dir);
+    assert!(!made.is_empty());
+    for batch in &made {
+        assert!(!cards(&dir, batch).is_empty(), "{batch}");
+    }
+    // Those the station answered have their results file (the last nights'
+    // batches are still at the station).
+    let answered = made
+        .iter()
+        .filter(|b| dir.join("spool/results").join(format!("{b}.csv")).exists())
+        .count();
+    assert!(answered > 0, "{made:?}");
+    sg(&cfg, &["blanko", "receive", "1000", "--ref", "BAST-E2E"]).expect_code(0);
+    let never_failed = |args: &[&str]| {
+        let run = sg(&cfg, args);
+        assert!(
+            run.code == 0 || run.code == 1,
+            "{args:?} exited {}; stdout:\n{}\nstderr:\n{}",
+            run.code,
+            run.stdout,
+            run.stderr
+        );
+        run
+    };
+    let night = never_failed(&["nightly"]);
+    for step in ["== batch", "== rekap"] {
+        assert!(night.stdout.contains(step), "{}", night.stdout);
+    }
+    assert!(
+        apps(&cfg).iter().all(|a| a["state"] != "BATCHED"),
+        "{}",
+        night.stdout
+    );
+    let results = never_failed(&["station", "results"]);
+    assert!(results.stdout.contains("rejected 0"), "{}", results.stdout);
+    never_failed(&["pickups", "import"]);
+    never_failed(&["archive", "--month", "2026-11"]);
+    never_failed(&[
+        "report",
+        "sla",
+        "--from",
+        "2026-11-06",
+        "--to",
+        "2026-11-19",
+    ]);
+    // And the next night too.
+    never_failed(&["nightly"]);
+}

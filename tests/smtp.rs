@@ -52,8 +52,35 @@ impl Smtp {
         )
     }
 
+    /// Starts the Mailbox handler logging every connection and command
+    /// (`-d`), for [`Smtp::connections`] and [`Smtp::commands`].
+    pub fn start_watched(dir: &Path, port: u16) -> Smtp {
+        let smtp = Smtp::launch_with(
+            dir,
+            port,
+            "aiosmtpd.handlers.Mailbox",
+            &[],
+            &["-d".as_ref()],
+        );
+        smtp.logged_the_probe();
+        smtp
+    }
+
+    /// Waits (boundedly) for the log line of the start's readiness probe,
+    /// so [`Smtp::connections`] counts from 1.
+    fn logged_the_probe(&self) {
+        for _ in 0..500 {
+            if self.connections() >= 1 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("aiosmtpd -d logged no connection: {}", self.log());
+    }
+
     /// Starts the Mailbox handler with STARTTLS required, on a self-signed
-    /// certificate made with openssl (which no client trusts).
+    /// certificate made with openssl (which no client trusts); it logs its
+    /// connections and commands like [`Smtp::start_watched`].
     pub fn start_starttls(dir: &Path, port: u16) -> Smtp {
         let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
         let made = Command::new("openssl")
@@ -69,18 +96,21 @@ impl Smtp {
             .status()
             .expect("openssl runs (./scripts/test installs it)");
         assert!(made.success(), "openssl could not make a certificate");
-        Smtp::launch_with(
+        let smtp = Smtp::launch_with(
             dir,
             port,
             "aiosmtpd.handlers.Mailbox",
             &[],
             &[
+                "-d".as_ref(),
                 "--tlscert".as_ref(),
                 cert.as_os_str(),
                 "--tlskey".as_ref(),
                 key.as_os_str(),
             ],
-        )
+        );
+        smtp.logged_the_probe();
+        smtp
     }
 
     fn launch(dir: &Path, port: u16, handler: &str, extra: &[&std::ffi::OsStr]) -> Smtp {
@@ -154,6 +184,21 @@ impl Smtp {
             }
         }
         out
+    }
+
+    /// How many connections a watched server has seen (its `Peer:` lines;
+    /// the readiness probe of the start is one).
+    pub fn connections(&self) -> usize {
+        self.log().matches("Peer: ").count()
+    }
+
+    /// The commands a watched server has read, as it logs them
+    /// (`>> b'EHLO …'`), verbs upper-cased.
+    pub fn commands(&self) -> Vec<String> {
+        self.log()
+            .lines()
+            .filter_map(|l| l.split_once(">> b'").map(|(_, c)| c.to_ascii_uppercase()))
+            .collect()
     }
 
     /// The daemon's log, for failure messages.

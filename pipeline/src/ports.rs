@@ -259,15 +259,41 @@ pub enum MailError {
         /// What went wrong.
         message: String,
     },
+    /// The server's TLS certificate was refused: the session stopped before
+    /// anything (a login, a message) was sent.
+    #[error("cannot send through {server}: the server's certificate {problem}; {fix}")]
+    Certificate {
+        /// The server, without password.
+        server: String,
+        /// What is wrong with the certificate, as rustls found it.
+        problem: String,
+        /// What to set or change instead.
+        fix: String,
+    },
+    /// The URL has a login but the session it describes may not be
+    /// encrypted: refused before connecting, so no password leaves.
+    #[error(
+        "{} {server} would send the SMTP password unencrypted ({why}); nothing was sent. Use smtps://…:465 (TLS from the first byte) or add tls=required (STARTTLS), e.g. {example}; only on a network you trust and with a server that cannot do TLS, add auth_in_clear=yes to say the password may go in clear",
+        env::SMTP_URL
+    )]
+    PasswordInClear {
+        /// The URL, without password.
+        server: String,
+        /// Why the session may be plain.
+        why: &'static str,
+        /// The same URL with `tls=required`, without password.
+        example: String,
+    },
     /// No server is configured.
     #[error(
         "no mail server configured; set {} (e.g. smtp://mail.example.go.id:587?tls=required)",
         env::SMTP_URL
     )]
     NoUrl,
-    /// The URL cannot be read.
+    /// The URL cannot be read (lettre's message, or a parameter sigap does
+    /// not know).
     #[error(
-        "{} is not a mail server URL lettre understands ({message}); use smtp://[user:pass@]host[:port][?tls=required] or smtps://…",
+        "{} is not a mail server URL sigap understands ({message}); use smtp://[user:pass@]host[:port][?tls=required|opportunistic][&auth_in_clear=yes] or smtps://[user:pass@]host[:port]",
         env::SMTP_URL
     )]
     BadUrl {
@@ -285,6 +311,20 @@ pub enum MailError {
     /// The async runtime could not start.
     #[error("cannot start the runtime for the SMTP client")]
     Runtime(#[source] std::io::Error),
+}
+
+impl MailError {
+    /// A setting to fix (the URL, the sender), not a server's answer: the
+    /// command exits as a configuration error.
+    pub fn is_setting(&self) -> bool {
+        matches!(
+            self,
+            MailError::NoUrl
+                | MailError::BadUrl { .. }
+                | MailError::BadSender { .. }
+                | MailError::PasswordInClear { .. }
+        )
+    }
 }
 
 /// Sends mail: one message at a time, accepted by the server or not.

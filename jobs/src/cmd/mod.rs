@@ -92,7 +92,8 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// Configuration errors (the file or a setting in the environment) exit 2;
+/// Configuration errors (the file, a setting in the environment, a mail
+/// server URL that cannot be used) exit 2;
 /// another run holding the job's lock exits 75; anything else that failed
 /// exits 3.
 pub fn exit_for(e: &anyhow::Error) -> Exit {
@@ -105,7 +106,13 @@ pub fn exit_for(e: &anyhow::Error) -> Exit {
     let held = |c: &(dyn std::error::Error + 'static)| {
         matches!(c.downcast_ref::<LockError>(), Some(LockError::Held { .. }))
     };
-    if e.chain().any(|c| c.is::<ConfigError>() || bad_setting(c)) {
+    let mail_setting = |c: &(dyn std::error::Error + 'static)| {
+        c.downcast_ref::<pipeline::ports::MailError>()
+            .is_some_and(|m| m.is_setting())
+    };
+    if e.chain()
+        .any(|c| c.is::<ConfigError>() || bad_setting(c) || mail_setting(c))
+    {
         Exit::Usage
     } else if e.chain().any(held) {
         Exit::Locked

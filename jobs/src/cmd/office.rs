@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use pipeline::config::Severity;
+use pipeline::config::{Problem, Severity};
 use pipeline::domain::wilayah::Wilayah;
 use pipeline::notice::render::Templates;
 
@@ -71,7 +71,18 @@ pub fn sample_data(dir: &Path, opts: &pipeline::sample::SampleOptions) -> anyhow
 
 pub fn check(given: Option<&Path>) -> anyhow::Result<Exit> {
     let config = load_config(given)?;
-    let problems = config.problems(Wilayah::embedded());
+    let mut problems = config.problems(Wilayah::embedded());
+    // The mail server URL as the mailer will read it (a password that
+    // could go in clear included), before the night's notify finds it.
+    if let Some(url) = &config.smtp.url
+        && let Err(e) = pipeline::adapters::mail::check_url(url)
+    {
+        problems.push(Problem {
+            key: "smtp.url".into(),
+            message: e.to_string(),
+            severity: Severity::Error,
+        });
+    }
     let mut errors = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)

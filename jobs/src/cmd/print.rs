@@ -194,6 +194,11 @@ pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
         for (reason, n) in &report.waiting {
             println!("waiting {n}: {}", reason.describe());
         }
+        for id in &report.to_review {
+            println!(
+                "warning: {id}: no population record for its NIK any more, so no card was printed; it is in the review queue (`sigap review list`: approve it once the record is back, or reject it)"
+            );
+        }
         let line = report.line();
         println!(
             "batch: {line}{}",
@@ -222,8 +227,11 @@ pub fn batch(config: &Config, dry_run: bool) -> anyhow::Result<Exit> {
         if overdue > 0 {
             counters.insert("results_overdue".to_string(), overdue as i64);
         }
+        if !report.to_review.is_empty() {
+            counters.insert("to_review".to_string(), report.to_review.len() as i64);
+        }
         anyhow::Ok(Done {
-            outcome: Outcome::attention_if(overdue > 0),
+            outcome: Outcome::attention_if(overdue > 0 || !report.to_review.is_empty()),
             counters,
             summary: line,
             value: (),

@@ -3,6 +3,12 @@
 //! (`SIGAP_SMTP_URL`): `smtp://host:25` (plain), `smtp://user:pass@host:587?tls=required`
 //! (STARTTLS), `smtps://user:pass@host:465` (TLS).
 //!
+//! A login only goes over a session that is sure to be encrypted
+//! (`smtps://` or `tls=required`); anything else with a password is refused
+//! before connecting ([`check_url`]) unless the URL says
+//! `auth_in_clear=yes`. A refused server certificate is named from rustls'
+//! finding (issuer, host name, dates), not as an unreachable server.
+//!
 //! `smtp://` sessions are opened here, on a socket with TCP_NODELAY, and
 //! driven with lettre's connection: lettre writes the end-of-data dot as its
 //! own small write, which Nagle's algorithm would hold until the server's
@@ -32,6 +38,8 @@ pub struct SmtpMailer {
     from: Mailbox,
     reply_to: Mailbox,
     server: String,
+    /// The URL's host: the name the server's certificate must be for.
+    host: String,
 }
 
 /// How a message reaches the server.
@@ -60,6 +68,64 @@ struct Session {
     hello: ClientId,
     /// Percent-decoded user and password, only when a password is given.
     credentials: Option<Credentials>,
+    /// `auth_in_clear=yes`: the URL allows the login on a plain session.
+    auth_in_clear: bool,
+}
+
+/// The query parameters of an SMTP URL: lettre's `tls`, sigap's
+/// `auth_in_clear`. lettre ignores any other, so a misspelt `tls` would
+/// silently mean a plain session: refused instead.
+const PARAMETERS: [&str; 2] = ["tls", "auth_in_clear"];
+
+/// Checks an SMTP URL before any connection: lettre reads it, its query
+/// has only [`PARAMETERS`], and a password goes only over a session that is
+/// sure to be encrypted (`smtps://`, `tls=required`) unless
+/// `auth_in_clear=yes` says otherwise. `sigap config check` and the mailer
+/// both call it.
+pub fn check_url(url: &str) -> Result<(), MailError> {
+    let bad = |message: String| MailError::BadUrl { message };
+    AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| bad(e.to_string()))?;
+    let parsed = url::Url::parse(url).map_err(|e| bad(e.to_string()))?;
+    let mut tls = None;
+    let mut auth_in_clear = false;
+    for (key, value) in parsed.query_pairs() {
+        match key.as_ref() {
+            "tls" => tls = Some(value.into_owned()),
+            "auth_in_clear" if value == "yes" => auth_in_clear = true,
+            "auth_in_clear" => {
+                return Err(bad(format!(
+                    "auth_in_clear=`{value}`: the only value is `yes`; leave it out to keep the password off plain sessions"
+                )));
+            }
+            other => {
+                return Err(bad(format!(
+                    "unknown parameter `{other}`; the parameters are {}",
+                    PARAMETERS.join(" and ")
+                )));
+            }
+        }
+    }
+    let why = match (parsed.scheme(), tls.as_deref()) {
+        ("smtps", _) | (_, Some("required")) => return Ok(()),
+        (_, Some("opportunistic")) => {
+            "tls=opportunistic stays plain when the server does not offer STARTTLS"
+        }
+        _ => "no tls= in the URL: a plain session",
+    };
+    if parsed.password().is_none() || auth_in_clear {
+        return Ok(());
+    }
+    let server = redact(url);
+    let example = match tls.as_deref() {
+        Some(_) => server.replace("tls=opportunistic", "tls=required"),
+        None if server.contains('?') => format!("{server}&tls=required"),
+        None => format!("{server}?tls=required"),
+    };
+    Err(MailError::PasswordInClear {
+        server,
+        why,
+        example,
+    })
 }
 
 /// Reads an `smtp://` URL the way lettre's `from_url` does; `None` for
@@ -102,12 +168,16 @@ fn session(url: &str) -> Result<Option<Session>, String> {
         Some(password) => Some(Credentials::new(decode(url.username())?, decode(password)?)),
         None => None,
     };
+    let auth_in_clear = url
+        .query_pairs()
+        .any(|(k, v)| k == "auth_in_clear" && v == "yes");
     Ok(Some(Session {
         host,
         port,
         tls,
         hello,
         credentials,
+        auth_in_clear,
     }))
 }
 
@@ -120,6 +190,10 @@ enum SessionError {
     Connect(std::io::Error),
     /// The whole send took longer than [`TIMEOUT`].
     TimedOut,
+    /// The session is plain and the URL does not allow a login on it (a
+    /// `tls=opportunistic` server that offered no STARTTLS): the password
+    /// was not sent.
+    PlainLogin,
 }
 
 impl From<lettre::transport::smtp::Error> for SessionError {
@@ -152,6 +226,12 @@ async fn send_in_session(session: &Session, message: &Message) -> Result<(), Ses
         _ => {}
     }
     if let Some(credentials) = &session.credentials {
+        // check_url refuses such a URL already; this holds the rule where
+        // the password would leave.
+        if !conn.is_encrypted() && !session.auth_in_clear {
+            conn.abort().await;
+            return Err(SessionError::PlainLogin);
+        }
         conn.auth(DEFAULT_MECHANISMS, credentials).await?;
     }
     conn.send(message.envelope(), &message.formatted()).await?;
@@ -185,7 +265,9 @@ impl SmtpMailer {
     pub fn from_config(config: &Config) -> Result<SmtpMailer, MailError> {
         let url = config.smtp.url.as_deref().ok_or(MailError::NoUrl)?;
         let bad = |message: String| MailError::BadUrl { message };
-        // lettre reads the URL first, so a bad one gets lettre's message.
+        // lettre reads the URL first, so a bad one gets lettre's message;
+        // a password that could go in clear is refused before any socket.
+        check_url(url)?;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| bad(e.to_string()))?
             .timeout(Some(TIMEOUT))
@@ -217,12 +299,17 @@ impl SmtpMailer {
             Some(config.office.short_name.clone()),
             address("reply_to", &reply)?,
         );
+        let host = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default();
         Ok(SmtpMailer {
             route,
             runtime,
             from,
             reply_to,
             server: redact(url),
+            host,
         })
     }
 
@@ -246,6 +333,125 @@ impl SmtpMailer {
                 mail.html.clone(),
             ))
             .map_err(|e| MailError::Permanent(e.to_string()))
+    }
+}
+
+/// The innermost lettre error of a chain of them (lettre wraps a failed
+/// TLS upgrade in a second connection error).
+fn innermost(e: &lettre::transport::smtp::Error) -> &lettre::transport::smtp::Error {
+    let mut e = e;
+    while let Some(inner) = std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<lettre::transport::smtp::Error>())
+    {
+        e = inner;
+    }
+    e
+}
+
+/// What rustls found wrong with the server's certificate, anywhere in the
+/// error's source chain (tokio-rustls hands it over inside an
+/// `io::Error`, whose `source` skips it, so that one is opened by hand).
+fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<rustls::CertificateError> {
+    let found = |e: &(dyn std::error::Error + 'static)| match e.downcast_ref::<rustls::Error>() {
+        Some(rustls::Error::InvalidCertificate(c)) => Some(c.clone()),
+        _ => None,
+    };
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if let Some(c) = found(e) {
+            return Some(c);
+        }
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            && let Some(c) = found(inner)
+        {
+            return Some(c);
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// A name the certificate is for, as webpki writes it (`DnsName("x")`,
+/// `IpAddress(1.2.3.4)`), without the wrapping.
+fn presented_name(p: &str) -> &str {
+    p.strip_prefix("DnsName(\"")
+        .and_then(|r| r.strip_suffix("\")"))
+        .or_else(|| {
+            p.strip_prefix("IpAddress(")
+                .and_then(|r| r.strip_suffix(')'))
+        })
+        .unwrap_or(p)
+}
+
+/// The day a certificate's time is, for messages.
+fn day(t: rustls::pki_types::UnixTime) -> String {
+    i64::try_from(t.as_secs())
+        .ok()
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| format!("{} (UNIX)", t.as_secs()))
+}
+
+/// What is wrong with a refused certificate, and what to do, for a server
+/// reached as `host`. sigap trusts the Mozilla root list compiled into it
+/// (lettre's webpki-roots), not the system's store, and cannot be given
+/// another CA yet.
+fn describe_certificate(c: &rustls::CertificateError, host: &str) -> (String, String) {
+    use rustls::CertificateError as C;
+    let public_ca = "give the mail server a certificate from a public CA (sigap trusts the Mozilla list of root CAs built into it; a CA of the office's own cannot be added yet)";
+    match c {
+        C::UnknownIssuer => (
+            "is not signed by a CA sigap trusts (it is self-signed, or from a CA of the office's own)".into(),
+            public_ca.into(),
+        ),
+        C::NotValidForName => (
+            format!("is not for the host name `{host}`"),
+            format!("write the host name the certificate is for in {} (not an IP address or another alias), or give the server a certificate for `{host}`", crate::config::env::SMTP_URL),
+        ),
+        C::NotValidForNameContext { presented, .. } => (
+            format!(
+                "is for {}, not for the host name `{host}`",
+                if presented.is_empty() {
+                    "no host name".to_string()
+                } else {
+                    presented
+                        .iter()
+                        .map(|p| presented_name(p))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ),
+            format!("write the host name the certificate is for in {} (not an IP address or another alias), or give the server a certificate for `{host}`", crate::config::env::SMTP_URL),
+        ),
+        C::Expired => ("has expired".into(), "renew the mail server's certificate".into()),
+        C::ExpiredContext { not_after, .. } => (
+            format!("expired on {}", day(*not_after)),
+            "renew the mail server's certificate".into(),
+        ),
+        C::NotValidYet => (
+            "is not valid yet".into(),
+            "check this machine's clock, and the dates of the mail server's certificate".into(),
+        ),
+        C::NotValidYetContext { not_before, .. } => (
+            format!("is only valid from {}", day(*not_before)),
+            "check this machine's clock, and the dates of the mail server's certificate".into(),
+        ),
+        C::Revoked => (
+            "has been revoked by its CA".into(),
+            "give the mail server a new certificate".into(),
+        ),
+        // webpki's findings rustls has no variant for.
+        C::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
+            Some(webpki::Error::CaUsedAsEndEntity) => (
+                "is a CA's certificate, not a server's: it is self-signed (as `openssl req -x509` makes one), and no CA sigap trusts signed it".into(),
+                public_ca.into(),
+            ),
+            Some(e) => (format!("is refused ({e:?})"), public_ca.into()),
+            None => (format!("is refused ({})", other.0), public_ca.into()),
+        },
+        other => (format!("is refused ({other})"), public_ca.into()),
     }
 }
 
@@ -287,8 +493,25 @@ impl Mailer for SmtpMailer {
                     message: format!("no answer within {} s", TIMEOUT.as_secs()),
                 });
             }
+            Err(SessionError::PlainLogin) => {
+                return Err(MailError::Unreachable {
+                    server: self.server.clone(),
+                    message: "the server offered no STARTTLS, and the password is not sent over a plain session (set tls=required, or auth_in_clear=yes where a plain login is meant)".into(),
+                });
+            }
             Err(SessionError::Smtp(e)) => e,
         };
+        if let Some(problem) = certificate_problem(&e) {
+            let (problem, fix) = describe_certificate(&problem, &self.host);
+            return Err(MailError::Certificate {
+                server: self.server.clone(),
+                problem,
+                fix,
+            });
+        }
+        // lettre wraps its own errors (a failed STARTTLS is a connection
+        // error around a connection error): the innermost one says it once.
+        let e = innermost(&e);
         match e {
             e if e.status().map(u16::from).is_some_and(server_wide) => {
                 Err(MailError::Unreachable {
@@ -540,8 +763,9 @@ mod tests {
     #[test]
     fn a_session_logs_in_sends_and_quits() {
         let (port, server) = tiny_server();
+        // A login on a plain session only as the URL allows it.
         let mut m = mailer_for(format!(
-            "smtp://us%40er:p%3Ass%20w@127.0.0.1:{port}/sigap.example?tls=opportunistic"
+            "smtp://us%40er:p%3Ass%20w@127.0.0.1:{port}/sigap.example?tls=opportunistic&auth_in_clear=yes"
         ));
         assert!(matches!(m.route, Route::Session(_)));
         m.send(&a_mail()).unwrap();
@@ -560,6 +784,170 @@ mod tests {
         );
         assert_eq!(seen[6], "QUIT");
         assert_eq!(seen.len(), 7, "{seen:?}");
+    }
+
+    #[test]
+    fn a_password_goes_only_where_the_session_is_sure_to_be_encrypted() {
+        for ok in [
+            "smtp://u:secret@mail.x:587?tls=required",
+            "smtps://u:secret@mail.x",
+            "smtp://u:secret@mail.x:25?auth_in_clear=yes",
+            "smtp://u:secret@mail.x?tls=opportunistic&auth_in_clear=yes",
+            // No password, no login: a plain session is the URL's to choose.
+            "smtp://127.0.0.1:2525",
+            "smtp://onlyuser@mail.x",
+            "smtp://mail.x?tls=opportunistic",
+        ] {
+            assert!(check_url(ok).is_ok(), "{ok}: {:?}", check_url(ok));
+        }
+        for (url, why, example) in [
+            (
+                "smtp://u:secret@mail.x:25",
+                "no tls=",
+                "smtp://u:***@mail.x:25?tls=required",
+            ),
+            (
+                "smtp://u:secret@mail.x:587/sigap.example?tls=opportunistic",
+                "tls=opportunistic",
+                "smtp://u:***@mail.x:587/sigap.example?tls=required",
+            ),
+        ] {
+            let e = check_url(url).unwrap_err();
+            assert!(matches!(e, MailError::PasswordInClear { .. }), "{e:?}");
+            assert!(e.is_setting());
+            let e = e.to_string();
+            for want in [
+                "SIGAP_SMTP_URL",
+                "would send the SMTP password unencrypted",
+                why,
+                example,
+                "smtps://",
+                "auth_in_clear=yes",
+                "nothing was sent",
+            ] {
+                assert!(e.contains(want), "{want} not in {e}");
+            }
+            assert!(!e.contains("secret"), "{e}");
+        }
+        // A misspelt parameter would mean a plain session to lettre.
+        for (bad, want) in [
+            ("smtp://mail.x?tsl=required", "unknown parameter `tsl`"),
+            (
+                "smtp://u:p@mail.x?auth_in_clear=true",
+                "the only value is `yes`",
+            ),
+            ("smtp://mail.x?tls=sometimes", "tls"),
+        ] {
+            let e = check_url(bad).unwrap_err();
+            assert!(matches!(e, MailError::BadUrl { .. }), "{bad}: {e:?}");
+            assert!(e.to_string().contains(want), "{bad}: {e}");
+        }
+        // The mailer is never made from such a URL.
+        let mut c = Config::from_toml(
+            profiles::text("bantul").unwrap(),
+            Path::new("/o/sigap.toml"),
+        )
+        .unwrap();
+        c.smtp.url = Some("smtp://u:secret@127.0.0.1:2525".into());
+        assert!(matches!(
+            SmtpMailer::from_config(&c),
+            Err(MailError::PasswordInClear { .. })
+        ));
+    }
+
+    #[test]
+    fn a_plain_session_gets_no_password_even_past_the_url_check() {
+        let (port, server) = tiny_server();
+        let mut m = mailer_for(format!(
+            "smtp://u:p@127.0.0.1:{port}?tls=opportunistic&auth_in_clear=yes"
+        ));
+        // As if the URL had not allowed it: the session holds the rule too.
+        match &mut m.route {
+            Route::Session(s) => s.auth_in_clear = false,
+            Route::Transport(_) => unreachable!("smtp:// is a session"),
+        }
+        let e = m.send(&a_mail()).unwrap_err().to_string();
+        assert!(e.contains("offered no STARTTLS"), "{e}");
+        let seen = server.join().unwrap();
+        assert!(seen[0].starts_with("EHLO "), "{seen:?}");
+        assert!(!seen.iter().any(|s| s.starts_with("AUTH")), "{seen:?}");
+    }
+
+    #[test]
+    fn a_refused_certificate_is_named_with_what_to_do() {
+        use rustls::CertificateError as C;
+        let (problem, fix) = describe_certificate(&C::UnknownIssuer, "mail.x");
+        assert!(
+            problem.contains("not signed by a CA sigap trusts"),
+            "{problem}"
+        );
+        assert!(
+            fix.contains("public CA") && fix.contains("Mozilla"),
+            "{fix}"
+        );
+        let (problem, fix) = describe_certificate(
+            &C::NotValidForNameContext {
+                expected: rustls::pki_types::ServerName::try_from("10.0.0.5")
+                    .unwrap()
+                    .to_owned(),
+                presented: vec!["DnsName(\"mail.kab.go.id\")".into()],
+            },
+            "10.0.0.5",
+        );
+        assert!(
+            problem == "is for mail.kab.go.id, not for the host name `10.0.0.5`",
+            "{problem}"
+        );
+        assert!(fix.contains("SIGAP_SMTP_URL"), "{fix}");
+        let (problem, fix) = describe_certificate(
+            &C::ExpiredContext {
+                time: rustls::pki_types::UnixTime::since_unix_epoch(
+                    std::time::Duration::from_secs(1_796_000_000),
+                ),
+                not_after: rustls::pki_types::UnixTime::since_unix_epoch(
+                    std::time::Duration::from_secs(1_795_000_000),
+                ),
+            },
+            "mail.x",
+        );
+        assert_eq!(problem, "expired on 2026-11-18");
+        assert!(fix.contains("renew"), "{fix}");
+        let (problem, fix) = describe_certificate(
+            &C::Other(rustls::OtherError(std::sync::Arc::new(
+                webpki::Error::CaUsedAsEndEntity,
+            ))),
+            "mail.x",
+        );
+        assert!(problem.contains("self-signed"), "{problem}");
+        assert!(fix.contains("public CA"), "{fix}");
+    }
+
+    /// An error with a source, as lettre wraps tokio-rustls' `io::Error`.
+    #[derive(Debug)]
+    struct Wrapped(std::io::Error);
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "Connection error: {}", self.0)
+        }
+    }
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn the_certificate_is_found_inside_the_io_error_that_carries_it() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        assert!(matches!(
+            certificate_problem(&Wrapped(io)),
+            Some(rustls::CertificateError::UnknownIssuer)
+        ));
+        let other = std::io::Error::new(std::io::ErrorKind::InvalidData, "not TLS");
+        assert!(certificate_problem(&Wrapped(other)).is_none());
     }
 
     #[test]

@@ -41,11 +41,15 @@ pub enum Reason {
     DuplicateInFlight,
     /// Refused by an operator in the review queue.
     OperatorRejected,
+    /// Verified, but the population database had no record for the NIK
+    /// when the card's face was read for printing (died, moved, or a
+    /// replica behind): a person decides.
+    NotInPopulationAtBatch,
 }
 
 impl Reason {
     /// Every reason.
-    pub const ALL: [Reason; 15] = [
+    pub const ALL: [Reason; 16] = [
         Reason::NikInvalid,
         Reason::NikNotFound,
         Reason::Deceased,
@@ -61,6 +65,7 @@ impl Reason {
         Reason::DocumentMissing,
         Reason::DuplicateInFlight,
         Reason::OperatorRejected,
+        Reason::NotInPopulationAtBatch,
     ];
 
     /// The stable code.
@@ -81,6 +86,7 @@ impl Reason {
             Reason::DocumentMissing => "DOCUMENT_MISSING",
             Reason::DuplicateInFlight => "DUPLICATE_IN_FLIGHT",
             Reason::OperatorRejected => "OPERATOR_REJECTED",
+            Reason::NotInPopulationAtBatch => "NOT_IN_POPULATION_AT_BATCH",
         }
     }
 
@@ -128,6 +134,9 @@ impl Reason {
                 "Masih ada permohonan lain dengan NIK yang sama yang sedang diproses."
             }
             Reason::OperatorRejected => "Permohonan ditolak oleh petugas setelah pemeriksaan.",
+            Reason::NotInPopulationAtBatch => {
+                "Data Anda tidak ditemukan dalam database kependudukan saat kartu akan dicetak; permohonan sedang diperiksa kembali oleh petugas."
+            }
         }
     }
 }

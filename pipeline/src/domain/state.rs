@@ -98,11 +98,13 @@ impl State {
             // Missing documents arrived / perekaman done: verify again.
             Incomplete | NeedsRecording => &[Received],
             Review => &[Verified, Rejected],
-            Verified if ktp => &[Batched],
+            // REVIEW: the card cannot be printed after all (no population
+            // record when its face is read); a person decides.
+            Verified if ktp => &[Batched, Review],
             // A KK is not printed on a blank card: its "print" is the signed
             // KK PDF, issued straight from VERIFIED.
             Verified => &[Printed],
-            Batched => &[Dispatched],
+            Batched => &[Dispatched, Review],
             // Spoiled or failed at the station: back in the queue.
             Dispatched => &[Printed, Verified],
             // READY straight from PRINTED where the station is at the pickup
@@ -256,6 +258,8 @@ mod tests {
             (Received, Rejected),
             (Dispatched, Verified),
             (Printed, Ready),
+            (Verified, Review),
+            (Batched, Review),
         ] {
             assert_eq!(from.check_transition(to, KTP), Ok(()), "{from}->{to}");
         }

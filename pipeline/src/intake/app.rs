@@ -180,6 +180,7 @@ fn read_record(rel: &str, fallback_source: &str, v: Value, raw: &[u8], ctx: &Ctx
                 submitted_at,
             }),
             documents,
+            forwarded_by: None,
         },
     }
 }

@@ -315,6 +315,7 @@ fn row(
                 submitted_at,
             }),
             documents,
+            forwarded_by: None,
         },
     }
 }

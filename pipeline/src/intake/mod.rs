@@ -204,6 +204,9 @@ pub(crate) enum Body {
         app: Box<NewApplication>,
         /// The documents that came with it.
         documents: Vec<Incoming>,
+        /// Who sent it on the applicant's behalf (a kecamatan forwarding a
+        /// mail): for the event detail, never the applicant's email.
+        forwarded_by: Option<String>,
     },
     /// Not an application.
     Quarantine {
@@ -514,10 +517,22 @@ impl Run<'_> {
                 tracing::warn!("{q} quarantined: {} ({})", reason.code(), item.source);
                 self.counts.quarantined += 1;
             }
-            Body::Application { mut app, documents } => {
+            Body::Application {
+                mut app,
+                documents,
+                forwarded_by,
+            } => {
+                // The channel's sender, when it is not the applicant, goes
+                // to the event log (the store), not to the logs.
+                let via = forwarded_by
+                    .map(|f| format!("forwarded by {f}"))
+                    .unwrap_or_default();
                 let id = match tx.incomplete_application(&app.nik, app.service)? {
                     Some(id) => {
-                        let detail = format!("resubmitted: {}", item.source);
+                        let detail = match via.as_str() {
+                            "" => format!("resubmitted: {}", item.source),
+                            via => format!("resubmitted: {}, {via}", item.source),
+                        };
                         tx.transition(
                             id,
                             State::Incomplete,
@@ -540,7 +555,7 @@ impl Run<'_> {
                             // (a fresh download saved over the old one).
                             app.source_ref = format!("{}@{}", app.source_ref, &file_sha[..12]);
                         }
-                        let id = tx.insert_application(&app, ACTOR, self.at)?;
+                        let id = tx.insert_application_with(&app, ACTOR, &via, self.at)?;
                         self.counts.new += 1;
                         id
                     }

@@ -279,6 +279,37 @@ fn mail_bodies_with_odd_labels_are_applications_and_questions_are_not() {
 }
 
 #[test]
+fn a_reply_quoting_a_forward_header_below_the_application_stays_the_senders() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(dir.path());
+    // The applicant answers an office mail from Outlook: the application
+    // is above the quoted header, so it is the sender's own.
+    let reply = "From: Budi <budi@example.org>\r\nSubject: RE: Kabar\r\nMessage-ID: <r1@example.org>\r\n\r\nNIK: 3402151708900001\r\nNama: Budi Santoso\r\nJenis Permohonan: KTP-el Hilang\r\n\r\n________________________________\r\nFrom: Disdukcapil <noreply@bantulkab.go.id>\r\nSent: Thursday, November 19, 2026 8:10 AM\r\nTo: budi@example.org\r\nSubject: Kabar\r\n\r\nEmail: disdukcapil@bantulkab.go.id\r\n";
+    let got = items("mail/new/r1", reply.as_bytes(), &c);
+    assert_eq!(
+        application(&got[0]).email.as_deref(),
+        Some("budi@example.org")
+    );
+    match &got[0].body {
+        Body::Application { forwarded_by, .. } => assert_eq!(forwarded_by, &None),
+        Body::Quarantine { .. } => unreachable!(),
+    }
+    // Forwarded inline, the application is below the header: its writer's.
+    let forward = "From: Kecamatan <kec@bantulkab.go.id>\r\nSubject: Fwd\r\nMessage-ID: <f1@example.org>\r\n\r\nDiteruskan.\r\nEmail: kec@bantulkab.go.id\r\n\r\n---------- Forwarded message ---------\r\nFrom: Budi <budi@example.org>\r\nDate: Thu, 19 Nov 2026\r\n\r\nNIK: 3402151708900001\r\nNama: Budi Santoso\r\nJenis Permohonan: KTP-el Hilang\r\n";
+    let got = items("mail/new/f1", forward.as_bytes(), &c);
+    assert_eq!(
+        application(&got[0]).email.as_deref(),
+        Some("budi@example.org")
+    );
+    match &got[0].body {
+        Body::Application { forwarded_by, .. } => {
+            assert_eq!(forwarded_by.as_deref(), Some("kec@bantulkab.go.id"))
+        }
+        Body::Quarantine { .. } => unreachable!(),
+    }
+}
+
+#[test]
 fn documents_are_judged_by_size_type_and_name() {
     let dir = tempfile::tempdir().unwrap();
     let c = config(dir.path());

@@ -1,7 +1,7 @@
 //! The print jobs over the store and the station: make tonight's batches,
 //! put them in the hot folder, apply the station's results.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::domain::application::{Application, ApplicationId, Source};
 use crate::domain::calendar::WorkingTime;
 use crate::domain::quarantine::QuarantineReason;
+use crate::domain::reason::Reason;
 use crate::domain::state::State;
 use crate::domain::wilayah::Wilayah;
 use crate::ports::{Dispatch, PopulationDb, PopulationError, Station, StationError};
@@ -35,8 +36,9 @@ pub enum PrintError {
     /// The population database failed.
     #[error(transparent)]
     Population(#[from] PopulationError),
-    /// Residents of a batch are gone from the population database since
-    /// verification; the batch stays BATCHED.
+    /// A card of a batch about to go out has no face, though every card
+    /// without a population record was sent to review first; nothing of the
+    /// batch went out, and it stays BATCHED for the next run.
     #[error("batch {batch}: no population record for {}; check them with `sigap applications show`, then run `sigap batch` again", ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))]
     RecordsGone {
         /// The batch.
@@ -225,6 +227,9 @@ pub struct BatchReport {
     pub already_there: Vec<String>,
     /// Verified applications left waiting, per reason.
     pub waiting: BTreeMap<super::WaitReason, usize>,
+    /// Cards sent to REVIEW because the population database has no record
+    /// for them any more (their blanks not reserved, or released).
+    pub to_review: Vec<ApplicationId>,
 }
 
 impl BatchReport {
@@ -244,16 +249,30 @@ impl BatchReport {
                 .collect();
             line.push_str(&format!(", waiting: {}", w.join(", ")));
         }
+        if !self.to_review.is_empty() {
+            line.push_str(&format!(
+                ", to review: {} {}",
+                Reason::NotInPopulationAtBatch.code(),
+                self.to_review.len()
+            ));
+        }
         line
     }
 }
 
-/// `sigap batch`: plans tonight's batches within stock, records them and
-/// puts every batch not yet at the station into its hot folder, with the
-/// card faces from the population database (one lookup per batch). The
-/// database is opened (`open_db`) only when a card goes out, so a night with
-/// nothing to print does not need it. A dry run plans and reports, and
-/// writes nothing.
+/// `sigap batch`: plans tonight's batches within stock, reads the card
+/// faces from the population database (one lookup, and one more for each
+/// card that moves up in the queue), records the batches and puts every
+/// batch not yet at the station into its hot folder. A card whose resident
+/// is no longer in the database (died, moved, a replica behind) is not
+/// printed: it goes to REVIEW with [`Reason::NotInPopulationAtBatch`] in
+/// the same transaction that records the batches, so it never reserves a
+/// blank, its place goes to the next card in the queue, and the rest of the
+/// batch goes out. A card of a batch made earlier and not yet dispatched
+/// (a crash, or a version that stopped at such a card) leaves its batch
+/// the same way and its blank is released. The database is opened
+/// (`open_db`) only when a card goes out, so a night with nothing to print
+/// does not need it. A dry run plans and reports, and writes nothing.
 pub fn batch_and_dispatch(
     store: &mut Store,
     config: &Config,
@@ -266,39 +285,109 @@ pub fn batch_and_dispatch(
     let today = at
         .with_timezone(&config.office.timezone.offset())
         .date_naive();
-    let plan = plan_tonight(store, config.station.batch_size, today, wilayah)?;
-    let mut report = BatchReport {
-        made: plan
+    if dry_run {
+        let plan = plan_tonight(store, config.station.batch_size, today, wilayah)?;
+        return Ok(BatchReport {
+            made: made(&plan),
+            waiting: plan.waiting_counts(),
+            ..BatchReport::default()
+        });
+    }
+    let mut lookup = FaceLookup {
+        open_db,
+        db: None,
+        wilayah,
+        records: BTreeMap::new(),
+        asked: BTreeSet::new(),
+    };
+    // Batches of an earlier run that never reached the station.
+    let pending = undispatched(store)?;
+    lookup.fetch(
+        pending
+            .iter()
+            .flat_map(|(_, apps)| apps.iter().filter_map(nik_key)),
+    )?;
+    let mut taken_out: Vec<(String, ApplicationId)> = Vec::new();
+    for (batch, apps) in &pending {
+        let (_, missing) = faces(apps, &lookup.records);
+        taken_out.extend(missing.into_iter().map(|id| (batch.id.clone(), id)));
+    }
+
+    // Tonight's plan, without the cards that cannot be printed: planning
+    // again gives their stock to the next in the queue, whose faces are
+    // then read too.
+    let verified: BTreeMap<ApplicationId, Application> = store
+        .applications(Some(State::Verified))?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let mut queue = candidates(store)?;
+    let available = store.blanko_balance()?.available;
+    let existing = store.batch_ids()?;
+    let mut held: Vec<ApplicationId> = Vec::new();
+    let plan = loop {
+        let plan = super::plan(
+            &queue,
+            available,
+            config.station.batch_size,
+            today,
+            &existing,
+            wilayah,
+        );
+        let apps: Vec<Application> = plan
             .batches
             .iter()
-            .map(|b| (b.id.clone(), b.kecamatan.clone(), b.applications.len()))
-            .collect(),
+            .flat_map(|b| b.applications.iter())
+            .filter_map(|id| verified.get(id).cloned())
+            .collect();
+        lookup.fetch(apps.iter().filter_map(nik_key))?;
+        let (_, missing) = faces(&apps, &lookup.records);
+        if missing.is_empty() {
+            break plan;
+        }
+        queue.retain(|c| !missing.contains(&c.id));
+        held.extend(missing);
+    };
+    let reasons = [Reason::NotInPopulationAtBatch.code().to_string()];
+    store.write(|tx| {
+        for id in &held {
+            tx.hold_for_review(*id, None, &reasons, ACTOR_BATCH, at)?;
+        }
+        for (batch, id) in &taken_out {
+            tx.hold_for_review(*id, Some(batch), &reasons, ACTOR_BATCH, at)?;
+        }
+        for b in &plan.batches {
+            tx.create_batch(b, ACTOR_BATCH, at)?;
+        }
+        Ok(())
+    })?;
+    if !held.is_empty() || !taken_out.is_empty() {
+        let ids: Vec<String> = held
+            .iter()
+            .chain(taken_out.iter().map(|(_, id)| id))
+            .map(ToString::to_string)
+            .collect();
+        tracing::warn!(
+            applications = %ids.join(","),
+            "batch: no population record for these cards; sent to review"
+        );
+    }
+    let mut report = BatchReport {
+        made: made(&plan),
         waiting: plan.waiting_counts(),
+        to_review: held
+            .iter()
+            .copied()
+            .chain(taken_out.iter().map(|(_, id)| *id))
+            .collect(),
         ..BatchReport::default()
     };
-    if dry_run {
-        return Ok(report);
-    }
-    make_batches(store, &plan, at)?;
-    let pending = undispatched(store)?;
-    // One population lookup for every card going out tonight.
-    let niks: Vec<u64> = pending
-        .iter()
-        .flat_map(|(_, apps)| apps.iter().filter_map(nik_key))
-        .collect();
-    let records: BTreeMap<u64, CardFace> = if niks.is_empty() {
-        BTreeMap::new()
-    } else {
-        open_db()?
-            .card_details(&niks)?
-            .iter()
-            .map(|d| (d.nik, CardFace::from_details(d, wilayah)))
-            .collect()
-    };
-    for (batch, apps) in pending {
+
+    for (batch, apps) in undispatched(store)? {
         let id = batch.id.clone();
-        let (cards, missing) = faces(&apps, &records);
+        let (cards, missing) = faces(&apps, &lookup.records);
         if !missing.is_empty() {
+            // Every card was looked up and the unprintable ones held above.
             return Err(PrintError::RecordsGone {
                 batch: id,
                 ids: missing,
@@ -321,6 +410,45 @@ pub fn batch_and_dispatch(
         }
     }
     Ok(report)
+}
+
+/// Batches of a plan as the report lists them: id, kecamatan, cards.
+fn made(plan: &BatchPlan) -> Vec<(String, String, usize)> {
+    plan.batches
+        .iter()
+        .map(|b| (b.id.clone(), b.kecamatan.clone(), b.applications.len()))
+        .collect()
+}
+
+/// The card faces read so far, keyed by NIK; the database is opened on the
+/// first NIK asked for, and each NIK is asked for once.
+struct FaceLookup<'a> {
+    open_db: &'a mut dyn FnMut() -> Result<Box<dyn PopulationDb>, PopulationError>,
+    db: Option<Box<dyn PopulationDb>>,
+    wilayah: &'a Wilayah,
+    records: BTreeMap<u64, CardFace>,
+    asked: BTreeSet<u64>,
+}
+
+impl FaceLookup<'_> {
+    fn fetch(&mut self, niks: impl Iterator<Item = u64>) -> Result<(), PopulationError> {
+        let new: BTreeSet<u64> = niks.filter(|n| !self.asked.contains(n)).collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        let mut db = match self.db.take() {
+            Some(db) => db,
+            None => (self.open_db)()?,
+        };
+        let niks: Vec<u64> = new.iter().copied().collect();
+        for d in db.card_details(&niks)? {
+            self.records
+                .insert(d.nik, CardFace::from_details(&d, self.wilayah));
+        }
+        self.db = Some(db);
+        self.asked.extend(new);
+        Ok(())
+    }
 }
 
 /// The card faces of a batch from population records keyed by NIK; a card

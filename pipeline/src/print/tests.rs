@@ -658,3 +658,173 @@ fn the_station_skips_half_written_results_files() {
         .collect();
     assert_eq!(names, ["B-1.csv"]);
 }
+
+/// A population database holding the residents of `present` only.
+struct Residents {
+    present: Vec<&'static str>,
+    asked: std::rc::Rc<std::cell::RefCell<Vec<Vec<u64>>>>,
+}
+
+impl crate::ports::PopulationDb for Residents {
+    fn lookup(
+        &mut self,
+        _: &[u64],
+    ) -> Result<Vec<crate::ports::Person>, crate::ports::PopulationError> {
+        Ok(Vec::new())
+    }
+
+    fn card_details(
+        &mut self,
+        niks: &[u64],
+    ) -> Result<Vec<crate::ports::CardDetails>, crate::ports::PopulationError> {
+        self.asked.borrow_mut().push(niks.to_vec());
+        Ok(self
+            .present
+            .iter()
+            .map(|n| n.parse::<u64>().unwrap())
+            .filter(|n| niks.contains(n))
+            .map(|nik| crate::ports::CardDetails {
+                nik,
+                name: format!("NAMA {nik}"),
+                district_code: SEWON.into(),
+                ..Default::default()
+            })
+            .collect())
+    }
+
+    fn describe(&self) -> String {
+        "test residents".into()
+    }
+}
+
+fn bantul() -> crate::config::Config {
+    crate::config::Config::from_toml(
+        crate::config::profiles::text("bantul").unwrap(),
+        std::path::Path::new("/office/sigap.toml"),
+    )
+    .unwrap()
+}
+
+/// Runs `sigap batch` against a database holding `present`; the NIK lists
+/// it was asked for come back with the report.
+fn batch_with(
+    o: &mut Office,
+    present: &[&'static str],
+    min: u32,
+) -> (super::run::BatchReport, Vec<Vec<u64>>) {
+    let asked = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let db = Residents {
+        present: present.to_vec(),
+        asked: asked.clone(),
+    };
+    let mut db = Some(db);
+    let mut open =
+        || -> Result<Box<dyn crate::ports::PopulationDb>, crate::ports::PopulationError> {
+            Ok(Box::new(db.take().expect("opened once")))
+        };
+    let report = super::run::batch_and_dispatch(
+        &mut o.store,
+        &bantul(),
+        &mut open,
+        &o.station,
+        at(min),
+        false,
+    )
+    .unwrap();
+    let asked = asked.borrow().clone();
+    (report, asked)
+}
+
+#[test]
+fn a_card_without_a_population_record_goes_to_review_and_the_rest_of_the_batch_goes_out() {
+    // Four verified cards, stock for three; the second resident has left
+    // the population database since verification.
+    let mut o = office(&NIKS[..4].iter().map(|n| (*n, SEWON)).collect::<Vec<_>>());
+    o.store
+        .write(|tx| tx.blanko_move(Movement::Received, 3, "SPB-01", "operator:test", "", at(0)))
+        .unwrap();
+    let (report, asked) = batch_with(&mut o, &[NIKS[0], NIKS[2], NIKS[3]], 200);
+    assert_eq!(report.to_review, vec![ApplicationId(2)]);
+    assert_eq!(report.dispatched.len(), 1, "{report:?}");
+    assert!(
+        report
+            .line()
+            .contains("to review: NOT_IN_POPULATION_AT_BATCH 1")
+    );
+    // The held card's blank went to the next in the queue, whose face was
+    // read in a second lookup of that one NIK.
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert_eq!(asked[1], vec![NIKS[3].parse::<u64>().unwrap()]);
+    let batch = &report.dispatched[0];
+    let ids: Vec<ApplicationId> = o
+        .store
+        .batch_cards(batch)
+        .unwrap()
+        .iter()
+        .map(|c| c.application)
+        .collect();
+    assert_eq!(
+        ids,
+        vec![ApplicationId(1), ApplicationId(3), ApplicationId(4)]
+    );
+    let held = o.store.application(ApplicationId(2)).unwrap().unwrap();
+    assert_eq!(held.state, State::Review);
+    assert_eq!(held.reasons, vec!["NOT_IN_POPULATION_AT_BATCH".to_string()]);
+    assert_eq!(held.batch, None);
+    let bal = o.store.blanko_balance().unwrap();
+    assert_eq!((bal.reserved, bal.available), (3, 0));
+    assert!(bal.balanced());
+    let csv =
+        String::from_utf8(std::fs::read(o.station.batch_dir(batch).join("cards.csv")).unwrap())
+            .unwrap();
+    assert!(!csv.contains(NIKS[1]), "{csv}");
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+}
+
+#[test]
+fn a_batch_stranded_by_a_card_without_a_record_loses_that_card_and_its_blank_and_goes_out() {
+    // A batch recorded but never dispatched, as a run that stopped at such
+    // a card left it.
+    let mut o = office(&NIKS[..3].iter().map(|n| (*n, SEWON)).collect::<Vec<_>>());
+    o.store
+        .write(|tx| tx.blanko_move(Movement::Received, 3, "SPB-01", "operator:test", "", at(0)))
+        .unwrap();
+    let p = plan_tonight(&o.store, 100, day(), wilayah()).unwrap();
+    make_batches(&mut o.store, &p, at(200)).unwrap();
+    let batch = p.batches[0].id.clone();
+
+    let (report, _) = batch_with(&mut o, &[NIKS[0], NIKS[2]], 300);
+    assert_eq!(report.to_review, vec![ApplicationId(2)]);
+    assert_eq!(report.dispatched, vec![batch.clone()]);
+    let rec = o.store.batch(&batch).unwrap().unwrap();
+    assert_eq!(rec.card_count, 2);
+    assert!(rec.dispatched_at.is_some());
+    let held = o.store.application(ApplicationId(2)).unwrap().unwrap();
+    assert_eq!((held.state, held.batch), (State::Review, None));
+    for id in [1, 3] {
+        let a = o.store.application(ApplicationId(id)).unwrap().unwrap();
+        assert_eq!(a.state, State::Dispatched);
+    }
+    // Its blank was released: reserved 3, released 1.
+    let bal = o.store.blanko_balance().unwrap();
+    assert_eq!((bal.reserved, bal.available), (2, 1));
+    assert!(bal.balanced());
+    let released: Vec<_> = o
+        .store
+        .blanko_ledger()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.movement == Movement::Released)
+        .collect();
+    assert_eq!(released.len(), 1);
+    assert_eq!(released[0].reference, batch);
+    assert!(
+        released[0].detail.starts_with("A-000002"),
+        "{:?}",
+        released[0]
+    );
+    // The next run finds nothing to do and does not fail.
+    let (again, asked) = batch_with(&mut o, &[NIKS[0], NIKS[2]], 400);
+    assert!(again.to_review.is_empty() && again.dispatched.is_empty());
+    assert!(asked.is_empty(), "nothing to print, no lookup");
+}

@@ -19,6 +19,12 @@ pub enum SampleError {
     /// Writing a file or folder failed.
     #[error(transparent)]
     File(#[from] FileError),
+    /// Reading the card faces back from the snapshot failed.
+    #[error(transparent)]
+    Population(#[from] crate::ports::PopulationError),
+    /// Writing the history's batch or results files failed.
+    #[error(transparent)]
+    Station(#[from] crate::ports::StationError),
     /// Writing the population snapshot failed.
     #[error("{}: writing Parquet failed", path.display())]
     Parquet {

@@ -14,9 +14,14 @@
 //! the kecamatan (now and then late), applicants collect their cards after
 //! a few days, and blanko deliveries arrive every two weeks — one of them a
 //! week late, so stock runs out and cards wait: the breaches the report
-//! should show. Applicants are invented (numbers from the serial book's
-//! free range), so the history never collides with the inbox's applications.
-//! Every time is a whole minute.
+//! should show. Applicants are residents of the population snapshot that
+//! no inbox application uses (the history pool), so the jobs that read the
+//! population later — batch, archive — find them. Each batch the history
+//! dispatched is in the station's hot folder (`cards.csv` with the faces
+//! read from the snapshot, `manifest.json`), and each results file the
+//! station answered with is in its results folder and recorded as applied,
+//! as a real night and `sigap station results` leave them. Every time is a
+//! whole minute.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -29,19 +34,22 @@ use serde::{Deserialize, Serialize};
 
 use super::error::SampleError;
 use super::names;
-use super::plan::{Context, invented_resident};
+use super::plan::Context;
 use super::population::Generated;
 use super::rng::Rng;
 use crate::config::PrintingAt;
 use crate::domain::application::{ApplicationId, NewApplication, Source};
+use crate::domain::batch::BatchFiles;
 use crate::domain::batch::{CardResult, PlannedBatch};
 use crate::domain::blanko::Movement;
 use crate::domain::calendar::WorkingTime;
 use crate::domain::service::Service;
 use crate::domain::state::State;
 use crate::domain::wilayah::Wilayah;
-use crate::print::Candidate;
+use crate::ports::{PopulationDb, Station};
+use crate::print::{Candidate, CardFace};
 use crate::store::{Change, Store, StoreError, Tx};
+use crate::store::{FileChannel, NewAppliedFile};
 
 /// What the history holds, for `manifest.json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,6 +133,14 @@ struct Sim<'a> {
     summary: HistorySummary,
     /// KTP-el cards verified per office date, to size the next delivery.
     verified_per_day: BTreeMap<NaiveDate, u64>,
+    /// The card faces of the history's applicants, by NIK.
+    faces: BTreeMap<u64, CardFace>,
+    /// Office code and name, for the batch manifests.
+    office: (String, String),
+    /// Batch folders to put in the hot folder, in order.
+    dispatched: Vec<BatchFiles>,
+    /// Results files to put in the results folder: batch, bytes.
+    answered: Vec<(String, Vec<u8>)>,
 }
 
 fn at_min(day: NaiveDate, minutes: i64) -> NaiveDateTime {
@@ -387,10 +403,39 @@ impl Sim<'_> {
     ) -> Result<(), StoreError> {
         tx.create_batch(b, "sigap:batch", self.utc(at))?;
         self.stock -= b.applications.len() as u64;
-        let ids: Vec<String> = b.applications.iter().map(|a| a.to_string()).collect();
-        let sha = crate::digest::sha256_hex(ids.join("\n").as_bytes());
-        tx.mark_dispatched(&b.id, &sha, &b.applications, "sigap:batch", self.utc(at))?;
         let cards: Vec<usize> = b.applications.iter().map(|id| by_id[id]).collect();
+        // The folder as `sigap batch` writes it; every applicant is in the
+        // snapshot, so every card has its face.
+        let card_faces: Vec<CardFace> = cards
+            .iter()
+            .filter_map(|&i| {
+                let a = &self.apps[i];
+                let nik = a.new.nik.parse::<u64>().ok()?;
+                self.faces.get(&nik).map(|f| CardFace {
+                    application_id: a.id.expect("recorded").to_string(),
+                    ..f.clone()
+                })
+            })
+            .collect();
+        let kec_name = self
+            .wilayah
+            .district(&b.kecamatan)
+            .map_or_else(|| b.kecamatan.clone(), |d| d.name.clone());
+        let files = BatchFiles::new(
+            &b.id,
+            (&self.office.0, &self.office.1),
+            (&b.kecamatan, &kec_name),
+            self.utc(at),
+            &card_faces,
+        );
+        tx.mark_dispatched(
+            &b.id,
+            &files.manifest.cards_sha256,
+            &b.applications,
+            "sigap:batch",
+            self.utc(at),
+        )?;
+        self.dispatched.push(files);
         for &i in &cards {
             self.apps[i].state = State::Dispatched;
         }
@@ -516,10 +561,12 @@ impl Sim<'_> {
         let id = self.batches[b].id.clone();
         let at = self.utc(t);
         let mut printed = Vec::new();
+        let mut lines = Vec::new();
         for i in self.batches[b].cards.clone() {
             self.serial += 1;
             let serial = format!("{:010}", self.serial);
             let app = self.apps[i].id.expect("recorded");
+            let nik = self.apps[i].new.nik.clone();
             if self.rng.chance(250) {
                 let reasons = ["pita macet", "chip gagal ditulis", "cetakan buram"];
                 let reason = *self.rng.pick(&reasons);
@@ -527,13 +574,30 @@ impl Sim<'_> {
                 tx.apply_card_result(&id, app, r, &serial, reason, "sigap:station", at)?;
                 self.apps[i].state = State::Verified;
                 self.summary.blanko_spoiled += 1;
+                lines.push((app.to_string(), nik, r, serial, reason.to_string()));
             } else {
                 let r = CardResult::Printed;
                 tx.apply_card_result(&id, app, r, &serial, "", "sigap:station", at)?;
                 self.apps[i].state = State::Printed;
                 printed.push(i);
+                lines.push((app.to_string(), nik, r, serial, String::new()));
             }
         }
+        // The station's results file, applied: the next `station results`
+        // knows it, as after a real run.
+        let bytes = crate::print::results_csv(&lines);
+        let summary = serde_json::json!({ "applied": lines.len(), "quarantined": 0 }).to_string();
+        tx.remember_applied_file(
+            &NewAppliedFile {
+                channel: FileChannel::StationResults,
+                name: &format!("{id}.csv"),
+                sha256: &crate::digest::sha256_hex(&bytes),
+                summary: &summary,
+                stat: None,
+            },
+            at,
+        )?;
+        self.answered.push((id.clone(), bytes));
         self.batches[b].printed = printed.clone();
         match self.printing {
             // A dinas with its own pickup counter (no courier lead) hands out
@@ -596,10 +660,29 @@ impl HourMin for NaiveTime {
 pub(crate) fn write(
     ctx: &Context<'_>,
     generated: &mut Generated,
+    population: &std::path::Path,
     weeks: u64,
     per_week: u64,
 ) -> Result<HistorySummary, SampleError> {
     let config = ctx.config;
+    let pool = std::mem::take(&mut generated.pools.history);
+    if pool.is_empty() {
+        return Err(SampleError::PopulationTooSmall {
+            path: ctx.config_path.to_path_buf(),
+            population: ctx.population,
+            applications: ctx.applications,
+            eligible: 0,
+            needed: 1,
+        });
+    }
+    // The faces of every card the history may print, read from the
+    // snapshot through the adapter `sigap batch` uses: one lookup.
+    let niks: Vec<u64> = pool.iter().filter_map(|r| r.nik.parse().ok()).collect();
+    let faces: BTreeMap<u64, CardFace> = crate::adapters::ParquetDb::new(population.to_path_buf())
+        .card_details(&niks)?
+        .iter()
+        .map(|d| (d.nik, CardFace::from_details(d, Wilayah::embedded())))
+        .collect();
     let db = config.database_path();
     let mut store = Store::open(&db).map_err(|source| SampleError::Store {
         path: db.clone(),
@@ -631,6 +714,10 @@ pub(crate) fn write(
             ..HistorySummary::default()
         },
         verified_per_day: BTreeMap::new(),
+        faces,
+        office: (config.office.code.clone(), config.office.name.clone()),
+        dispatched: Vec::new(),
+        answered: Vec::new(),
     };
     let offered: Vec<Service> = config.services.keys().copied().collect();
 
@@ -658,7 +745,8 @@ pub(crate) fn write(
             let submitted = at_min(day, minute);
             // Ingest runs every 15 minutes.
             let received = at_min(day, (minute / 15 + 1) * 15);
-            let r = invented_resident(ctx, &mut sim.rng, generated);
+            // A resident may apply more than once over the weeks.
+            let r = pool[sim.rng.index(pool.len())].clone();
             let service = sim.pick_service(&offered);
             let fate = sim.fate(service);
             let k = sim.rng.index(config.kecamatan.len());
@@ -780,6 +868,14 @@ pub(crate) fn write(
             .write(|tx| sim.run_until(tx, until))
             .map_err(store_err)?;
         day += Duration::days(1);
+    }
+    // The station's folders as the history's nights and days left them.
+    let station = crate::adapters::station::HotFolder::new(&config.spool_dir());
+    for files in &sim.dispatched {
+        station.dispatch(files)?;
+    }
+    for (batch, bytes) in &sim.answered {
+        station.write_results(batch, bytes)?;
     }
     let mut summary = sim.summary;
     for (s, n) in store.counts_by_state().map_err(store_err)? {

@@ -327,6 +327,9 @@ pub fn generate(dir: &Path, opts: &SampleOptions) -> Result<Manifest, SampleErro
         deceased: counts.of(Defect::Deceased),
         moved_out: counts.of(Defect::MovedOut),
         not_recorded: counts.of(Defect::NotRecorded),
+        // One resident per history application, as the history draws them.
+        history: usize::try_from(opts.weeks.saturating_mul(opts.applications).min(1 << 20))
+            .unwrap_or(0),
     };
     let population_path = match &config.population {
         PopulationSource::Parquet { path } => config.resolve(path),
@@ -366,6 +369,7 @@ pub fn generate(dir: &Path, opts: &SampleOptions) -> Result<Manifest, SampleErro
         Some(history::write(
             &ctx,
             &mut generated,
+            &population_path,
             opts.weeks,
             opts.applications,
         )?)

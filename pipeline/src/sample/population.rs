@@ -106,6 +106,8 @@ pub(crate) struct PoolSizes {
     pub moved_out: usize,
     /// See [`Pools::not_recorded`].
     pub not_recorded: usize,
+    /// See [`Pools::history`].
+    pub history: usize,
 }
 
 /// Uniform samples of residents by kind (reservoir sampling, so every
@@ -124,6 +126,9 @@ pub(crate) struct Pools {
     pub moved_out: Vec<Resident>,
     /// AKTIF, adult, perekaman not done.
     pub not_recorded: Vec<Resident>,
+    /// Like `clean`, none of them in `clean`: the applicants of the
+    /// `--weeks` history, so their cards can be printed and archived.
+    pub history: Vec<Resident>,
 }
 
 /// The next free serials of NIKs and KK numbers, kept after the snapshot
@@ -341,6 +346,8 @@ struct Generator<'a> {
     deceased: Reservoir,
     moved_out: Reservoir,
     not_recorded: Reservoir,
+    history_rng: Rng,
+    history: Reservoir,
 }
 
 /// Writes `path` (mode 0600, via a temp file renamed into place) with
@@ -373,6 +380,10 @@ pub(crate) fn write(
         deceased: Reservoir::new(sizes.deceased),
         moved_out: Reservoir::new(sizes.moved_out),
         not_recorded: Reservoir::new(sizes.not_recorded),
+        // Its own random stream: without a history (size 0) the other
+        // pools are exactly what they were.
+        history_rng: Rng::new(seed, 0x4849_5350),
+        history: Reservoir::new(sizes.history),
     };
     write_atomic_private_with(path, |file| -> Result<(), SampleError> {
         let mut out = BufWriter::with_capacity(1 << 20, file);
@@ -420,8 +431,16 @@ pub(crate) fn write(
         deceased,
         moved_out,
         not_recorded,
+        history,
         ..
     } = g;
+    let taken: std::collections::HashSet<&str> =
+        clean.items.iter().map(|r| r.nik.as_str()).collect();
+    let history: Vec<Resident> = history
+        .items
+        .into_iter()
+        .filter(|r| !taken.contains(r.nik.as_str()))
+        .collect();
     Ok(Generated {
         summary,
         serials,
@@ -432,6 +451,7 @@ pub(crate) fn write(
             deceased: deceased.items,
             moved_out: moved_out.items,
             not_recorded: not_recorded.items,
+            history,
         },
     })
 }
@@ -728,7 +748,12 @@ impl Generator<'_> {
             };
             let pick = &mut self.pick_rng;
             match (status, recorded, grown, married) {
-                (AKTIF, true, Some(true), _) => self.clean.offer(pick, make),
+                (AKTIF, true, Some(true), _) => {
+                    if self.history.want > 0 {
+                        self.history.offer(&mut self.history_rng, make.clone());
+                    }
+                    self.clean.offer(pick, make)
+                }
                 (AKTIF, true, Some(false), true) => self.young_married.offer(pick, make),
                 (AKTIF, true, Some(false), false) => self.underage.offer(pick, make),
                 (AKTIF, false, Some(true), _) => self.not_recorded.offer(pick, make),

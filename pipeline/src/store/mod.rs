@@ -918,6 +918,18 @@ impl Tx<'_> {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<ApplicationId, StoreError> {
+        self.insert_application_with(new, actor, "", at)
+    }
+
+    /// [`Tx::insert_application`] with a detail on its RECEIVED event (who
+    /// forwarded it, say).
+    pub fn insert_application_with(
+        &mut self,
+        new: &NewApplication,
+        actor: &str,
+        detail: &str,
+        at: DateTime<Utc>,
+    ) -> Result<ApplicationId, StoreError> {
         self.exec(
                 "INSERT INTO applications (source, source_ref, nik, kk_number, name, birth_date, service,
                      kecamatan, email, phone, submitted_at, state, state_since)
@@ -939,7 +951,7 @@ impl Tx<'_> {
                 ],
             )?;
         let id = ApplicationId(self.tx.last_insert_rowid());
-        self.log(id, None, State::Received, actor, "", at)?;
+        self.log(id, None, State::Received, actor, detail, at)?;
         Ok(id)
     }
 

@@ -399,6 +399,58 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Sends a card that cannot be printed back to a person: REVIEW with
+    /// `reasons`. A VERIFIED card (`batch` is `None`) reserved no blank. A
+    /// card of a batch not yet at the station (`Some(batch)`) leaves the
+    /// batch, and the blank it reserved goes back to stock (RELEASED), so
+    /// the ledger balances and the rest of the batch can go out.
+    pub fn hold_for_review(
+        &mut self,
+        id: ApplicationId,
+        batch: Option<&str>,
+        reasons: &[String],
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let why = reasons.join(", ");
+        let (from, detail) = match batch {
+            None => (State::Verified, format!("not printable: {why}")),
+            Some(b) => {
+                // Only a batch the station has not got may lose a card.
+                let left = self.exec(
+                    "DELETE FROM batch_cards WHERE batch_id = ?1 AND application_id = ?2
+                     AND result IS NULL
+                     AND EXISTS (SELECT 1 FROM batches WHERE id = ?1 AND dispatched_at IS NULL)",
+                    params![b, id.0],
+                )?;
+                if left == 1 {
+                    self.exec(
+                        "UPDATE batches SET card_count = card_count - 1 WHERE id = ?1",
+                        params![b],
+                    )?;
+                    let ledger_detail = format!("{id} {why}");
+                    self.blanko_move(Movement::Released, 1, b, actor, &ledger_detail, at)?;
+                }
+                (
+                    State::Batched,
+                    format!("taken out of batch {b}, not printable: {why}"),
+                )
+            }
+        };
+        self.transition(
+            id,
+            from,
+            State::Review,
+            &Change {
+                actor,
+                detail: &detail,
+                reasons: Some(reasons),
+                batch: Some(None),
+            },
+            at,
+        )
+    }
+
     /// Records that a batch's folder is at the station: BATCHED → DISPATCHED.
     pub fn mark_dispatched(
         &mut self,
