@@ -387,6 +387,85 @@ fn a_forwarded_application_answers_the_applicant_and_names_the_forwarder() {
     }
 }
 
+/// A mail that makes mail-parser panic in a debug build (tests/mailgen.py
+/// `--nested`: a forward of a forward) is quarantined as UNREADABLE with
+/// the parser's message; the forms, app exports and other mails of the
+/// same run are stored, and the next run neither panics nor quarantines it
+/// again.
+#[test]
+fn a_mail_that_makes_the_parser_panic_is_quarantined_and_the_rest_is_ingested() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = sample_office(tmp.path());
+    let office = cfg.parent().unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(repo_root().join("tests/mailgen.py"))
+        .arg("--nested")
+        .arg(office.join("inbox/mail"))
+        .output()
+        .expect("python3 runs (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m = manifest();
+    let want = &m["expected"]["ingest"];
+    let n = |k: &str| want[k].as_u64().unwrap();
+
+    let first = ingest_env(&cfg, &["ingest"], &[]).expect_code(1);
+    let line = format!(
+        "read {}, new {}, already known {}, quarantined {}",
+        n("read") + 1,
+        n("new"),
+        n("already_known"),
+        n("quarantined") + 1
+    );
+    assert!(
+        first.stdout.contains(&line),
+        "{}\nwant {line}",
+        first.stdout
+    );
+    // One line names the input; no panic message or backtrace note.
+    assert!(!first.stderr.contains("panicked"), "{}", first.stderr);
+    assert!(!first.stderr.contains("RUST_BACKTRACE"), "{}", first.stderr);
+    let named: Vec<&str> = first
+        .stderr
+        .lines()
+        .filter(|l| l.contains("mail/nested-forward.eml: the parser stopped"))
+        .collect();
+    assert_eq!(named.len(), 1, "{}", first.stderr);
+    assert!(!named[0].contains("Dewi") && !named[0].contains("3402151708900021"));
+
+    let apps = json(run(Some(&cfg), &["applications", "list", "--json"]));
+    assert_eq!(apps.as_array().unwrap().len() as u64, n("new"));
+    let q = json(run(Some(&cfg), &["quarantine", "list", "--json"]));
+    let q = q.as_array().unwrap();
+    assert_eq!(
+        q.iter()
+            .filter(|e| e["source"] == "mail/nested-forward.eml")
+            .count(),
+        1
+    );
+    let entry = q
+        .iter()
+        .find(|e| e["source"] == "mail/nested-forward.eml")
+        .unwrap_or_else(|| panic!("no quarantine entry for the mail: {q:?}"));
+    assert_eq!(entry["reason"], "UNREADABLE");
+    let detail = entry["detail"].as_str().unwrap();
+    // The parser's own message (a debug build's `debug_assert!`).
+    assert!(
+        detail.contains("Invalid part ID, could not find multipart"),
+        "{detail}"
+    );
+
+    let second = ingest_env(&cfg, &["ingest"], &[]);
+    assert!(second.code == 0, "{} {}", second.stdout, second.stderr);
+    assert!(!second.stderr.contains("panicked"), "{}", second.stderr);
+    assert!(second.stdout.contains("quarantined 0"), "{}", second.stdout);
+    let again = json(run(Some(&cfg), &["quarantine", "list", "--json"]));
+    assert_eq!(again.as_array().unwrap().len(), q.len());
+}
+
 #[test]
 fn emails_written_by_python_become_applications_and_hostile_names_stay_data() {
     let tmp = tempfile::tempdir().unwrap();

@@ -11,6 +11,8 @@ forward (English and Indonesian), inline and as an attached message, and
 one plain mail.
 
 Usage: mailgen.py OUT_DIR [forwards]   (writes OUT_DIR/NN-name.eml, prints the count)
+       mailgen.py --nested OUT_DIR   (writes OUT_DIR/nested-forward.eml, a
+       forward of a forward that makes mail-parser panic in a debug build)
 """
 
 import sys
@@ -271,8 +273,28 @@ def main(out):
     print(len(mails))
 
 
+def nested(out):
+    """A forward of a forward, as a kecamatan's mail client attaches it: a
+    multipart/mixed whose last part is a message/rfc822 whose message is
+    itself a message/rfc822 (the applicant's mail). mail-parser 0.11.9
+    trips its `debug_assert!` "Invalid part ID, could not find multipart"
+    on it (parsers/message.rs) when the outer multipart ends right after.
+    Written to OUT_DIR/nested-forward.eml."""
+    out.mkdir(parents=True, exist_ok=True)
+    applicant = base(21, "Permohonan KTP-el Hilang", sender="pemohon21@example.org")
+    applicant.set_content(fields("3402151708900021", "Dewi Anggraini", "KTP-el Hilang"))
+    forwarded = base(22, "Fwd: Permohonan KTP-el Hilang", sender="staf@kecamatan.example.org")
+    forwarded.set_content(applicant)
+    outer = base(23, "Fwd: Fwd: Permohonan KTP-el Hilang", sender="kecamatan@example.org")
+    outer.set_content("Diteruskan dari kecamatan.\n")
+    outer.add_attachment(forwarded)
+    (out / "nested-forward.eml").write_bytes(outer.as_bytes())
+
+
 if __name__ == "__main__":
-    if sys.argv[2:] == ["forwards"]:
+    if sys.argv[1] == "--nested":
+        nested(Path(sys.argv[2]))
+    elif sys.argv[2:] == ["forwards"]:
         forwards(Path(sys.argv[1]))
     else:
         main(Path(sys.argv[1]))

@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -393,14 +392,7 @@ pub fn hold<E>(job: Job, data_dir: &Path, store: &mut Store) -> Result<JobLock, 
 /// Runs `f`, turning a panic into [`JobError::Panicked`] so that the run is
 /// recorded as failed and the command exits as failed.
 fn catch<R, E>(job: Job, f: impl FnOnce() -> R) -> Result<R, JobError<E>> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| JobError::Panicked {
-        job,
-        message: payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "(no message)".into()),
-    })
+    crate::guard::catch(f).map_err(|message| JobError::Panicked { job, message })
 }
 
 #[cfg(test)]

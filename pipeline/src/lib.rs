@@ -11,6 +11,7 @@ pub mod config;
 pub mod digest;
 pub mod domain;
 pub mod files;
+pub mod guard;
 pub mod inbox;
 pub mod intake;
 pub mod job;

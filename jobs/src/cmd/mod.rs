@@ -138,10 +138,15 @@ pub fn init_logging() {
 /// list | head`) ends quietly with 141, as a process killed by SIGPIPE
 /// would, instead of a panic message: Rust ignores SIGPIPE, so `println!`
 /// panics on the closed pipe, and `unsafe` (to restore the signal) is
-/// forbidden here.
+/// forbidden here. A panic a parser guard catches
+/// ([`pipeline::guard::quiet`]) prints nothing: the guard logs one line.
 pub fn quiet_broken_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // A parser's panic on one input: the guard logs it in one line.
+        if pipeline::guard::quiet(info) {
+            return;
+        }
         let payload = info.payload();
         let message = payload
             .downcast_ref::<String>()

@@ -27,18 +27,14 @@ pub(crate) fn read(
                 continue;
             }
             let source = format!("{rel}:{}", i + 1);
-            match serde_json::from_str::<Value>(line) {
+            match json(&source, line) {
                 Ok(v) => sink(record(rel, &source, v, line.as_bytes(), ctx))?,
-                Err(e) => sink(unreadable(
-                    &source,
-                    format!("not JSON: {e}"),
-                    line.as_bytes(),
-                ))?,
+                Err(e) => sink(unreadable(&source, e, line.as_bytes()))?,
             }
         }
         return Ok(());
     }
-    match serde_json::from_str::<Value>(&text) {
+    match json(rel, &text) {
         Ok(Value::Array(records)) => {
             for (i, v) in records.into_iter().enumerate() {
                 let raw = serde_json::to_vec(&v).unwrap_or_default();
@@ -51,9 +47,9 @@ pub(crate) fn read(
             let raw = serde_json::to_vec(&v).unwrap_or_default();
             sink(record(rel, &format!("{rel}#1"), v, &raw, ctx))
         }
-        Ok(_) | Err(_) => {
-            let detail = match serde_json::from_str::<Value>(&text) {
-                Err(e) => format!("{rel} is not JSON: {e}"),
+        other => {
+            let detail = match other {
+                Err(e) => format!("{rel} is {e}"),
                 Ok(_) => format!("{rel} holds neither an array of records nor one record"),
             };
             sink(Item {
@@ -69,6 +65,14 @@ pub(crate) fn read(
             })
         }
     }
+}
+
+/// The JSON of `source`, or why not (`not JSON: …`, or the parser's
+/// panic, which is unreadable input like a syntax error).
+fn json(source: &str, text: &str) -> Result<Value, String> {
+    crate::guard::parse(source, || serde_json::from_str::<Value>(text))
+        .map_err(|p| format!("unreadable: {p}"))
+        .and_then(|r| r.map_err(|e| format!("not JSON: {e}")))
 }
 
 fn unreadable(source: &str, detail: String, raw: &[u8]) -> Item {
@@ -94,8 +98,16 @@ fn text_field(v: &Value, key: &str) -> String {
     }
 }
 
-/// One record as an item. `fallback_source` names it when it has no id.
+/// One record as an item, or UNREADABLE when its reading panics.
 fn record(rel: &str, fallback_source: &str, v: Value, raw: &[u8], ctx: &Ctx<'_>) -> Item {
+    crate::guard::parse(fallback_source, || {
+        read_record(rel, fallback_source, v, raw, ctx)
+    })
+    .unwrap_or_else(|p| unreadable(fallback_source, p.to_string(), raw))
+}
+
+/// One record as an item. `fallback_source` names it when it has no id.
+fn read_record(rel: &str, fallback_source: &str, v: Value, raw: &[u8], ctx: &Ctx<'_>) -> Item {
     if !v.is_object() {
         return unreadable(
             fallback_source,

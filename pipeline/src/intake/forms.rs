@@ -91,8 +91,14 @@ pub(crate) fn read(
         .flexible(true)
         .has_headers(true)
         .from_reader(text.as_bytes());
-    let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(norm).collect(),
+    let headers = crate::guard::parse(rel, || {
+        reader
+            .headers()
+            .map(|h| h.iter().map(norm).collect::<Vec<String>>())
+            .map_err(|e| e.to_string())
+    });
+    let headers: Vec<String> = match headers.unwrap_or_else(|p| Err(p.to_string())) {
+        Ok(h) => h,
         Err(e) => {
             return whole_file(
                 rel,
@@ -134,7 +140,19 @@ pub(crate) fn read(
                 .iter()
                 .take_while(|b| matches!(b, b'\r' | b'\n'))
                 .count();
-        let result = reader.read_record(&mut record);
+        let result = match crate::guard::parse(rel, || reader.read_record(&mut record)) {
+            Ok(r) => r,
+            Err(p) => {
+                // The reader's state is lost: the rest of the file is one input.
+                let start = start.min(bytes_of.len());
+                let at_line = line
+                    + bytes_of[counted_to.min(start)..start]
+                        .iter()
+                        .filter(|b| **b == b'\n')
+                        .count() as u64;
+                return sink(unreadable(rel, at_line, bytes_of[start..].to_vec(), p));
+            }
+        };
         let end = (reader.position().byte() as usize).min(bytes_of.len());
         line += bytes_of[counted_to..start.min(end)]
             .iter()
@@ -144,19 +162,15 @@ pub(crate) fn read(
         let raw = bytes_of[start.min(end)..end].to_vec();
         match result {
             Ok(false) => break,
-            Ok(true) => sink(row(rel, line, &record, raw, &cols, ctx))?,
+            Ok(true) => {
+                let source = format!("{rel}:{line}");
+                let item =
+                    crate::guard::parse(&source, || row(rel, line, &record, &raw, &cols, ctx))
+                        .unwrap_or_else(|p| unreadable(rel, line, raw, p));
+                sink(item)?
+            }
             Err(e) => {
-                sink(Item {
-                    key: format!("form|raw|{}", super::sha256_hex(&raw)),
-                    source: format!("{rel}:{line}"),
-                    message_id: None,
-                    body: Body::Quarantine {
-                        reason: QuarantineReason::Unreadable,
-                        detail: format!("{rel}:{line}: {e}"),
-                        raw,
-                        file_ext: None,
-                    },
-                })?;
+                sink(unreadable(rel, line, raw, e))?;
                 if end <= start {
                     // No progress is possible past this point.
                     break;
@@ -165,6 +179,22 @@ pub(crate) fn read(
         }
     }
     Ok(())
+}
+
+/// A row (or, after a parser's panic, the rest of the file from `line`)
+/// that cannot be read.
+fn unreadable(rel: &str, line: u64, raw: Vec<u8>, why: impl std::fmt::Display) -> Item {
+    Item {
+        key: format!("form|raw|{}", super::sha256_hex(&raw)),
+        source: format!("{rel}:{line}"),
+        message_id: None,
+        body: Body::Quarantine {
+            reason: QuarantineReason::Unreadable,
+            detail: format!("{rel}:{line}: {why}"),
+            raw,
+            file_ext: None,
+        },
+    }
 }
 
 /// Quarantines a whole export. The key holds the column mapping too: once
@@ -201,7 +231,7 @@ fn row(
     rel: &str,
     line: u64,
     record: &csv::StringRecord,
-    raw: Vec<u8>,
+    raw: &[u8],
     cols: &Columns,
     ctx: &Ctx<'_>,
 ) -> Item {
@@ -225,7 +255,7 @@ fn row(
         body: Body::Quarantine {
             reason,
             detail: format!("{source}: {detail}"),
-            raw: raw.clone(),
+            raw: raw.to_vec(),
             file_ext: None,
         },
     };

@@ -23,7 +23,19 @@ pub(crate) fn read(
     ctx: &Ctx<'_>,
     sink: &mut Sink<'_>,
 ) -> Result<(), IntakeError> {
-    sink(message(rel, bytes, ctx))
+    let item = crate::guard::parse(rel, || message(rel, bytes, ctx)).unwrap_or_else(|p| Item {
+        // Nothing of the message can be trusted, its Message-ID included.
+        key: format!("mail|sha|{}", sha256_hex(bytes)),
+        source: rel.to_string(),
+        message_id: None,
+        body: Body::Quarantine {
+            reason: QuarantineReason::Unreadable,
+            detail: format!("{rel}: {p}"),
+            raw: bytes.to_vec(),
+            file_ext: None,
+        },
+    });
+    sink(item)
 }
 
 /// The message's date with its offset.

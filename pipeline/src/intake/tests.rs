@@ -455,6 +455,74 @@ fn ingest_job(
         .map(|ran| ran.value)
 }
 
+/// A parser that panics on a form row, an app record or a message (through
+/// the guard's test seam) quarantines that input as UNREADABLE with the
+/// panic's message; the next input of the same file, and the other files,
+/// are still read, and a second run takes nothing twice.
+#[test]
+fn a_parser_panic_quarantines_its_input_and_the_next_is_read() {
+    let (dir, c) = office();
+    let (csv, mail) = valid_inputs();
+    let second_row = "\"2026/11/21 9:15:03 AM GMT+7\",\"b@example.org\",\"3402151708900002\",\"\",\"Sari\",\"\",\"KTP-el Baru\",\"\",\"\",\"\"\r\n";
+    std::fs::write(
+        dir.path().join("inbox/forms/a.csv"),
+        format!("{csv}{second_row}"),
+    )
+    .unwrap();
+    let ndjson = concat!(
+        r#"{"id":"X1","submitted_at":"2026-11-17T08:39:41+07:00","nik":"3402151708900003","name":"SRI","service":"ktp_baru"}"#,
+        "\n",
+        r#"{"id":"X2","submitted_at":"2026-11-17T08:40:41+07:00","nik":"3402151708900004","name":"DWI","service":"ktp_baru"}"#,
+        "\n"
+    );
+    std::fs::write(dir.path().join("inbox/app/e.ndjson"), ndjson).unwrap();
+    std::fs::write(dir.path().join("inbox/mail/new/m1"), &mail).unwrap();
+    let other = mail
+        .replace("<m@x>", "<m2@x>")
+        .replace("3402151708900001", "3402151708900005");
+    std::fs::write(dir.path().join("inbox/mail/new/m2"), other).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+
+    crate::guard::inject_panic(&["forms/a.csv:2", "app/e.ndjson:1", "mail/new/m1"]);
+    let counts = ingest(&c, &mut store, &mut mailbox(&c), &options(), at());
+    crate::guard::inject_panic(&[]);
+    let counts = counts.unwrap();
+    assert_eq!(
+        (counts.read, counts.new, counts.quarantined),
+        (6, 3, 3),
+        "{counts:?}"
+    );
+    assert!(counts.adds_up() && counts.needs_attention());
+    let q = store.quarantine().unwrap();
+    let mut unreadable: Vec<&str> = q
+        .iter()
+        .filter(|e| e.reason == QuarantineReason::Unreadable)
+        .map(|e| e.source.as_str())
+        .collect();
+    unreadable.sort();
+    assert_eq!(
+        unreadable,
+        ["app/e.ndjson:1", "forms/a.csv:2", "mail/new/m1"]
+    );
+    for e in &q {
+        assert!(e.detail.contains("injected parser panic"), "{}", e.detail);
+        assert!(!e.raw.is_empty(), "{} keeps its input", e.source);
+    }
+    let refs: std::collections::BTreeSet<String> = store
+        .applications(None)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.submitted.source_ref)
+        .collect();
+    assert!(refs.contains("forms/a.csv:3"), "{refs:?}");
+    assert!(refs.contains("app/e.ndjson#X2"), "{refs:?}");
+    assert!(refs.contains("mail/new/m2"), "{refs:?}");
+
+    let again = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+    assert_eq!((again.new, again.quarantined), (0, 0), "{again:?}");
+    assert_eq!(store.quarantine().unwrap().len(), q.len());
+}
+
 #[test]
 fn a_dry_run_writes_nothing_and_the_lock_keeps_runs_apart() {
     use crate::job::{Job, JobError, JobLock, LockError};

@@ -96,7 +96,8 @@ pub struct BadRow {
     /// The whole file is refused (its header lacks the columns): nothing
     /// in it is taken, and it is read again until it is fixed.
     pub whole_file: bool,
-    /// Why (always [`QuarantineReason::MalformedPickup`] here).
+    /// Why: [`QuarantineReason::MalformedPickup`], or
+    /// [`QuarantineReason::Unreadable`] when the parser panicked.
     pub reason: QuarantineReason,
     /// What is wrong, naming the field, and what to do.
     pub message: String,
@@ -105,6 +106,19 @@ pub struct BadRow {
 }
 
 impl BadRow {
+    /// The whole register, when its parser panicked: one entry, taken once
+    /// (not read again, as the same bytes would panic again).
+    pub fn unreadable(bytes: &[u8], panic: &crate::guard::ParserPanic) -> BadRow {
+        BadRow {
+            line: 1,
+            rows: 1,
+            whole_file: false,
+            reason: QuarantineReason::Unreadable,
+            message: format!("cannot be read: {panic}"),
+            raw: crate::text::decode(bytes).into_owned(),
+        }
+    }
+
     /// A key for "this unreadable row of this file was seen before": the
     /// file's SHA-256 and the line are part of it, so another register with
     /// the same bad header, or another row with the same CSV error, is a

@@ -25,7 +25,7 @@ use crate::digest::sha256_hex;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::{RegisterRow, normalise_officer, parse_register};
+use super::{BadRow, RegisterRow, normalise_officer, parse_register};
 use crate::config::{PrintingAt, Timezone};
 use crate::domain::application::{Application, ApplicationId, Source};
 use crate::domain::nik::mask;
@@ -376,7 +376,8 @@ pub fn import(
             report.already_imported.push(file.name.clone());
             continue;
         }
-        let (rows, bad) = parse_register(&file.bytes, tz);
+        let (rows, bad) = crate::guard::parse(&file.name, || parse_register(&file.bytes, tz))
+            .unwrap_or_else(|p| (Vec::new(), vec![BadRow::unreadable(&file.bytes, &p)]));
         let refused = bad.iter().any(|b| b.whole_file);
         let mut taken: BTreeMap<ApplicationId, Pickup> = BTreeMap::new();
         let mut moves: Vec<Move> = Vec::new();
@@ -892,6 +893,36 @@ mod tests {
             log(&store, 2).last(),
             Some(&(State::Collected, wib(24, 10, 0)))
         );
+    }
+
+    /// A register whose parser panics (the guard's test seam) is one
+    /// UNREADABLE entry with the panic's message; the next register is
+    /// imported, and neither is taken again.
+    #[test]
+    fn a_register_whose_parser_panics_is_quarantined_and_the_next_imported() {
+        let mut store = office();
+        let files = [
+            register("a.csv", "A-000002,23/11/2026 12:00,Sri,ya\n"),
+            register("b.csv", "A-000001,23/11/2026 12:00,Sri,ya\n"),
+        ];
+        crate::guard::inject_panic(&["a.csv"]);
+        let r = import_at(&mut store, &files);
+        crate::guard::inject_panic(&[]);
+        assert_eq!((r.collected, r.quarantined.len()), (1, 1), "{r:?}");
+        assert_eq!(r.quarantined[0].source, "a.csv:1");
+        assert_eq!(r.quarantined[0].reason, QuarantineReason::Unreadable);
+        assert!(
+            r.quarantined[0].message.contains("injected parser panic"),
+            "{}",
+            r.quarantined[0].message
+        );
+        assert_eq!(
+            store.application(ApplicationId(1)).unwrap().unwrap().state,
+            State::Collected
+        );
+        let again = import_at(&mut store, &files);
+        assert!(again.quarantined.is_empty(), "{again:?}");
+        assert_eq!(store.quarantine().unwrap().len(), 1);
     }
 
     #[test]

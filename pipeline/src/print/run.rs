@@ -547,7 +547,12 @@ pub fn apply_results(
                 format!("{}: batch {batch_id} has not been dispatched yet", file.name),
             )),
             Some(_) => {
-                let (lines, bad) = parse_results(&file.name, &file.bytes);
+                let (lines, bad) =
+                    crate::guard::parse(&file.name, || parse_results(&file.name, &file.bytes))
+                        .unwrap_or_else(|p| {
+                            let why = format!("{}: cannot be read: {p}", file.name);
+                            (Vec::new(), vec![reject_file(QuarantineReason::Unreadable, why)])
+                        });
                 rejected.extend(bad);
                 let cards: BTreeMap<ApplicationId, Option<CardResult>> = store
                     .batch_cards(&batch_id)?

@@ -464,6 +464,44 @@ fn bad_results_are_rejected_with_source_and_reason_and_change_nothing() {
     );
 }
 
+/// A results file whose parser panics (the guard's test seam) is rejected
+/// whole as UNREADABLE with the panic's message; the next file is applied.
+#[test]
+fn a_results_file_whose_parser_panics_is_rejected_and_the_next_applied() {
+    let mut o = office(&NIKS[..2].iter().map(|n| (*n, SEWON)).collect::<Vec<_>>());
+    o.store
+        .write(|tx| tx.blanko_move(Movement::Received, 2, "SPB-01", "operator:test", "", at(0)))
+        .unwrap();
+    let p = plan_tonight(&o.store, 1, day(), wilayah()).unwrap();
+    make_batches(&mut o.store, &p, at(200)).unwrap();
+    dispatch_all(&mut o, 201);
+    assert_eq!(p.batches.len(), 2);
+    for (b, (app, nik)) in p
+        .batches
+        .iter()
+        .zip([("A-000001", NIKS[0]), ("A-000002", NIKS[1])])
+    {
+        let results = results_csv(&[(
+            app.into(),
+            nik.into(),
+            CardResult::Printed,
+            "1".into(),
+            String::new(),
+        )]);
+        o.station.write_results(&b.id, &results).unwrap();
+    }
+    let first = p.batches[0].id.clone();
+    crate::guard::inject_panic(&[first.as_str()]);
+    let r = apply_results(&mut o.store, &o.station, at(300));
+    crate::guard::inject_panic(&[]);
+    let r = r.unwrap();
+    assert_eq!((r.files, r.printed), (2, 1), "{r:?}");
+    assert_eq!(r.rejected.len(), 1, "{r:?}");
+    assert_eq!(r.rejected[0].source, format!("{first}.csv:0"));
+    assert_eq!(r.rejected[0].reason, QuarantineReason::Unreadable);
+    assert!(r.rejected[0].message.contains("injected parser panic"));
+}
+
 #[test]
 fn stock_never_goes_negative_and_the_ledger_is_append_only() {
     let mut o = office(&[(NIKS[0], SEWON)]);
