@@ -343,14 +343,7 @@ fn a_forwarded_application_answers_the_applicant_and_names_the_forwarder() {
     // No address of anyone in the logs.
     assert!(!out.stderr.contains('@'), "{}", out.stderr);
     let apps = json(run(Some(&cfg), &["applications", "list", "--json"]));
-    let by_source = |file: &str| {
-        apps.as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["source_ref"] == format!("mail/{file}.eml"))
-            .unwrap_or_else(|| panic!("no application from {file}"))
-            .clone()
-    };
+    let by_source = |file: &str| from_mail(&apps, file);
     let kecamatan = "kec.sewon@bantulkab.go.id";
     for (file, applicant) in [
         ("21-gmail", Some("rudi.hartono@example.org")),
@@ -487,14 +480,7 @@ fn emails_written_by_python_become_applications_and_hostile_names_stay_data() {
         out.stdout
     );
     let apps = json(run(Some(&cfg), &["applications", "list", "--json"]));
-    let by_source = |file: &str| {
-        apps.as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["source_ref"] == format!("mail/{file}.eml"))
-            .unwrap_or_else(|| panic!("no application from {file}"))
-            .clone()
-    };
+    let by_source = |file: &str| from_mail(&apps, file);
     let latin1 = by_source("02-latin1-qp");
     assert_eq!(latin1["name"], "André Prätama");
     assert_eq!(latin1["nik"], "3402151708900002");
@@ -772,4 +758,14 @@ fn the_sample_office_verifies_to_the_manifest_outcomes() {
     run(Some(&cfg), &["verify"]).expect_code(0);
     let again = json(run(Some(&cfg), &["applications", "list", "--json"]));
     assert_eq!(&again, &Value::Array(apps.clone()));
+}
+
+/// The application made from `inbox/mail/<file>.eml`, in a `--json` listing.
+fn from_mail(apps: &Value, file: &str) -> Value {
+    apps.as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["source_ref"] == format!("mail/{file}.eml"))
+        .unwrap_or_else(|| panic!("no application from {file}"))
+        .clone()
 }

@@ -24,6 +24,17 @@ fn wait_for(mut done: impl FnMut() -> bool, why: impl Fn() -> String) {
     }
 }
 
+/// Starts `sigap daemon` on the office at `cfg`, its log in `tmp/daemon.log`.
+fn start_daemon(tmp: &std::path::Path, cfg: &std::path::Path) -> std::process::Child {
+    sigap()
+        .env("SIGAP_INGEST_SETTLE_MS", "0")
+        .args(["--config", cfg.to_str().unwrap(), "daemon"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(tmp.join("daemon.log")).unwrap())
+        .spawn()
+        .unwrap()
+}
+
 /// Sends SIGTERM to a daemon and returns its exit code.
 fn stop(mut daemon: std::process::Child) -> Option<i32> {
     let kill = std::process::Command::new("kill")
@@ -194,13 +205,7 @@ fn the_daemon_runs_the_schedule_and_stops_cleanly_on_sigterm() {
         );
     assert!(text.contains("*/2 * * * * *") && text.contains("0 0 1 1 *"));
     std::fs::write(&cfg, text).unwrap();
-    let daemon = sigap()
-        .env("SIGAP_INGEST_SETTLE_MS", "0")
-        .args(["--config", cfg.to_str().unwrap(), "daemon"])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(tmp.path().join("daemon.log")).unwrap())
-        .spawn()
-        .unwrap();
+    let daemon = start_daemon(tmp.path(), &cfg);
     // Wait (bounded) until the daemon has run ingest at least twice.
     wait_for(
         || history(&cfg, "ingest").len() >= 2,
@@ -395,13 +400,7 @@ fn the_daemon_records_a_job_whose_lock_is_held_as_locked_not_failed() {
     // Someone runs both by hand, for as long as the test holds the locks.
     let ingest_lock = hold(&cfg, Job::Ingest);
     let station_lock = hold(&cfg, Job::StationResults);
-    let daemon = sigap()
-        .env("SIGAP_INGEST_SETTLE_MS", "0")
-        .args(["--config", cfg.to_str().unwrap(), "daemon"])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(tmp.path().join("daemon.log")).unwrap())
-        .spawn()
-        .unwrap();
+    let daemon = start_daemon(tmp.path(), &cfg);
     let log = || std::fs::read_to_string(tmp.path().join("daemon.log")).unwrap_or_default();
     wait_for(
         || history(&cfg, "ingest").len() >= 2 && history(&cfg, "station-results").len() >= 2,
