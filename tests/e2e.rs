@@ -8,6 +8,7 @@ mod smtp;
 mod spine;
 
 mod archive;
+mod documents;
 mod intake;
 mod logscan;
 mod notify;

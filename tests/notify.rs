@@ -533,3 +533,282 @@ fn an_untrusted_certificate_is_named_once_with_what_to_set_instead() {
             .all(|n| n["state"] == "DUE" && n["attempts"] == 0)
     );
 }
+
+/// Rewrites the office's form exports with two spaces after the first word
+/// of every name (`ESTI  KUSUMAWATI`), as people type them; returns how
+/// many names it changed.
+fn double_space_form_names(office: &Path) -> usize {
+    let mut changed = 0;
+    for entry in std::fs::read_dir(office.join("inbox/forms")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut r = csv::Reader::from_path(&path).unwrap();
+        let headers = r.headers().unwrap().clone();
+        let col = headers.iter().position(|h| h == "Nama Lengkap").unwrap();
+        let mut w = csv::WriterBuilder::new()
+            .quote_style(csv::QuoteStyle::Always)
+            .from_writer(Vec::new());
+        w.write_record(&headers).unwrap();
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            let row: Vec<String> = rec
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    if i == col && v.contains(' ') {
+                        changed += 1;
+                        v.replacen(' ', "  ", 1)
+                    } else {
+                        v.to_string()
+                    }
+                })
+                .collect();
+            w.write_record(&row).unwrap();
+        }
+        std::fs::write(&path, w.into_inner().unwrap()).unwrap();
+    }
+    changed
+}
+
+/// The numbers `tests/png_stats.py` prints for a screenshot: width,
+/// height, colours, non-white pixels, then `count x0 y0 x1 y1` per colour.
+fn png_stats(png: &Path, colours: &[&str]) -> Vec<Vec<i64>> {
+    let out = std::process::Command::new("python3")
+        .arg(repo_root().join("tests/png_stats.py"))
+        .arg(png)
+        .args(colours)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split_whitespace().map(|n| n.parse().unwrap()).collect())
+        .collect()
+}
+
+fn chromium(profile: &Path, args: &[&str]) {
+    let out = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .expect("chromium runs (./scripts/test installs Debian's chromium)");
+    assert!(
+        out.status.success(),
+        "chromium {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn each_notice_kind_reads_as_a_letter_from_the_office_in_chromium() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = office(tmp.path());
+    let office_dir = cfg.parent().unwrap().to_path_buf();
+    assert!(double_space_form_names(&office_dir) > 20);
+    sg(&cfg, None, &["ingest"]);
+    sg(&cfg, None, &["verify"]);
+    sg(
+        &cfg,
+        None,
+        &["blanko", "receive", "1000", "--ref", "BAST-1"],
+    )
+    .expect_code(0);
+    sg(&cfg, None, &["nightly"]);
+    let first = std::fs::read_dir(office_dir.join("spool/outgoing"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("B-"))
+        .min()
+        .expect("a batch");
+    sg(&cfg, None, &["station", "confirm", &first]).expect_code(0);
+    sg(&cfg, None, &["station", "results"]).expect_code(0);
+    let smtp = Smtp::start(tmp.path(), free_port());
+    sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(0);
+
+    let config = pipeline::Config::load(&cfg, |_| None).unwrap();
+    let office_name = config.office.name.clone();
+    let apps = json(&cfg, &["applications", "list", "--json"]);
+    let sent = notices(&cfg);
+    // The first message of each kind, as (text, html, the applicant's
+    // record); and every greeting.
+    let mut kinds: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut doubled_greeted = 0;
+    for raw in smtp.messages() {
+        let m = MessageParser::default().parse(&raw).unwrap();
+        let mid = format!("<{}>", m.message_id().unwrap());
+        let notice = sent
+            .iter()
+            .find(|n| n["message_id"].as_str() == Some(mid.as_str()))
+            .unwrap();
+        let app = apps
+            .iter()
+            .find(|a| a["id"] == notice["application"])
+            .unwrap();
+        let text = m.body_text(0).unwrap().into_owned();
+        let html = m.body_html(0).unwrap().into_owned();
+        // The name as typed stays in the record; the letter shows it with
+        // single spaces, in both parts.
+        let typed = app["name"].as_str().unwrap();
+        let shown = typed.split_whitespace().collect::<Vec<_>>().join(" ");
+        for part in [&text, &html] {
+            let greeting = part
+                .lines()
+                .find(|l| l.contains("Yth. "))
+                .unwrap_or_else(|| panic!("no greeting in\n{part}"));
+            assert!(!greeting.contains("  "), "{greeting}");
+        }
+        assert!(text.contains(&format!("Yth. {shown},")), "{text}");
+        if typed.contains("  ") {
+            doubled_greeted += 1;
+        }
+        let kind = notice["kind"].as_str().unwrap().to_string();
+        kinds.entry(kind).or_insert((text, html));
+    }
+    assert!(doubled_greeted > 0, "no notice went to a doubled name");
+    assert_eq!(
+        kinds.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "INCOMPLETE",
+            "NEEDS_RECORDING",
+            "READY_FOR_PICKUP",
+            "REJECTED"
+        ]
+    );
+
+    let profile = tmp.path().join("chromium");
+    for (kind, (text, html)) in &kinds {
+        // What mail clients keep: inline styles in tables, nothing fetched,
+        // nothing run.
+        for banned in [
+            "<style",
+            "<script",
+            "<link",
+            "src=\"http",
+            "url(",
+            "javascript:",
+        ] {
+            assert!(!html.contains(banned), "{kind}: {banned}");
+        }
+        assert!(html.contains("<table"), "{kind}: a table layout");
+        let file = tmp.path().join(format!("{kind}.html"));
+        std::fs::write(&file, html).unwrap();
+        let url = format!("file://{}", file.display());
+
+        // Printed by Chromium and read back: the office's name on top,
+        // then the greeting, then the box with its place (and date).
+        let pdf = tmp.path().join(format!("{kind}.pdf"));
+        chromium(
+            &profile,
+            &[
+                &format!("--print-to-pdf={}", pdf.display()),
+                "--no-pdf-header-footer",
+                "--print-to-pdf-no-header",
+                &url,
+            ],
+        );
+        let out = std::process::Command::new("pdftotext")
+            .args([pdf.to_str().unwrap(), "-"])
+            .output()
+            .expect("pdftotext runs (./scripts/test installs poppler-utils)");
+        assert!(out.status.success());
+        // Lines as the print wrapped them, read as one run of words.
+        let printed = String::from_utf8(out.stdout)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let kop = format!("{} {office_name} ", config.office.government);
+        assert!(printed.starts_with(&kop), "{kind}:\n{printed}");
+        let at = |needle: &str| {
+            printed
+                .find(needle)
+                .unwrap_or_else(|| panic!("{kind}: {needle:?} not in\n{printed}"))
+        };
+        let (label, colour) = match kind.as_str() {
+            "READY_FOR_PICKUP" => ("TEMPAT PENGAMBILAN", "eef8f1"),
+            "INCOMPLETE" => ("DOKUMEN YANG BELUM KAMI TERIMA", "fff6e5"),
+            "NEEDS_RECORDING" => ("TEMPAT PEREKAMAN", "eef3f9"),
+            _ => ("ALASANNYA", "fdf0f0"),
+        };
+        assert!(at(&office_name) < at("Yth. "), "{kind}");
+        assert!(at("Yth. ") < at(label), "{kind}");
+        // The plain part says the same, in the same order.
+        let in_text = |needle: &str| {
+            text.find(needle)
+                .unwrap_or_else(|| panic!("{kind}: {needle:?} not in the text part\n{text}"))
+        };
+        assert!(in_text(&office_name) < in_text("Yth. "));
+        assert!(in_text("Yth. ") < in_text(label));
+        if kind == "READY_FOR_PICKUP" {
+            let date_line = text
+                .lines()
+                .skip_while(|l| !l.starts_with("DAPAT DIAMBIL MULAI"))
+                .nth(1)
+                .unwrap()
+                .trim()
+                .to_string();
+            assert!(at("DAPAT DIAMBIL MULAI") < at(&date_line), "{printed}");
+            assert!(at(label) < at("DAPAT DIAMBIL MULAI"), "{printed}");
+        }
+
+        // On screen: not blank, the letter a column in the middle, the box
+        // inside it, below the letterhead.
+        let shot = tmp.path().join(format!("{kind}.png"));
+        chromium(
+            &profile,
+            &[
+                &format!("--screenshot={}", shot.display()),
+                "--window-size=800,1400",
+                "--hide-scrollbars",
+                &url,
+            ],
+        );
+        let stats = png_stats(&shot, &["ffffff", colour, "1f3a5f"]);
+        let (w, h, colours, non_white) = (stats[0][0], stats[0][1], stats[0][2], stats[0][3]);
+        assert_eq!((w, h), (800, 1400));
+        assert!(colours > 30, "{kind}: {colours} colours");
+        assert!(
+            non_white * 4 > w * h,
+            "{kind}: a background around the letter"
+        );
+        let (white, boxed, navy) = (&stats[1], &stats[2], &stats[3]);
+        // The white letter is at most 600 px wide (plus its border), centred.
+        let letter_w = white[3] - white[1] + 1;
+        assert!((560..=604).contains(&letter_w), "{kind}: letter {white:?}");
+        assert!(
+            (white[1] - (w - 1 - white[3])).abs() <= 4,
+            "{kind}: letter centred {white:?}"
+        );
+        // The box: most of the letter's width, some lines high, inside it,
+        // below the navy rule of the letterhead.
+        let box_w = boxed[3] - boxed[1] + 1;
+        let box_h = boxed[4] - boxed[2] + 1;
+        assert!(boxed[0] > 10_000, "{kind}: box {boxed:?}");
+        assert!(
+            box_w > letter_w * 3 / 4 && box_h > 40,
+            "{kind}: box {boxed:?}"
+        );
+        assert!(
+            boxed[1] > white[1] && boxed[3] < white[3],
+            "{kind}: box in the letter"
+        );
+        assert!(
+            navy[0] > 1000 && navy[2] < boxed[2],
+            "{kind}: letterhead first {navy:?}"
+        );
+    }
+}

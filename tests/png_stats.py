@@ -1,13 +1,18 @@
 """Prints what a PNG holds, for tests that need to know a screenshot is not
 blank: `width height distinct_colours non_white_pixels`. Standard library
 only (zlib): the chunks are read, IDAT inflated and each row un-filtered as
-the PNG specification says. 8-bit RGB or RGBA, not interlaced."""
+the PNG specification says. 8-bit RGB or RGBA, not interlaced.
+
+With colours as further arguments (`1e7b4a`), one more line per colour:
+`count x0 y0 x1 y1`, how many pixels have exactly that colour and the box
+around them (`0 -1 -1 -1 -1` when none), so a test can tell where a
+coloured part of a page landed."""
 import struct
 import sys
 import zlib
 
 
-def main(path):
+def main(path, wanted):
     data = open(path, "rb").read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat = 8, b""
@@ -26,6 +31,7 @@ def main(path):
     stride = width * bpp
     prev = bytearray(stride)
     colours, non_white = set(), 0
+    found = {w: [0, -1, -1, -1, -1] for w in wanted}
     for y in range(height):
         f = raw[y * (stride + 1)]
         line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
@@ -49,8 +55,18 @@ def main(path):
             colours.add(px)
             if px != b"\xff\xff\xff":
                 non_white += 1
+            hit = found.get(px)
+            if hit is not None:
+                col = x // bpp
+                if hit[0] == 0:
+                    hit[1:] = [col, y, col, y]
+                hit[0] += 1
+                hit[1], hit[2] = min(hit[1], col), min(hit[2], y)
+                hit[3], hit[4] = max(hit[3], col), max(hit[4], y)
         prev = line
     print(width, height, len(colours), non_white)
+    for w in wanted:
+        print(*found[w])
 
 
-main(sys.argv[1])
+main(sys.argv[1], [bytes.fromhex(c) for c in sys.argv[2:]])

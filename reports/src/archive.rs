@@ -133,6 +133,7 @@ pub fn document(bundle: &Bundle, heading: &OfficeHeading) -> TableDocument {
             witness("Saksi III,", "Inspektorat"),
         ],
         pdf_title: format!("Berita Acara Pemusnahan {}", bundle.file_name()),
+        made: heading.start_of(bundle.made_on),
     }
 }
 

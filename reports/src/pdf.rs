@@ -8,6 +8,7 @@
 
 use std::sync::OnceLock;
 
+use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use pipeline::digest::sha256_hex;
 
 use printpdf::{
@@ -96,6 +97,9 @@ pub struct TableDocument {
     pub signatories: Vec<Signatory>,
     /// PDF metadata title.
     pub pdf_title: String,
+    /// When the document says it was made (`CreationDate`, `ModDate`): its
+    /// own date, never the clock, so the same document gives the same bytes.
+    pub made: DateTime<FixedOffset>,
 }
 
 pub(crate) struct Fonts {
@@ -108,11 +112,45 @@ pub(crate) fn fonts() -> &'static Fonts {
     FONTS.get_or_init(|| Fonts {
         // The fonts are compiled in and tested; failing to parse them is a
         // build defect, not a runtime condition.
-        regular: ParsedFont::from_bytes(REGULAR_TTF, 0, &mut Vec::new())
-            .expect("embedded DejaVuSans.ttf parses"),
-        bold: ParsedFont::from_bytes(BOLD_TTF, 0, &mut Vec::new())
-            .expect("embedded DejaVuSans-Bold.ttf parses"),
+        regular: tagged(
+            REGULAR_TTF,
+            "DejaVuSans",
+            ParsedFont::from_bytes(REGULAR_TTF, 0, &mut Vec::new())
+                .expect("embedded DejaVuSans.ttf parses"),
+        ),
+        bold: tagged(
+            BOLD_TTF,
+            "DejaVuSans-Bold",
+            ParsedFont::from_bytes(BOLD_TTF, 0, &mut Vec::new())
+                .expect("embedded DejaVuSans-Bold.ttf parses"),
+        ),
     })
+}
+
+/// The font under its PostScript name with a subset tag,
+/// `ABCDEF+DejaVuSans-Bold` (ISO 32000-1, 9.6.4). The program embedded is
+/// a subset of DejaVu Sans (`scripts/subset-fonts`); printpdf tags only
+/// what it subsets itself (with its heavy `text_layout` feature), embeds
+/// this one whole, and writes this name as `BaseFont` and `FontName`.
+fn tagged(program: &[u8], postscript_name: &str, mut font: ParsedFont) -> ParsedFont {
+    font.font_name = Some(format!("{}+{postscript_name}", subset_tag(program)));
+    font
+}
+
+/// Six upper-case letters from the SHA-256 of the font program: the same
+/// subset always gets the same tag (the bytes stay reproducible), two
+/// different subsets practically never share one.
+pub(crate) fn subset_tag(program: &[u8]) -> String {
+    let hex = sha256_hex(program);
+    hex.as_bytes()
+        .chunks(2)
+        .take(6)
+        .map(|pair| {
+            let byte = u8::from_str_radix(std::str::from_utf8(pair).unwrap_or("00"), 16)
+                .unwrap_or_default();
+            char::from(b'A' + byte % 26)
+        })
+        .collect()
 }
 
 /// Width of `text` in millimetres at `size` points.
@@ -219,7 +257,7 @@ pub fn page_count(doc: &TableDocument) -> usize {
 /// Renders the document to PDF bytes. The same document gives the same
 /// bytes (no clock, no random ids), so re-running a job rewrites nothing.
 pub fn render(doc: &TableDocument) -> Vec<u8> {
-    let (pdf, regular, bold) = new_pdf(&doc.pdf_title);
+    let (pdf, regular, bold) = new_pdf(&doc.pdf_title, doc.made);
     let mut pen = Pen {
         ops: Vec::new(),
         regular,
@@ -272,12 +310,19 @@ pub fn render(doc: &TableDocument) -> Vec<u8> {
     save(pdf, pages)
 }
 
-/// A new PDF with the two DejaVu fonts registered, and their ids (regular,
-/// bold). The ids are fixed: `add_font` draws them from a process-wide
-/// counter, which would make the bytes depend on what else the process
-/// rendered.
-pub(crate) fn new_pdf(title: &str) -> (PdfDocument, FontId, FontId) {
+/// A new PDF made at `made` with the two DejaVu fonts registered, and
+/// their ids (regular, bold). The ids are fixed: `add_font` draws them from
+/// a process-wide counter, which would make the bytes depend on what else
+/// the process rendered.
+pub(crate) fn new_pdf(title: &str, made: DateTime<FixedOffset>) -> (PdfDocument, FontId, FontId) {
     let mut pdf = PdfDocument::new(title);
+    // printpdf's default is the epoch (1970-01-01): every document said it
+    // was made then.
+    let stamp = pdf_date(made);
+    let info = &mut pdf.metadata.info;
+    info.creation_date = stamp;
+    info.modification_date = stamp;
+    info.metadata_date = stamp;
     let f = fonts();
     let regular = FontId("F-DejaVuSans".into());
     let bold = FontId("F-DejaVuSans-Bold".into());
@@ -290,13 +335,62 @@ pub(crate) fn new_pdf(title: &str) -> (PdfDocument, FontId, FontId) {
     (pdf, regular, bold)
 }
 
+/// `made` as printpdf keeps a date: the office's wall-clock fields and
+/// its offset.
+fn pdf_date(made: DateTime<FixedOffset>) -> printpdf::date::DateTime {
+    let offset = made.offset().local_minus_utc();
+    printpdf::date::DateTime {
+        date: printpdf::date::Date {
+            year: made.year(),
+            month: made.month() as u8,
+            day: made.day() as u8,
+        },
+        time: printpdf::date::Time {
+            hour: made.hour() as u8,
+            minute: made.minute() as u8,
+            second: made.second() as u8,
+            millisecond: 0,
+        },
+        offset: printpdf::date::Offset {
+            hours: (offset / 3600) as i8,
+            minutes: ((offset % 3600) / 60) as i8,
+            seconds: 0,
+            milliseconds: 0,
+        },
+    }
+}
+
 /// The PDF's bytes: fonts subset, and the same bytes for the same pages.
 pub(crate) fn save(mut pdf: PdfDocument, pages: Vec<PdfPage>) -> Vec<u8> {
     let opts = PdfSaveOptions {
         subset_fonts: true,
         ..PdfSaveOptions::default()
     };
-    stable_id(pdf.with_pages(pages).save(&opts, &mut Vec::new()))
+    let offset = pdf.metadata.info.creation_date.offset;
+    let bytes = pdf.with_pages(pages).save(&opts, &mut Vec::new());
+    stable_id(date_offsets(bytes, offset))
+}
+
+/// printpdf writes the Info dictionary's dates with the wall-clock fields
+/// it is given but always as `+00'00'`; write the office's offset in their
+/// place (same length, so no offset in the xref moves). An office date then
+/// reads as that date in Indonesia and anywhere else.
+fn date_offsets(mut bytes: Vec<u8>, offset: printpdf::date::Offset) -> Vec<u8> {
+    const UTC: &[u8] = b"+00'00'";
+    let (hours, minutes) = (i32::from(offset.hours), i32::from(offset.minutes));
+    let sign = if hours < 0 || minutes < 0 { '-' } else { '+' };
+    let written = format!("{sign}{:02}'{:02}'", hours.abs(), minutes.abs());
+    for key in [&b"/CreationDate(D:"[..], &b"/ModDate(D:"[..]] {
+        let Some(at) = bytes.windows(key.len()).position(|w| w == key) else {
+            continue;
+        };
+        // D: then YYYYMMDDHHmmSS, then the offset.
+        let zone = at + key.len() + 14;
+        if bytes.get(zone..zone + UTC.len()) == Some(UTC) {
+            bytes[zone..zone + UTC.len()].copy_from_slice(written.as_bytes());
+        }
+    }
+    bytes
 }
 
 /// printpdf writes a random trailer `/ID`; replace it with one derived from

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use pipeline::config::Config;
 use pipeline::domain::service::Service;
 use pipeline::domain::wilayah::Wilayah;
@@ -57,6 +57,9 @@ pub struct OfficeHeading {
     pub place: String,
     /// Short office name for running headers.
     pub short_name: String,
+    /// The office's UTC offset (WIB, WITA, WIT), for the moment a dated
+    /// document says it was made.
+    pub offset: FixedOffset,
 }
 
 impl OfficeHeading {
@@ -90,7 +93,17 @@ impl OfficeHeading {
             },
             place,
             short_name: office.short_name.clone(),
+            offset: office.timezone.offset(),
         }
+    }
+
+    /// The start of an office date, in office time: when a document of that
+    /// date (a batch's rekap, a Berita Acara) says it was made.
+    pub fn start_of(&self, date: NaiveDate) -> DateTime<FixedOffset> {
+        self.offset
+            .from_local_datetime(&date.and_time(chrono::NaiveTime::MIN))
+            .single()
+            .expect("a fixed offset maps every local time once")
     }
 }
 
@@ -176,6 +189,7 @@ impl Rekap {
                 },
             ],
             pdf_title: format!("Rekap {}", self.batch_id),
+            made: heading.start_of(self.date),
         }
     }
 
@@ -282,6 +296,7 @@ impl RekapCetak {
                 },
             ],
             pdf_title: format!("Rekap Cetak KTP-el {}", self.date.format("%Y-%m-%d")),
+            made: heading.start_of(self.date),
         }
     }
 

@@ -20,6 +20,7 @@ fn heading() -> OfficeHeading {
         },
         place: "Bantul".into(),
         short_name: "Disdukcapil Kabupaten Bantul".into(),
+        offset: chrono::FixedOffset::east_opt(7 * 3600).expect("WIB"),
     }
 }
 

@@ -148,9 +148,26 @@ pub struct Application {
     pub batch: Option<String>,
 }
 
+/// A person's name as a document, a card or an email shows it: a run of
+/// whitespace (two spaces typed, a tab, a line break from a form) becomes
+/// one space, none at either end (`ESTI  KUSUMAWATI` → `ESTI KUSUMAWATI`).
+/// Only for showing: what was submitted stays as given, and verification
+/// compares names through its own normalisation (`verify::name`), which
+/// already ignores spacing on both sides.
+pub fn shown_name(name: &str) -> String {
+    name.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shown_name_has_single_spaces() {
+        assert_eq!(shown_name("ESTI  KUSUMAWATI"), "ESTI KUSUMAWATI");
+        assert_eq!(shown_name(" Siti\tAminah \n S.Pd. "), "Siti Aminah S.Pd.");
+        assert_eq!(shown_name("MA'RUF AL-HADI"), "MA'RUF AL-HADI");
+    }
 
     #[test]
     fn ids_print_and_parse() {

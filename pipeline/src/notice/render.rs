@@ -12,7 +12,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::domain::application::Application;
+use crate::domain::application::{Application, shown_name};
 use crate::domain::calendar;
 use crate::domain::nik;
 use crate::domain::reason::Reason;
@@ -231,6 +231,8 @@ impl Templates {
 /// The office, as templates see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct OfficeCtx {
+    /// Parent government line of the letterhead, e.g. `PEMERINTAH KABUPATEN BANTUL`.
+    pub government: String,
     /// Full name.
     pub name: String,
     /// Short name.
@@ -280,7 +282,7 @@ pub struct Context {
     pub state: String,
     /// The NIK, masked (`3402**********01`).
     pub nik: String,
-    /// The applicant's name as they wrote it.
+    /// The applicant's name as they wrote it, spacing tidied ([`shown_name`]).
     pub name: String,
     /// Where replies go.
     pub reply_to: String,
@@ -405,6 +407,7 @@ pub fn context(
     Context {
         kind: notice.kind,
         office: OfficeCtx {
+            government: office.government.clone(),
             name: office.name.clone(),
             short_name: office.short_name.clone(),
             address: office.address.clone(),
@@ -416,7 +419,7 @@ pub fn context(
         service: sub.service.label().to_string(),
         state: notice.kind.subject_state().to_string(),
         nik: nik::mask(&sub.nik),
-        name: sub.name.clone(),
+        name: shown_name(&sub.name),
         reply_to: config
             .smtp
             .reply_to

@@ -213,7 +213,7 @@ impl CardFace {
         CardFace {
             application_id: String::new(),
             nik: format!("{:016}", d.nik),
-            name: d.name.clone(),
+            name: crate::domain::application::shown_name(&d.name),
             birth_place: d.birth_place.clone(),
             birth_date: d
                 .birth_date

@@ -19,6 +19,7 @@ use chrono::NaiveDate;
 
 use crate::config::Config;
 use crate::digest::sha256_hex;
+use crate::domain::application::shown_name;
 use crate::domain::batch::CardResult;
 use crate::domain::service::Service;
 use crate::domain::wilayah::Wilayah;
@@ -267,7 +268,8 @@ pub fn write_rekaps(
                 rekap_cards.push(RekapCard {
                     application_id: c.application_id.clone(),
                     nik: c.nik.clone(),
-                    name: c.name.clone(),
+                    // Also for a cards.csv written before faces tidied names.
+                    name: shown_name(&c.name),
                     village: c.village.clone(),
                     service,
                 });
@@ -309,7 +311,7 @@ pub fn write_rekaps(
                     card: RekapCard {
                         application_id: id,
                         nik: face.nik.clone(),
-                        name: face.name.clone(),
+                        name: shown_name(&face.name),
                         village: face.village.clone(),
                         service: app.submitted.service,
                     },

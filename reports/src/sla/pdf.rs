@@ -227,20 +227,26 @@ impl Doc {
                     .expect("a column of the table")
             })
             .collect();
+        // Headers wrap onto as many lines as the longest needs; shrunk,
+        // they ran into the next column ("Target (jam kerja)" into "Selesai").
+        let headers: Vec<(f32, Vec<String>)> = cols
+            .iter()
+            .map(|(c, w)| header_lines(heading(c), w - 1.6))
+            .collect();
+        let lines = headers.iter().map(|(_, l)| l.len()).max().unwrap_or(1);
+        let header_h = ROW_H + (lines - 1) as f32 * HEADER_LINE_H;
         let header = |d: &mut Doc| {
-            d.room(ROW_H * 2.0);
+            d.room(header_h + ROW_H);
             d.rule(d.y, 0.6);
             let mut x = MARGIN_X;
-            for (c, w) in cols {
-                let h = heading(c);
-                let mut size = 7.5;
-                while size > 5.0 && text_width_mm(h, size, true) > w - 1.6 {
-                    size -= 0.25;
+            for ((_, w), (size, lines)) in cols.iter().zip(&headers) {
+                for (k, line) in lines.iter().enumerate() {
+                    let baseline = d.y - ROW_H + 1.5 - k as f32 * HEADER_LINE_H;
+                    d.text(x + 0.8, baseline, *size, true, C(34, 34, 34), line);
                 }
-                d.text(x + 0.8, d.y - ROW_H + 1.5, size, true, C(34, 34, 34), h);
                 x += w;
             }
-            d.y -= ROW_H;
+            d.y -= header_h;
             d.rule(d.y, 0.6);
         };
         header(self);
@@ -284,6 +290,40 @@ impl Doc {
     }
 }
 
+/// Size of a column header, and the step from one of its lines to the next (mm).
+const HEADER_PT: f32 = 7.5;
+const HEADER_LINE_H: f32 = 3.1;
+/// A header word too wide for its column even on a line of its own is
+/// shrunk down to this size (no header of the report needs it today).
+const HEADER_MIN_PT: f32 = 5.5;
+
+/// A column header's size and lines: its words wrapped to `width` mm.
+fn header_lines(text: &str, width: f32) -> (f32, Vec<String>) {
+    let text = latin(text);
+    let widest = text
+        .split_whitespace()
+        .map(|w| text_width_mm(w, HEADER_PT, true))
+        .fold(0.0, f32::max);
+    let mut size = HEADER_PT;
+    if widest > width {
+        size = (HEADER_PT * width / widest).max(HEADER_MIN_PT);
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if text_width_mm(&format!("{line} {word}"), size, true) <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    (size, lines)
+}
+
 /// The embedded font is subset to Latin (`scripts/subset-fonts`): the
 /// arrow of the step names becomes an en dash.
 fn latin(s: &str) -> String {
@@ -294,7 +334,8 @@ fn latin(s: &str) -> String {
 pub fn render(report: &SlaReport) -> Vec<u8> {
     let p = &report.period;
     let title = format!("Laporan Kepatuhan SLA {} s.d. {}", p.from, p.to);
-    let (pdf, regular, bold) = new_pdf(&title);
+    // Made at the moment of its figures, so the same report gives the same bytes.
+    let (pdf, regular, bold) = new_pdf(&title, p.at.with_timezone(&report.offset));
     let mut d = Doc {
         pages: Vec::new(),
         ops: Vec::new(),
@@ -407,8 +448,8 @@ pub fn render(report: &SlaReport) -> Vec<u8> {
     d.table(
         summary,
         &[
-            ("step", 58.0),
-            ("target_hours", 16.0),
+            ("step", 56.0),
+            ("target_hours", 18.0),
             ("count", 15.0),
             ("within_target_pct", 18.0),
             ("median_hours", 18.0),
@@ -461,8 +502,8 @@ pub fn render(report: &SlaReport) -> Vec<u8> {
     d.table(
         aging,
         &[
-            ("application", 20.0),
-            ("step", 50.0),
+            ("application", 22.0),
+            ("step", 48.0),
             ("service", 30.0),
             ("state", 22.0),
             ("since", 26.0),

@@ -124,3 +124,168 @@ fn the_documents_are_self_contained_and_stable() {
     assert!(a.starts_with(b"%PDF"));
     assert_eq!(a, pdf::render(&r), "same report, same bytes");
 }
+
+/// A word of `pdftotext -bbox-layout`: its text and box (pt, y down).
+#[derive(Debug, Clone)]
+struct Word {
+    text: String,
+    x0: f32,
+    y0: f32,
+    x1: f32,
+    y1: f32,
+}
+
+/// Every word of the PDF, per page, as poppler places them.
+fn words(pdf: &[u8]) -> Vec<Vec<Word>> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sla.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg("-bbox-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (./scripts/test installs poppler-utils)");
+    assert!(out.status.success());
+    let xml = String::from_utf8(out.stdout).unwrap();
+    let attr = |tag: &str, name: &str| -> f32 {
+        let key = format!("{name}=\"");
+        let at = tag.find(&key).unwrap() + key.len();
+        tag[at..at + tag[at..].find('"').unwrap()].parse().unwrap()
+    };
+    let mut pages: Vec<Vec<Word>> = Vec::new();
+    for line in xml.lines() {
+        let line = line.trim();
+        if line.starts_with("<page ") {
+            pages.push(Vec::new());
+        } else if let Some(rest) = line.strip_prefix("<word ") {
+            let (tag, text) = rest.split_once('>').unwrap();
+            let text = text.trim_end_matches("</word>");
+            pages.last_mut().unwrap().push(Word {
+                text: text
+                    .replace("&amp;", "&")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">"),
+                x0: attr(tag, "xMin"),
+                y0: attr(tag, "yMin"),
+                x1: attr(tag, "xMax"),
+                y1: attr(tag, "yMax"),
+            });
+        }
+    }
+    pages
+}
+
+/// The header row of the table whose first two headers are `headers[0]`
+/// and `headers[1]`: each header's words, taken left to right from the
+/// words between the row's top and the table's first cell.
+fn header_row(pages: &[Vec<Word>], headers: &[&str]) -> Vec<Vec<Word>> {
+    let first = headers[0].split_whitespace().next().unwrap();
+    let second = headers[1].split_whitespace().next().unwrap();
+    for page in pages {
+        for start in page.iter().filter(|w| w.text == first) {
+            let same_line = |w: &Word| (w.y0 - start.y0).abs() < 1.0 && w.x0 > start.x1;
+            if !page.iter().any(|w| same_line(w) && w.text == second) {
+                continue;
+            }
+            // The first cell below the header sits where the first header starts.
+            let end = page
+                .iter()
+                .filter(|w| (w.x0 - start.x0).abs() < 1.0 && w.y0 > start.y0 + 1.0)
+                .map(|w| w.y0)
+                .fold(f32::INFINITY, f32::min);
+            let mut band: Vec<Word> = page
+                .iter()
+                .filter(|w| w.y0 > start.y0 - 1.0 && w.y0 < end - 1.0)
+                .cloned()
+                .collect();
+            let mut row = Vec::new();
+            for h in headers {
+                let mut mine = Vec::new();
+                for token in h.split_whitespace() {
+                    let pick = band
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, w)| w.text == token)
+                        .min_by(|a, b| a.1.x0.total_cmp(&b.1.x0))
+                        .map(|(i, _)| i)
+                        .unwrap_or_else(|| {
+                            panic!("header word {token:?} of {h:?} not found alone in {band:?}")
+                        });
+                    mine.push(band.remove(pick));
+                }
+                row.push(mine);
+            }
+            return row;
+        }
+    }
+    panic!("no header row starting {first} {second}");
+}
+
+#[test]
+fn column_headers_wrap_within_their_columns() {
+    let r = report((1..=5).map(|i| card(i, wib(24, 9, i as u32))).collect());
+    let pages = words(&pdf::render(&r));
+    let tables: [&[&str]; 3] = [
+        &[
+            "step",
+            "target_hours",
+            "count",
+            "within_target_pct",
+            "median_hours",
+            "p90_hours",
+            "open",
+            "open_past_target",
+        ],
+        &[
+            "step",
+            "kecamatan_name",
+            "count",
+            "within_target_pct",
+            "median_hours",
+            "p90_hours",
+        ],
+        &[
+            "application",
+            "step",
+            "service",
+            "state",
+            "since",
+            "working_hours",
+            "over_hours",
+        ],
+    ];
+    let open = report(vec![AppHistory {
+        events: vec![
+            (State::Received, wib(23, 9, 0)),
+            (State::Verified, wib(24, 1, 0)),
+        ],
+        ..card(7, wib(23, 10, 0))
+    }]);
+    let open_pages = words(&pdf::render(&open));
+    for (i, columns) in tables.iter().enumerate() {
+        let headers: Vec<&str> = columns.iter().map(|c| html::heading(c)).collect();
+        let pages = if i == 2 { &open_pages } else { &pages };
+        let row = header_row(pages, &headers);
+        for (k, pair) in row.windows(2).enumerate() {
+            let right_edge = pair[0].iter().map(|w| w.x1).fold(f32::MIN, f32::max);
+            let next_left = pair[1].iter().map(|w| w.x0).fold(f32::MAX, f32::min);
+            assert!(
+                right_edge + 1.0 < next_left,
+                "{:?} runs into {:?}: {right_edge} ≥ {next_left}",
+                headers[k],
+                headers[k + 1]
+            );
+        }
+        // Wrapped, not shrunk: every header word as tall as the first.
+        let height = row[0][0].y1 - row[0][0].y0;
+        for w in row.iter().flatten() {
+            assert!(
+                (w.y1 - w.y0 - height).abs() < 0.05,
+                "{:?} is shrunk: {} pt high, not {height}",
+                w.text,
+                w.y1 - w.y0
+            );
+        }
+    }
+}
