@@ -184,7 +184,8 @@ fn header_row(pages: &[Vec<Word>], headers: &[&str]) -> Vec<Vec<Word>> {
     let second = headers[1].split_whitespace().next().unwrap();
     for page in pages {
         for start in page.iter().filter(|w| w.text == first) {
-            let same_line = |w: &Word| (w.y0 - start.y0).abs() < 1.0 && w.x0 > start.x1;
+            // On the same baseline (the bottom of a word's box), at any size.
+            let same_line = |w: &Word| (w.y1 - start.y1).abs() < 1.0 && w.x0 > start.x1;
             if !page.iter().any(|w| same_line(w) && w.text == second) {
                 continue;
             }
