@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use chrono::{FixedOffset, Utc};
 
 use crate::pickups::{apps, cards, office, printed_office, register_now, sg, state_of};
-use crate::support::{Run, sigap};
+use crate::support::{Run, sigap, write_register};
 
 const PASSPHRASE: &str = "rahasia-dinas-2026";
 
@@ -106,14 +106,7 @@ fn age_scans(office: &Path) {
 
 fn register(tmp: &Path, name: &str, rows: &[String]) -> PathBuf {
     let p = tmp.join(name);
-    std::fs::write(
-        &p,
-        format!(
-            "id_permohonan,nik,batch,diambil_pada,petugas,ktp_lama_diserahkan\n{}\n",
-            rows.join("\n")
-        ),
-    )
-    .unwrap();
+    write_register(&p, &rows);
     p
 }
 

@@ -10,7 +10,7 @@ use std::process::Command;
 use chrono::NaiveDate;
 
 use crate::pickups::{cards, printed_office, register_now, sg};
-use crate::support::{copy_office, repo_root};
+use crate::support::{copy_office, repo_root, write_register};
 
 fn tool(program: &str, args: &[&str]) -> String {
     let out = Command::new(program)
@@ -73,14 +73,7 @@ fn documents_office(tmp: &Path, double_spaced: bool) -> Made {
         .map(|c| format!("{},,,{now},Sri Wahyuni,ya", c.0))
         .collect();
     let register = tmp.join("register.csv");
-    std::fs::write(
-        &register,
-        format!(
-            "id_permohonan,nik,batch,diambil_pada,petugas,ktp_lama_diserahkan\n{}\n",
-            rows.join("\n")
-        ),
-    )
-    .unwrap();
+    write_register(&register, &rows);
     sg(&cfg, &["pickups", "import", register.to_str().unwrap()]).expect_code(0);
     // `DD/MM/YYYY HH:MM` → `YYYY-MM`.
     let month = format!("{}-{}", &now[6..10], &now[3..5]);

@@ -21,7 +21,7 @@ use polars::prelude::SerReader;
 use serde_json::Value;
 
 use crate::smtp::{Smtp, free_port};
-use crate::support::{Run, copy_office, repo_root, sigap};
+use crate::support::{Run, copy_office, repo_root, sigap, write_register};
 
 /// What was said, and whether its stdout is a log.
 struct Said {
@@ -233,14 +233,7 @@ fn a_whole_night_at_trace_level_logs_no_nik_and_no_name() {
         ));
     }
     let register = tmp.path().join("register.csv");
-    std::fs::write(
-        &register,
-        format!(
-            "id_permohonan,nik,batch,diambil_pada,petugas,ktp_lama_diserahkan\n{}\n",
-            rows.join("\n")
-        ),
-    )
-    .unwrap();
+    write_register(&register, &rows);
     night.sg(&["pickups", "import", register.to_str().unwrap()], true);
     night.sg(&["nightly"], true);
     let today = chrono::Utc::now().date_naive().to_string();

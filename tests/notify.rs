@@ -99,6 +99,18 @@ fn close_next_week(cfg: &Path) {
     std::fs::write(cfg, text).unwrap();
 }
 
+/// The station prints the office's first batch: confirmed, results read.
+fn print_first_batch(cfg: &Path) {
+    let first = std::fs::read_dir(cfg.parent().unwrap().join("spool/outgoing"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("B-"))
+        .min()
+        .expect("a batch");
+    sg(cfg, None, &["station", "confirm", &first]).expect_code(0);
+    sg(cfg, None, &["station", "results"]).expect_code(0);
+}
+
 #[test]
 fn notices_arrive_once_each_with_headers_both_parts_a_masked_nik_and_the_pickup_date() {
     let tmp = tempfile::tempdir().unwrap();
@@ -119,15 +131,7 @@ fn notices_arrive_once_each_with_headers_both_parts_a_masked_nik_and_the_pickup_
         "{}",
         night.stdout
     );
-    let outgoing = cfg.parent().unwrap().join("spool/outgoing");
-    let first = std::fs::read_dir(&outgoing)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("B-"))
-        .min()
-        .expect("a batch");
-    sg(&cfg, None, &["station", "confirm", &first]).expect_code(0);
-    sg(&cfg, None, &["station", "results"]).expect_code(0);
+    print_first_batch(&cfg);
     let all = notices(&cfg);
     let ready: Vec<&Value> = all
         .iter()
@@ -628,14 +632,7 @@ fn each_notice_kind_reads_as_a_letter_from_the_office_in_chromium() {
     )
     .expect_code(0);
     sg(&cfg, None, &["nightly"]);
-    let first = std::fs::read_dir(office_dir.join("spool/outgoing"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("B-"))
-        .min()
-        .expect("a batch");
-    sg(&cfg, None, &["station", "confirm", &first]).expect_code(0);
-    sg(&cfg, None, &["station", "results"]).expect_code(0);
+    print_first_batch(&cfg);
     let smtp = Smtp::start(tmp.path(), free_port());
     sg(&cfg, Some(&smtp.url()), &["notify"]).expect_code(0);
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::{FixedOffset, Timelike, Utc};
 use serde_json::Value;
 
-use crate::support::{Run, copy_office, repo_root, sigap};
+use crate::support::{Run, copy_office, repo_root, sigap, write_register};
 
 pub fn office(tmp: &Path) -> PathBuf {
     let dir = tmp.join("office");
@@ -178,14 +178,7 @@ fn a_register_collects_cards_quarantines_contradictions_and_is_imported_once() {
         format!("{},,,kemarin,Sri Wahyuni,ya", c1[3].0),
     ];
     let register = tmp.path().join("register-sewon.csv");
-    std::fs::write(
-        &register,
-        format!(
-            "id_permohonan,nik,batch,diambil_pada,petugas,ktp_lama_diserahkan\n{}\n",
-            rows.join("\n")
-        ),
-    )
-    .unwrap();
+    write_register(&register, &rows);
     let reg = register.to_str().unwrap();
     let out = sg(&cfg, &["pickups", "import", reg]).expect_code(1);
     assert!(

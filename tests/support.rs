@@ -110,3 +110,15 @@ pub fn copy_office(from: &Path, to: &Path) {
         std::fs::write(dest, bytes).unwrap();
     }
 }
+
+/// Writes a kecamatan pickup register (the documented header, then `rows`).
+pub fn write_register(path: &Path, rows: &[String]) {
+    std::fs::write(
+        path,
+        format!(
+            "id_permohonan,nik,batch,diambil_pada,petugas,ktp_lama_diserahkan\n{}\n",
+            rows.join("\n")
+        ),
+    )
+    .unwrap();
+}
