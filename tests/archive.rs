@@ -106,7 +106,7 @@ fn age_scans(office: &Path) {
 
 fn register(tmp: &Path, name: &str, rows: &[String]) -> PathBuf {
     let p = tmp.join(name);
-    write_register(&p, &rows);
+    write_register(&p, rows);
     p
 }
 
