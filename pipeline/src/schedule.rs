@@ -522,17 +522,20 @@ pub fn next_runs(
 /// When a job first comes due after the daemon starts. `last_run` is when
 /// it last ran (from the history). If a scheduled time passed since then
 /// (the daemon was down), `run_once` runs it now and `skip` waits for the
-/// next time.
+/// next time. A last run that was `interrupted` (killed with the daemon)
+/// did not do its work, so its time counts as missed too.
 pub fn first_due(
     schedule: &Schedule,
     entry: &ScheduleEntry,
     last_run: Option<DateTime<Utc>>,
+    last_interrupted: bool,
     now: DateTime<Utc>,
     tz: FixedOffset,
 ) -> Option<DateTime<Utc>> {
-    let missed = last_run
-        .and_then(|l| schedule.next_after(l, tz))
-        .is_some_and(|t| t.with_timezone(&Utc) <= now);
+    let missed = last_interrupted
+        || last_run
+            .and_then(|l| schedule.next_after(l, tz))
+            .is_some_and(|t| t.with_timezone(&Utc) <= now);
     if missed && entry.catch_up == CatchUp::RunOnce {
         return Some(now);
     }
@@ -734,6 +737,7 @@ mod tests {
             &s,
             &entry("0 1 * * *", CatchUp::Skip, 0),
             Some(last),
+            false,
             now,
             wib,
         );
@@ -745,6 +749,7 @@ mod tests {
             &s,
             &entry("0 1 * * *", CatchUp::RunOnce, 0),
             Some(last),
+            false,
             now,
             wib,
         );
@@ -755,6 +760,7 @@ mod tests {
             &s,
             &entry("0 1 * * *", CatchUp::RunOnce, 0),
             Some(recent),
+            false,
             now,
             wib,
         );
@@ -762,8 +768,28 @@ mod tests {
             once.unwrap().with_timezone(&wib).to_rfc3339(),
             "2026-11-27T01:00:00+07:00"
         );
+        // The same recent run, but killed half-way: its night was missed.
+        let killed = |catch_up| {
+            first_due(
+                &s,
+                &entry("0 1 * * *", catch_up, 0),
+                Some(recent),
+                true,
+                now,
+                wib,
+            )
+        };
+        assert_eq!(killed(CatchUp::RunOnce), Some(now));
+        assert_ne!(killed(CatchUp::Skip), Some(now));
         // Never ran: nothing to catch up.
-        let never = first_due(&s, &entry("0 1 * * *", CatchUp::RunOnce, 0), None, now, wib);
+        let never = first_due(
+            &s,
+            &entry("0 1 * * *", CatchUp::RunOnce, 0),
+            None,
+            false,
+            now,
+            wib,
+        );
         assert_ne!(never, Some(now));
     }
 

@@ -16,7 +16,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use pipeline::Config;
 use pipeline::domain::outcome::Outcome;
-use pipeline::job::{DAEMON_ALERT, Done, Job};
+use pipeline::job::{DAEMON_ALERT, Done, Job, JobError, LockError};
 use pipeline::schedule::{Schedule, ScheduleEntry, after_run, first_due, parse_cron};
 use pipeline::store::Store;
 use tokio::signal::unix::{SignalKind, signal};
@@ -101,13 +101,21 @@ async fn daemon(
     mut slots: Vec<Slot>,
 ) -> anyhow::Result<Done<()>> {
     let tz = config.office.timezone.offset();
+    for slot in &slots {
+        interrupt_killed_runs(store, config, slot.job)?;
+    }
     let now = Utc::now();
     for slot in &mut slots {
-        let last = store
-            .runs(Some(slot.job.name()), 1)?
-            .first()
-            .map(|r| r.started_at);
-        slot.next_at = first_due(&slot.schedule, &slot.entry, last, now, tz);
+        let last = store.runs(Some(slot.job.name()), 1)?;
+        let last = last.first();
+        slot.next_at = first_due(
+            &slot.schedule,
+            &slot.entry,
+            last.map(|r| r.started_at),
+            last.is_some_and(|r| r.outcome == Outcome::Interrupted),
+            now,
+            tz,
+        );
         tracing::info!(job = %slot.job, next = ?slot.next_at, "daemon: scheduled");
     }
     let mut term = signal(SignalKind::terminate())?;
@@ -224,6 +232,31 @@ async fn daemon(
         summary: "daemon stopped".into(),
         value: (),
     })
+}
+
+/// A daemon killed together with its child (a power cut, the OOM killer,
+/// systemd stopping the unit's processes) left the child's run, and for a
+/// nightly the run of the step it was in, `running`. Taking each job's lock
+/// marks them interrupted (a lock still held means the job really runs:
+/// started by hand, or a child that outlived its daemon, and is left
+/// alone), so `first_due` sees the interrupted run and `run_once` runs the
+/// job again now instead of at its next time.
+fn interrupt_killed_runs(store: &mut Store, config: &Config, job: Job) -> anyhow::Result<()> {
+    let steps: &[Job] = if job == Job::Nightly {
+        &Job::NIGHTLY_STEPS
+    } else {
+        &[]
+    };
+    for &j in std::iter::once(&job).chain(steps) {
+        match pipeline::job::hold::<std::convert::Infallible>(j, &config.data_dir(), store) {
+            Ok(_lock) => {}
+            Err(JobError::Lock(LockError::Held { holder, .. })) => {
+                tracing::info!(job = %j, holder, "daemon: the job is running in another process");
+            }
+            Err(e) => return Err(super::job_error(e)),
+        }
+    }
+    Ok(())
 }
 
 /// A job failed after every retry: one alert for the admin goes into the
