@@ -21,6 +21,8 @@
 //! cargo test -p sigap --test crash -- --nocapture
 //! ```
 
+/// The commands after the night, and the daemon, under SIGKILL.
+mod crash_desk;
 #[allow(dead_code)]
 mod smtp;
 #[allow(dead_code)]
@@ -50,6 +52,10 @@ const STAGES: [&str; 6] = ["ingest", "verify", "batch", "rekap", "notify", "stat
 const NIGHTLY_KILLS_PER_NIGHT: usize = 8;
 /// Killed attempts of `sigap station results` after each station answer.
 const STATION_KILLS_PER_NIGHT: usize = 3;
+
+/// The crash tests run one at a time: their kill moments are milliseconds
+/// apart, and a test beside them would move those moments.
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// splitmix64: small, seeded, the same sequence on every machine.
 struct Rng(u64);
@@ -408,6 +414,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn sigkill_anywhere_in_the_night_loses_nothing_and_does_nothing_twice() {
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
     let seed: u64 = std::env::var("SIGAP_CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
