@@ -805,7 +805,7 @@ fn sigkill_of_the_daemon_with_its_nightly_runs_the_nightly_again_when_it_restart
     assert!(received.values().all(|n| *n == 1), "{received:?}");
     check_common(&s, &dir);
     println!(
-        "crash test, the daemon (seed {seed}): {DAEMON_KILLS} SIGKILLs of the daemon's process group with its nightly running (in {killed_in:?}; {starts} daemon starts, each killed), each killed nightly run again by the restarted daemon; wall time {:.0?}",
+        "crash test, the daemon (seed {seed}): {starts} SIGKILLs of the daemon's process group, {DAEMON_KILLS} with its nightly running (in {killed_in:?}; the others just after it ended), each killed nightly run again at once by the restarted daemon; wall time {:.0?}",
         clock.elapsed()
     );
 }
