@@ -5,7 +5,9 @@
 //! another process holds the job's lock (the skip is recorded as `locked`,
 //! with no retry and no alert), anything else it failed. SIGTERM or SIGINT:
 //! the job running now finishes, then the daemon records itself as
-//! interrupted and exits 0.
+//! interrupted and exits 0. When it starts, runs a daemon killed with its
+//! child left `running` are marked interrupted and count as missed
+//! (`interrupt_killed_runs`), so `run_once` runs them again at once.
 
 use std::collections::BTreeMap;
 use std::path::Path;
