@@ -344,6 +344,11 @@ pub struct PickupOffice {
     pub address: String,
 }
 
+/// The kind of a kept document whose kind is not known yet (its file name
+/// matches no keyword): a person classifies it in the review queue. Not a
+/// key an office may define in `[documents]`.
+pub const UNCLASSIFIED: &str = "unclassified";
+
 /// A kind of document an application can carry.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DocumentKind {
@@ -740,6 +745,12 @@ impl Config {
             err(
                 "services".into(),
                 "no service offered; add at least one [services.*]".into(),
+            );
+        }
+        if self.documents.contains_key(UNCLASSIFIED) {
+            err(
+                format!("documents.{UNCLASSIFIED}"),
+                format!("`{UNCLASSIFIED}` is reserved for documents not classified yet; rename the kind"),
             );
         }
         for (service, rule) in &self.services {
