@@ -750,7 +750,9 @@ impl Config {
         if self.documents.contains_key(UNCLASSIFIED) {
             err(
                 format!("documents.{UNCLASSIFIED}"),
-                format!("`{UNCLASSIFIED}` is reserved for documents not classified yet; rename the kind"),
+                format!(
+                    "`{UNCLASSIFIED}` is reserved for documents not classified yet; rename the kind"
+                ),
             );
         }
         for (service, rule) in &self.services {

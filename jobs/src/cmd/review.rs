@@ -4,13 +4,13 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use pipeline::adapters;
+use pipeline::domain::nik::{clean_digits, mask};
 use pipeline::domain::outcome::Outcome;
 use pipeline::domain::wilayah::Wilayah;
 use pipeline::job::{Done, Job};
+use pipeline::ports::Person;
 use pipeline::store::{Store, UnclassifiedDocument};
 use pipeline::verify;
-use pipeline::domain::nik::{clean_digits, mask};
-use pipeline::ports::Person;
 use pipeline::verify::review;
 use pipeline::{Application, ApplicationId, Config};
 use serde_json::{Value, json};
@@ -147,7 +147,10 @@ pub fn classify(
     let who = operator(by)?;
     let mut store = open_store(config)?;
     review::classify(&mut store, config, id, doc, kind, &who, Utc::now())?;
-    println!("{id}: document {doc} classified as {} by {who}", kind.trim());
+    println!(
+        "{id}: document {doc} classified as {} by {who}",
+        kind.trim()
+    );
     reverify(config, &mut store, id)
 }
 
@@ -187,7 +190,9 @@ fn reverify(config: &Config, store: &mut Store, id: ApplicationId) -> anyhow::Re
                 .collect::<Vec<_>>()
                 .join(",")
         ),
-        None => println!("{id} was decided by another verify run meanwhile: sigap applications show {id}"),
+        None => println!(
+            "{id} was decided by another verify run meanwhile: sigap applications show {id}"
+        ),
     }
     Ok(Exit::of(ran.outcome))
 }

@@ -58,7 +58,9 @@ pub enum ReviewError {
         doc: i64,
     },
     /// Approving would pass a document nobody has looked at.
-    #[error("{id} still has {count} unclassified document(s); classify them first: sigap review classify {id} DOC KIND")]
+    #[error(
+        "{id} still has {count} unclassified document(s); classify them first: sigap review classify {id} DOC KIND"
+    )]
     Unclassified {
         /// The application.
         id: ApplicationId,
