@@ -885,6 +885,8 @@ mod tests {
             .documents
             .push("surat_sakti".into());
         c.secrets_in_file.push("smtp.url".into());
+        let kk = c.documents["kk"].clone();
+        c.documents.insert(UNCLASSIFIED.into(), kk);
         let keys: Vec<String> = c
             .problems(Wilayah::embedded())
             .into_iter()
@@ -897,6 +899,7 @@ mod tests {
             "kecamatan[0].code",
             "services.ktp_hilang.documents[1]",
             "smtp.url",
+            "documents.unclassified",
         ] {
             assert!(
                 keys.iter().any(|k| k == want),
