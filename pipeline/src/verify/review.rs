@@ -70,15 +70,23 @@ pub enum ReviewError {
 }
 
 /// Approves a REVIEW application: VERIFIED, reasons cleared. Refused while
-/// it still has a document of unknown kind ([`classify`] it first).
+/// it waits for a document of unknown kind to be classified
+/// (UNCLASSIFIED_DOCUMENT: [`classify`] it first).
 pub fn approve(
     store: &mut Store,
     id: ApplicationId,
     operator: &str,
     at: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
+    // Only where the document may be the missing one: an extra file of
+    // unknown kind beside a complete set does not hold up the decision.
+    let waits = store.application(id)?.is_some_and(|a| {
+        a.reasons
+            .iter()
+            .any(|r| r == Reason::UnclassifiedDocument.code())
+    });
     let count = store.unclassified_documents(id)?.len();
-    if count > 0 {
+    if waits && count > 0 {
         return Err(ReviewError::Unclassified { id, count });
     }
     let actor = actor(operator);
