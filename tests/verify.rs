@@ -19,8 +19,8 @@ use crate::support::{Run, copy_office, repo_root, run, sigap};
 
 /// A population row (the columns verification reads; the rest are filled in).
 #[derive(Clone)]
-struct Row {
-    nik: String,
+pub(crate) struct Row {
+    pub(crate) nik: String,
     kk: String,
     name: String,
     birth: NaiveDate,
@@ -44,7 +44,7 @@ struct Case {
     reasons: Vec<&'static str>,
 }
 
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+pub(crate) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
@@ -57,7 +57,7 @@ fn at(minute: u32) -> DateTime<FixedOffset> {
 
 const KK: &str = "3402150512150003";
 
-fn resident(serial: u16, birth: NaiveDate, sex: Sex) -> Row {
+pub(crate) fn resident(serial: u16, birth: NaiveDate, sex: Sex) -> Row {
     Row {
         nik: compose_nik("34.02.15", birth, sex, serial),
         kk: KK.into(),
@@ -355,7 +355,7 @@ fn cases() -> Vec<Case> {
 }
 
 /// The population rows of the fixtures, as polars writes the snapshot.
-fn population_frame(rows: &[&Row]) -> DataFrame {
+pub(crate) fn population_frame(rows: &[&Row]) -> DataFrame {
     let text = |name: &str, f: &dyn Fn(&Row) -> String| {
         Column::new(name.into(), rows.iter().map(|r| f(r)).collect::<Vec<_>>())
     };

@@ -367,6 +367,19 @@ pub enum ReviewAction {
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
     },
+    /// Classify a document of unknown kind (doc id from `review list`) and verify the
+    /// application again at once.
+    Classify {
+        /// Application id, e.g. A-000123.
+        id: pipeline::ApplicationId,
+        /// Document id, as `review list` shows it.
+        doc: i64,
+        /// Document kind, a key of the profile's [documents] (e.g. kk).
+        kind: String,
+        /// The operator deciding [default: the login user].
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
 }
 
 /// `sigap config …`

@@ -344,6 +344,11 @@ pub struct PickupOffice {
     pub address: String,
 }
 
+/// The kind of a kept document whose kind is not known yet (its file name
+/// matches no keyword): a person classifies it in the review queue. Not a
+/// key an office may define in `[documents]`.
+pub const UNCLASSIFIED: &str = "unclassified";
+
 /// A kind of document an application can carry.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DocumentKind {
@@ -742,6 +747,14 @@ impl Config {
                 "no service offered; add at least one [services.*]".into(),
             );
         }
+        if self.documents.contains_key(UNCLASSIFIED) {
+            err(
+                format!("documents.{UNCLASSIFIED}"),
+                format!(
+                    "`{UNCLASSIFIED}` is reserved for documents not classified yet; rename the kind"
+                ),
+            );
+        }
         for (service, rule) in &self.services {
             for (i, doc) in rule.documents.iter().enumerate() {
                 if !self.documents.contains_key(doc) {
@@ -872,6 +885,8 @@ mod tests {
             .documents
             .push("surat_sakti".into());
         c.secrets_in_file.push("smtp.url".into());
+        let kk = c.documents["kk"].clone();
+        c.documents.insert(UNCLASSIFIED.into(), kk);
         let keys: Vec<String> = c
             .problems(Wilayah::embedded())
             .into_iter()
@@ -884,6 +899,7 @@ mod tests {
             "kecamatan[0].code",
             "services.ktp_hilang.documents[1]",
             "smtp.url",
+            "documents.unclassified",
         ] {
             assert!(
                 keys.iter().any(|k| k == want),

@@ -213,6 +213,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
                 ReviewAction::List { json } => review::list(&config, json),
                 ReviewAction::Approve { id, by } => review::approve(&config, id, by),
                 ReviewAction::Reject { id, reason, by } => review::reject(&config, id, &reason, by),
+                ReviewAction::Classify { id, doc, kind, by } => {
+                    review::classify(&config, id, doc, &kind, by)
+                }
             }
         }
         Command::Nightly { dry_run } => nightly::run(&load_config(config)?, dry_run),

@@ -39,6 +39,9 @@ pub enum Reason {
     DocumentMissing,
     /// Another application for the same NIK is still being processed.
     DuplicateInFlight,
+    /// A document the service needs is not on file, but a document whose
+    /// kind is not known yet is: a person classifies it.
+    UnclassifiedDocument,
     /// Refused by an operator in the review queue.
     OperatorRejected,
     /// Verified, but the population database had no record for the NIK
@@ -49,7 +52,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason.
-    pub const ALL: [Reason; 16] = [
+    pub const ALL: [Reason; 17] = [
         Reason::NikInvalid,
         Reason::NikNotFound,
         Reason::Deceased,
@@ -64,6 +67,7 @@ impl Reason {
         Reason::SexMismatch,
         Reason::DocumentMissing,
         Reason::DuplicateInFlight,
+        Reason::UnclassifiedDocument,
         Reason::OperatorRejected,
         Reason::NotInPopulationAtBatch,
     ];
@@ -85,6 +89,7 @@ impl Reason {
             Reason::SexMismatch => "SEX_MISMATCH",
             Reason::DocumentMissing => "DOCUMENT_MISSING",
             Reason::DuplicateInFlight => "DUPLICATE_IN_FLIGHT",
+            Reason::UnclassifiedDocument => "UNCLASSIFIED_DOCUMENT",
             Reason::OperatorRejected => "OPERATOR_REJECTED",
             Reason::NotInPopulationAtBatch => "NOT_IN_POPULATION_AT_BATCH",
         }
@@ -132,6 +137,9 @@ impl Reason {
             Reason::DocumentMissing => "Dokumen persyaratan untuk layanan ini belum lengkap.",
             Reason::DuplicateInFlight => {
                 "Masih ada permohonan lain dengan NIK yang sama yang sedang diproses."
+            }
+            Reason::UnclassifiedDocument => {
+                "Jenis salah satu dokumen yang Anda kirim belum dapat dikenali dari nama filenya dan sedang diperiksa petugas."
             }
             Reason::OperatorRejected => "Permohonan ditolak oleh petugas setelah pemeriksaan.",
             Reason::NotInPopulationAtBatch => {

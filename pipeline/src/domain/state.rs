@@ -97,7 +97,8 @@ impl State {
             Received => &[Incomplete, NeedsRecording, Rejected, Review, Verified],
             // Missing documents arrived / perekaman done: verify again.
             Incomplete | NeedsRecording => &[Received],
-            Review => &[Verified, Rejected],
+            // RECEIVED: a person classified a document: verify again.
+            Review => &[Verified, Rejected, Received],
             // REVIEW: the card cannot be printed after all (no population
             // record when its face is read); a person decides.
             Verified if ktp => &[Batched, Review],
@@ -255,6 +256,7 @@ mod tests {
             (Received, Review),
             (Review, Verified),
             (Review, Rejected),
+            (Review, Received),
             (Received, Rejected),
             (Dispatched, Verified),
             (Printed, Ready),
@@ -303,7 +305,6 @@ mod tests {
             (Collected, Ready),
             (Batched, Verified),
             (Verified, Received),
-            (Review, Received),
             (Ready, InTransit),
         ] {
             assert_eq!(kind(from, to, KTP), IllegalKind::Backwards, "{from}->{to}");

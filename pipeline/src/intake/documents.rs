@@ -1,11 +1,12 @@
 //! Documents that come with an application: which kind of the profile
 //! each one is, whether it may be kept at all (size, type), and where it
-//! is stored. A sender's file name is data only: stored files get a
+//! is stored. A document of a kept type whose kind is not known is kept as
+//! [`UNCLASSIFIED`] for a person to classify. A sender's file name is data only: stored files get a
 //! generated name, `documents/<A-id>/<sha16>-<kind>.<ext>` under `data/`.
 
 use std::collections::BTreeMap;
 
-use crate::config::DocumentKind;
+use crate::config::{DocumentKind, UNCLASSIFIED};
 use crate::domain::quarantine::{QuarantineReason, printable};
 
 /// The kind a file name reads as by the profile's keywords: the kind with
@@ -126,7 +127,8 @@ pub(crate) enum Verdict {
 }
 
 /// Judges a document: size first, then type (by content and by name),
-/// then kind (the given one if the profile has it, else by name).
+/// then kind (the given one if the profile has it, else by name, else
+/// [`UNCLASSIFIED`]).
 pub(crate) fn judge(
     given_kind: Option<&str>,
     original_name: &str,
@@ -170,26 +172,14 @@ pub(crate) fn judge(
             ext,
         };
     }
+    // A kept type whose kind is not known (an iPhone's IMG_2041.JPG, a
+    // winmail.dat) stays with its application: a person classifies it.
     let kind = given_kind
         .filter(|k| documents.contains_key(*k))
         .map(str::to_string)
-        .or_else(|| kind_by_name(original_name, documents));
-    match kind {
-        Some(kind) => Verdict::Store { kind, ext },
-        None => Verdict::Quarantine {
-            reason: QuarantineReason::UnknownDocumentKind,
-            detail: match given_kind {
-                Some(k) => format!(
-                    "kind `{}` is not a document kind of this office and the name `{shown}` matches none of the keywords in [documents]",
-                    printable(k, 60)
-                ),
-                None => format!(
-                    "the name `{shown}` matches none (or more than one) of the keywords in [documents]; rename it (e.g. kk.pdf) and send it again"
-                ),
-            },
-            ext,
-        },
-    }
+        .or_else(|| kind_by_name(original_name, documents))
+        .unwrap_or_else(|| UNCLASSIFIED.to_string());
+    Verdict::Store { kind, ext }
 }
 
 /// Where a document of an application is stored, relative to `data/`.

@@ -351,9 +351,12 @@ fn documents_are_judged_by_size_type_and_name() {
         q(judge("kk.exe", b"hello")),
         QuarantineReason::ForbiddenType
     );
-    assert_eq!(
-        q(judge("foto.jpg", b"\xff\xd8\xff\xe0")),
-        QuarantineReason::UnknownDocumentKind
+    // No keyword: kept for a person to classify, never thrown away.
+    assert!(
+        matches!(judge("IMG_2041.JPG", b"\xff\xd8\xff\xe0"), Verdict::Store { ref kind, ref ext } if kind == "unclassified" && ext == "jpg")
+    );
+    assert!(
+        matches!(judge("winmail.dat", b"\x78\x9f\x3e\x22rest"), Verdict::Store { ref kind, ref ext } if kind == "unclassified" && ext == "dat")
     );
 }
 

@@ -26,6 +26,7 @@ use crate::files::{FileError, create_private, set_private};
 
 mod applied;
 mod archive;
+mod classify;
 mod intake;
 mod notices;
 mod pickups;
@@ -34,6 +35,7 @@ mod sla;
 
 pub use applied::{AppliedFile, FileChannel, FileKey, KnownBy, NewAppliedFile};
 pub use archive::{BundleRecord, BundledScan, NewBundle, Scan};
+pub use classify::UnclassifiedDocument;
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
 pub use notices::{Alert, NoticeEvent};
 pub use pickups::Pickup;

@@ -11,11 +11,14 @@
 //! 1. REJECTED, listing every rejection reason found: NIK_INVALID,
 //!    NIK_NOT_FOUND, DECEASED, MOVED_OUT, NOT_RESIDENT, NAME_MISMATCH,
 //!    BIRTH_DATE_MISMATCH, UNDERAGE, SEX_MISMATCH, DUPLICATE_IN_FLIGHT;
-//! 2. INCOMPLETE (DOCUMENT_MISSING, with NOT_RECORDED too if perekaman is
+//! 2. REVIEW (UNCLASSIFIED_DOCUMENT, with NAME_NEAR_MATCH / KK_MISMATCH if
+//!    found): a document is missing but one of unknown kind is on file; a
+//!    person classifies it (`sigap review classify`) and it is verified again;
+//! 3. INCOMPLETE (DOCUMENT_MISSING, with NOT_RECORDED too if perekaman is
 //!    also missing, so the notice can say both);
-//! 3. NEEDS_RECORDING (NOT_RECORDED);
-//! 4. REVIEW (NAME_NEAR_MATCH, KK_MISMATCH): a person decides;
-//! 5. VERIFIED.
+//! 4. NEEDS_RECORDING (NOT_RECORDED);
+//! 5. REVIEW (NAME_NEAR_MATCH, KK_MISMATCH): a person decides;
+//! 6. VERIFIED.
 
 pub mod checks;
 pub mod name;
@@ -26,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 
 use crate::adapters::nik_number;
-use crate::config::Config;
+use crate::config::{Config, UNCLASSIFIED};
 use crate::domain::application::{Application, ApplicationId};
 use crate::domain::nik::{clean_digits, parse_nik};
 use crate::domain::reason::Reason;
@@ -77,6 +80,18 @@ pub fn outcome(found: &BTreeSet<Reason>) -> (State, Vec<Reason>) {
         return (State::Rejected, reject);
     }
     let has = |r| found.contains(&r);
+    let review: Vec<Reason> = [Reason::NameNearMatch, Reason::KkMismatch]
+        .into_iter()
+        .filter(|r| has(*r))
+        .collect();
+    if has(Reason::UnclassifiedDocument) {
+        // Before INCOMPLETE and NEEDS_RECORDING: the document may be the
+        // missing one, and only a person can say; verified again after.
+        let mut reasons = vec![Reason::UnclassifiedDocument];
+        reasons.extend(&review);
+        reasons.sort();
+        return (State::Review, reasons);
+    }
     if has(Reason::DocumentMissing) {
         let mut reasons = vec![Reason::DocumentMissing];
         if has(Reason::NotRecorded) {
@@ -88,10 +103,6 @@ pub fn outcome(found: &BTreeSet<Reason>) -> (State, Vec<Reason>) {
     if has(Reason::NotRecorded) {
         return (State::NeedsRecording, vec![Reason::NotRecorded]);
     }
-    let review: Vec<Reason> = [Reason::NameNearMatch, Reason::KkMismatch]
-        .into_iter()
-        .filter(|r| has(*r))
-        .collect();
     if !review.is_empty() {
         return (State::Review, review);
     }
@@ -180,9 +191,15 @@ pub fn decide(
             .services
             .get(&s.service)
             .map_or(&no_documents, |rule| &rule.documents);
-        let missing = checks::missing_documents(required, documents.get(&app.id));
+        let on_file = documents.get(&app.id);
+        let missing = checks::missing_documents(required, on_file);
+        let unclassified = on_file.is_some_and(|kinds| kinds.contains(UNCLASSIFIED));
         if !missing.is_empty() {
-            found.insert(Reason::DocumentMissing);
+            found.insert(if unclassified {
+                Reason::UnclassifiedDocument
+            } else {
+                Reason::DocumentMissing
+            });
         }
         let (state, reasons) = outcome(&found);
         if state != State::Rejected
@@ -191,7 +208,9 @@ pub fn decide(
             taken.entry(n).or_insert(app.id);
         }
         let mut detail: Vec<String> = reasons.iter().map(|r| r.code().to_string()).collect();
-        if reasons.contains(&Reason::DocumentMissing) {
+        if reasons.contains(&Reason::DocumentMissing)
+            || reasons.contains(&Reason::UnclassifiedDocument)
+        {
             notes.push(format!("missing {}", missing.join(", ")));
         }
         detail.append(&mut notes);
@@ -338,7 +357,33 @@ pub fn run(
     clock: &dyn Fn() -> DateTime<Utc>,
     dry_run: bool,
 ) -> Result<Report, VerifyError> {
-    let (decisions, population) = decide_all(store, config, wilayah, open)?;
+    run_for(store, config, wilayah, open, clock, dry_run, None)
+}
+
+/// [`run`] for one application only (the others RECEIVED wait for the next
+/// run; those further on still count for DUPLICATE_IN_FLIGHT): what
+/// `sigap review classify` runs at once after a document is classified.
+pub fn run_one(
+    store: &mut Store,
+    config: &Config,
+    wilayah: &Wilayah,
+    open: impl FnOnce() -> Result<Box<dyn PopulationDb>, PopulationError>,
+    clock: &dyn Fn() -> DateTime<Utc>,
+    id: ApplicationId,
+) -> Result<Report, VerifyError> {
+    run_for(store, config, wilayah, open, clock, false, Some(id))
+}
+
+fn run_for(
+    store: &mut Store,
+    config: &Config,
+    wilayah: &Wilayah,
+    open: impl FnOnce() -> Result<Box<dyn PopulationDb>, PopulationError>,
+    clock: &dyn Fn() -> DateTime<Utc>,
+    dry_run: bool,
+    only: Option<ApplicationId>,
+) -> Result<Report, VerifyError> {
+    let (decisions, population) = decide_all(store, config, wilayah, open, only)?;
     if !dry_run {
         tracing::info!(decisions = decisions.len(), "verify: writing the decisions");
         apply(store, &decisions, clock())?;
@@ -368,12 +413,16 @@ fn decide_all(
     config: &Config,
     wilayah: &Wilayah,
     open: impl FnOnce() -> Result<Box<dyn PopulationDb>, PopulationError>,
+    only: Option<ApplicationId>,
 ) -> Result<(Vec<Decision>, Option<String>), VerifyError> {
     // RECEIVED and every other state still in flight (for duplicates); the
     // office's finished history is not read.
     let mut apps = Vec::new();
     for state in State::ALL.into_iter().filter(|s| s.in_flight()) {
         apps.extend(store.applications(Some(state))?);
+    }
+    if let Some(id) = only {
+        apps.retain(|a| a.id == id || a.state != State::Received);
     }
     let niks = batch_niks(&apps);
     if !apps.iter().any(|a| a.state == State::Received) {

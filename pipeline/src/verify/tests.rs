@@ -352,3 +352,53 @@ fn larger_generated_offices_verify_as_their_manifests_say() {
         decide_office(dir.path(), &m);
     }
 }
+
+#[test]
+fn a_document_of_unknown_kind_sends_an_incomplete_application_to_review() {
+    let config = bantul();
+    let w = Wilayah::embedded();
+    let apps = vec![
+        app(1, NIK, Service::KtpHilang, wib(19, 9)),
+        app(2, "3402151708900002", Service::KtpHilang, wib(19, 9)),
+    ];
+    let people = [person(NIK), person("3402151708900002")];
+    // 1: the surat is missing, an unclassified photo may be it. 2: nothing
+    // missing, so an extra unclassified file changes nothing.
+    let documents = BTreeMap::from([
+        (
+            ApplicationId(1),
+            BTreeSet::from(["unclassified".to_string()]),
+        ),
+        (
+            ApplicationId(2),
+            BTreeSet::from(["surat_kehilangan".to_string(), "unclassified".to_string()]),
+        ),
+    ]);
+    let d = decide(&apps, &people, &documents, &config, w);
+    assert_eq!(
+        (d[0].state, &d[0].reasons),
+        (State::Review, &vec![Reason::UnclassifiedDocument])
+    );
+    assert_eq!(
+        d[0].detail,
+        "UNCLASSIFIED_DOCUMENT; missing surat_kehilangan"
+    );
+    assert_eq!(d[1].state, State::Verified, "{:?}", d[1]);
+    // Before perekaman and missing documents, after rejections.
+    let set = |rs: &[Reason]| rs.iter().copied().collect::<BTreeSet<_>>();
+    assert_eq!(
+        outcome(&set(&[
+            Reason::UnclassifiedDocument,
+            Reason::NotRecorded,
+            Reason::KkMismatch
+        ])),
+        (
+            State::Review,
+            vec![Reason::KkMismatch, Reason::UnclassifiedDocument]
+        )
+    );
+    assert_eq!(
+        outcome(&set(&[Reason::UnclassifiedDocument, Reason::Deceased])),
+        (State::Rejected, vec![Reason::Deceased])
+    );
+}
