@@ -390,7 +390,7 @@ fn a_resubmission_continues_the_incomplete_application() {
     let mut store = Store::open_in_memory().unwrap();
     let first = r#"{"id":"A1","submitted_at":"2026-11-17T08:00:00+07:00","nik":"3402151708900001","name":"SRI","service":"ktp_hilang","documents":[]}"#;
     std::fs::write(dir.path().join("inbox/app/one.ndjson"), first).unwrap();
-    let counts = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+    let counts = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
     assert_eq!((counts.read, counts.new), (1, 1));
     let id = store.applications(None).unwrap()[0].id;
     store
@@ -415,7 +415,7 @@ fn a_resubmission_continues_the_incomplete_application() {
     .unwrap();
     let second = r#"{"id":"A2","submitted_at":"2026-11-19T08:00:00+07:00","nik":"3402.1517.0890.0001","name":"SRI","service":"KTP-el Hilang","documents":[{"kind":"surat_kehilangan","file":"files/sk.pdf"}]}"#;
     std::fs::write(dir.path().join("inbox/app/two.ndjson"), second).unwrap();
-    let counts = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+    let counts = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
     assert_eq!(
         (
             counts.read,
@@ -445,7 +445,7 @@ fn ingest_job(
     crate::job::Runner::new(crate::job::Job::Ingest, c.data_dir())
         .dry_run(options.dry_run)
         .run(store, |s| {
-            ingest(c, s, &mut mailbox(c), options, at()).map(|counts| crate::job::Done {
+            ingest(c, s, &mut [&mut mailbox(c)], options, at()).map(|counts| crate::job::Done {
                 outcome: crate::domain::outcome::Outcome::attention_if(counts.needs_attention()),
                 counters: counts.counters(),
                 summary: counts.line(),
@@ -484,7 +484,7 @@ fn a_parser_panic_quarantines_its_input_and_the_next_is_read() {
     let mut store = Store::open_in_memory().unwrap();
 
     crate::guard::inject_panic(&["forms/a.csv:2", "app/e.ndjson:1", "mail/new/m1"]);
-    let counts = ingest(&c, &mut store, &mut mailbox(&c), &options(), at());
+    let counts = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at());
     crate::guard::inject_panic(&[]);
     let counts = counts.unwrap();
     assert_eq!(
@@ -518,7 +518,7 @@ fn a_parser_panic_quarantines_its_input_and_the_next_is_read() {
     assert!(refs.contains("app/e.ndjson#X2"), "{refs:?}");
     assert!(refs.contains("mail/new/m2"), "{refs:?}");
 
-    let again = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+    let again = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
     assert_eq!((again.new, again.quarantined), (0, 0), "{again:?}");
     assert_eq!(store.quarantine().unwrap().len(), q.len());
 }
@@ -614,10 +614,10 @@ proptest! {
         std::fs::write(dir.path().join("inbox/mail/new/noise"), &noise).unwrap();
         std::fs::write(dir.path().join("inbox/app/noise.json"), &noise).unwrap();
         let mut store = Store::open_in_memory().unwrap();
-        let counts = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+        let counts = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
         prop_assert!(counts.adds_up(), "{:?}", counts);
         prop_assert!(counts.read >= 3, "{:?}", counts);
-        let again = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+        let again = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
         prop_assert_eq!(again.new, 0);
     }
 }
@@ -676,7 +676,7 @@ fn an_export_with_unmapped_columns_is_read_again_once_the_config_maps_them() {
     )
     .unwrap();
     let mut store = Store::open_in_memory().unwrap();
-    let first = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+    let first = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
     assert_eq!((first.read, first.quarantined), (1, 1));
     let q = &store.quarantine().unwrap()[0];
     assert_eq!(q.reason, QuarantineReason::MissingColumns);
@@ -686,12 +686,12 @@ fn an_export_with_unmapped_columns_is_read_again_once_the_config_maps_them() {
             .join(q.stored_path.as_deref().unwrap())
             .exists()
     );
-    let second = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+    let second = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
     assert_eq!((second.read, second.already_known), (1, 1));
     c.forms.nik.push("Nomor Induk".into());
-    let third = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+    let third = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
     assert_eq!((third.read, third.new), (1, 1));
-    let fourth = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+    let fourth = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
     assert_eq!(fourth.read, 0);
 }
 
@@ -742,6 +742,10 @@ impl Mailbox for FakeMailbox {
             .push(messages.iter().map(|m| m.key.clone()).collect());
         Ok(())
     }
+
+    fn describe(&self) -> String {
+        "imap://kantor/INBOX".into()
+    }
 }
 
 #[test]
@@ -759,12 +763,12 @@ fn mail_is_read_through_the_mailbox_port_under_its_keys_and_sources() {
         dry_run: true,
         ..options()
     };
-    let counts = ingest(&c, &mut store, &mut mailbox, &dry, at()).unwrap();
+    let counts = ingest(&c, &mut store, &mut [&mut mailbox], &dry, at()).unwrap();
     assert_eq!((counts.read, counts.new, counts.quarantined), (2, 1, 1));
     assert!(mailbox.taken.is_empty());
     mailbox.reads.clear();
 
-    let counts = ingest(&c, &mut store, &mut mailbox, &options(), at()).unwrap();
+    let counts = ingest(&c, &mut store, &mut [&mut mailbox], &options(), at()).unwrap();
     assert_eq!(
         (
             counts.read,
@@ -800,7 +804,7 @@ fn mail_is_read_through_the_mailbox_port_under_its_keys_and_sources() {
     // read again; the third is whole now and is read.
     mailbox.reads.clear();
     mailbox.held[2].2 = true;
-    let counts = ingest(&c, &mut store, &mut mailbox, &options(), at()).unwrap();
+    let counts = ingest(&c, &mut store, &mut [&mut mailbox], &options(), at()).unwrap();
     assert_eq!((counts.files_read, counts.files_waiting), (1, 0));
     assert_eq!(mailbox.reads, ["imap/INBOX/7/3"]);
     assert_eq!(

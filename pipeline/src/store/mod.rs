@@ -27,6 +27,7 @@ use crate::files::{FileError, create_private, set_private};
 mod applied;
 mod archive;
 mod intake;
+mod mailbox;
 mod notices;
 mod pickups;
 mod print;
@@ -35,6 +36,7 @@ mod sla;
 pub use applied::{AppliedFile, FileChannel, FileKey, KnownBy, NewAppliedFile};
 pub use archive::{BundleRecord, BundledScan, NewBundle, Scan};
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
+pub use mailbox::MailboxState;
 pub use notices::{Alert, NoticeEvent};
 pub use pickups::Pickup;
 pub use print::{BatchCard, BatchRecord};
@@ -176,6 +178,8 @@ const MIGRATIONS: &[&str] = &[
     print::MIGRATION_RESULTS_BY_NAME,
     // 10: one applied-files ledger for inbox files, pickup registers and station results.
     applied::MIGRATION,
+    // 11: where ingest stopped in a mailbox on a server (IMAP UIDVALIDITY and UID).
+    mailbox::MIGRATION,
 ];
 
 /// A state-store failure. Illegal and stale transitions are errors of
