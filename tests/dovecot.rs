@@ -10,6 +10,7 @@
 
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -160,6 +161,9 @@ service anvil {{
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
+            // A group of its own: stopping it stops the processes serving
+            // open sessions too (they outlive a master stopped alone).
+            .process_group(0)
             .spawn()
             .expect("dovecot runs (./scripts/test installs dovecot-imapd)");
         self.child = Some(child);
@@ -172,7 +176,8 @@ service anvil {{
         panic!("dovecot did not start: {}", self.log());
     }
 
-    /// Stops the server (TERM, then waits for it); its mail stays.
+    /// Stops the server and every session it serves, as a crash or a
+    /// reboot does (KILL to its process group); its mail stays.
     pub fn stop(&mut self) {
         assert!(self.halt(), "dovecot did not stop: {}", self.log());
     }
@@ -181,8 +186,9 @@ service anvil {{
     fn halt(&mut self) -> bool {
         if let Some(mut child) = self.child.take() {
             let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string())
+                .arg("-KILL")
+                .arg("--")
+                .arg(format!("-{}", child.id()))
                 .status();
             let _ = child.wait();
         }
