@@ -511,3 +511,102 @@ impl Drop for Imap {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(tls: ImapTls, port: u16) -> ImapSettings {
+        ImapSettings {
+            host: "127.0.0.1".into(),
+            port: Some(port),
+            tls,
+            user: "sigap".into(),
+            folder: "INBOX".into(),
+            password_in_clear: false,
+            ca_file: None,
+        }
+    }
+
+    fn listed(key: &str) -> Listed {
+        Listed {
+            key: key.into(),
+            source: key.into(),
+            size: 1,
+            modified_ns: 1,
+        }
+    }
+
+    #[test]
+    fn the_mark_stops_before_the_first_message_not_taken() {
+        let mut imap = Imap::new(settings(ImapTls::Imaps, 993), None, None);
+        // Nothing listed (the listing failed): no mark to store.
+        assert_eq!(imap.mark(&[]), None);
+        imap.uidvalidity = Some(42);
+        imap.start = 10;
+        for uid in [11, 12, 14, 15] {
+            imap.listed.insert(format!("k{uid}"), uid);
+        }
+        let mark = |held: &[&str]| {
+            let held: Vec<Listed> = held.iter().map(|k| listed(k)).collect();
+            imap.mark(&held).map(|m| (m.uidvalidity, m.last_uid))
+        };
+        assert_eq!(mark(&[]), Some((42, 10)));
+        assert_eq!(mark(&["k11", "k12"]), Some((42, 12)));
+        // UID 12 not taken (its read failed): the next run starts at 11.
+        assert_eq!(mark(&["k11", "k14", "k15"]), Some((42, 11)));
+        assert_eq!(mark(&["k15", "k14", "k12", "k11"]), Some((42, 15)));
+    }
+
+    #[test]
+    fn the_account_comes_from_the_config_with_its_secrets_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = crate::config::profiles::text("bantul").unwrap().to_string();
+        let path = dir.path().join("sigap.toml");
+        let config = Config::from_toml(&text, &path).unwrap();
+        assert!(open(&config, |_| None).is_none());
+        text.push_str("\n[intake.imap]\nhost = \"mail.kantor\"\nuser = \"permohonan\"\nca_file = \"ca.pem\"\n");
+        let config = Config::from_toml(&text, &path).unwrap();
+        let imap = open(&config, |_| None).unwrap();
+        assert_eq!(imap.describe(), "imap://permohonan@mail.kantor:993/INBOX");
+        assert_eq!(imap.mark_name().unwrap(), "imap://permohonan@mail.kantor/INBOX");
+        assert_eq!(imap.ca_file, Some(dir.path().join("ca.pem")));
+        assert_eq!(imap.password, None);
+        let env = |k: &str| match k {
+            env::IMAP_PASSWORD => Some("s3cret".to_string()),
+            env::IMAP_CA_FILE => Some("/etc/sigap/ca.pem".to_string()),
+            _ => None,
+        };
+        let imap = open(&config, env).unwrap();
+        assert_eq!(imap.password.as_deref(), Some("s3cret"));
+        assert_eq!(imap.ca_file, Some(PathBuf::from("/etc/sigap/ca.pem")));
+        assert!(!imap.describe().contains("s3cret"));
+    }
+
+    #[test]
+    fn a_password_over_a_plain_connection_is_refused_before_connecting() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut imap = Imap::new(settings(ImapTls::None, port), Some("pw".into()), None);
+        let err = imap.messages().unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("mailbox imap://sigap@127.0.0.1:{port}/INBOX: intake.imap.tls \"none\" would send SIGAP_IMAP_PASSWORD unencrypted")),
+            "{err}"
+        );
+        assert!(err.contains("password_in_clear = true"), "{err}");
+        // Nobody knocked.
+        assert_eq!(
+            listener.accept().unwrap_err().kind(),
+            std::io::ErrorKind::WouldBlock
+        );
+        // Without a password nothing is tried either, and the message says what to set.
+        let mut imap = Imap::new(settings(ImapTls::Imaps, port), None, None);
+        let err = imap.messages().unwrap_err().to_string();
+        assert!(err.contains("SIGAP_IMAP_PASSWORD is not set; set SIGAP_IMAP_PASSWORD"), "{err}");
+        assert_eq!(
+            listener.accept().unwrap_err().kind(),
+            std::io::ErrorKind::WouldBlock
+        );
+    }
+}

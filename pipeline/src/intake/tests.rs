@@ -705,6 +705,18 @@ struct FakeMailbox {
     reads: Vec<String>,
     /// The keys of each `taken` call.
     taken: Vec<Vec<String>>,
+    /// Keeps a mark in the store, as a mailbox on a server does.
+    marks: bool,
+    /// The listing fails (the server is down).
+    fail_listing: bool,
+    /// The read of this UID fails (the session broke).
+    fail_read: Option<u32>,
+    /// The marks `resume` was given, in order.
+    resumed: Vec<Option<Mark>>,
+}
+
+fn uid_of(message: &Listed) -> u32 {
+    message.key.rsplit('/').next().unwrap().parse().unwrap()
 }
 
 impl FakeMailbox {
@@ -718,6 +730,14 @@ impl FakeMailbox {
         self.held.push((listed, bytes.to_vec(), whole));
     }
 
+    fn down(&self, step: &str) -> MailboxError {
+        MailboxError::Server {
+            mailbox: self.describe(),
+            what: format!("the connection was lost during {step}"),
+            fix: "run ingest again once the server is back".into(),
+        }
+    }
+
     fn entry(&self, message: &Listed) -> &(Listed, Vec<u8>, bool) {
         self.held.iter().find(|(l, ..)| l == message).unwrap()
     }
@@ -725,7 +745,16 @@ impl FakeMailbox {
 
 impl Mailbox for FakeMailbox {
     fn messages(&mut self) -> Result<Vec<Listed>, MailboxError> {
-        Ok(self.held.iter().map(|(l, ..)| l.clone()).collect())
+        if self.fail_listing {
+            return Err(self.down("the listing"));
+        }
+        let above = self.resumed.last().copied().flatten().map_or(0, |m| m.last_uid);
+        Ok(self
+            .held
+            .iter()
+            .map(|(l, ..)| l.clone())
+            .filter(|l| uid_of(l) > above)
+            .collect())
     }
 
     fn unchanged(&mut self, message: &Listed) -> Result<bool, MailboxError> {
@@ -733,6 +762,9 @@ impl Mailbox for FakeMailbox {
     }
 
     fn read(&mut self, message: &Listed) -> Result<Vec<u8>, MailboxError> {
+        if self.fail_read == Some(uid_of(message)) {
+            return Err(self.down("the fetch"));
+        }
         self.reads.push(message.key.clone());
         Ok(self.entry(message).1.clone())
     }
@@ -745,6 +777,29 @@ impl Mailbox for FakeMailbox {
 
     fn describe(&self) -> String {
         "imap://kantor/INBOX".into()
+    }
+
+    fn mark_name(&self) -> Option<String> {
+        self.marks.then(|| "imap://kantor/INBOX".to_string())
+    }
+
+    fn resume(&mut self, mark: Option<Mark>) {
+        self.resumed.push(mark);
+    }
+
+    fn mark(&self, held: &[Listed]) -> Option<Mark> {
+        let start = self.resumed.last().copied().flatten().map_or(0, |m| m.last_uid);
+        let mut last_uid = start;
+        for (l, ..) in self.held.iter().filter(|(l, ..)| uid_of(l) > start) {
+            if !held.contains(l) {
+                break;
+            }
+            last_uid = uid_of(l);
+        }
+        Some(Mark {
+            uidvalidity: 7,
+            last_uid,
+        })
     }
 }
 
@@ -823,4 +878,66 @@ fn mail_is_read_through_the_mailbox_port_under_its_keys_and_sources() {
         .unwrap();
     assert!(known.is_some());
     assert!(store.check_consistency().unwrap().is_empty());
+}
+
+#[test]
+fn a_mailbox_that_fails_stops_only_its_part_and_its_mark_moves_with_the_ledger() {
+    let (dir, c) = office();
+    let mut store = Store::open_in_memory().unwrap();
+    let (csv, _) = valid_inputs();
+    std::fs::write(dir.path().join("inbox/forms/f.csv"), &csv).unwrap();
+    let mut server = FakeMailbox {
+        marks: true,
+        fail_read: Some(2),
+        ..FakeMailbox::default()
+    };
+    for uid in 1..=3 {
+        let question = format!("Message-ID: <q{uid}@x>\r\n\r\nhalo, bagaimana caranya?\r\n");
+        server.hold(uid, question.as_bytes(), true);
+    }
+    let name = "imap://kantor/INBOX";
+
+    // The read of UID 2 fails: the form row and UID 1 are in, the run failed.
+    let counts = ingest(&c, &mut store, &mut [&mut server], &options(), at()).unwrap();
+    assert_eq!((counts.read, counts.new, counts.quarantined), (2, 1, 1));
+    assert!(counts.adds_up());
+    assert_eq!(
+        counts.mailbox_errors,
+        ["mailbox imap://kantor/INBOX: the connection was lost during the fetch; run ingest again once the server is back"]
+    );
+    assert_eq!(counts.outcome(), Outcome::Failed);
+    assert!(counts.summary().ends_with("; the mail part failed: mailbox imap://kantor/INBOX: the connection was lost during the fetch; run ingest again once the server is back"));
+    assert_eq!(counts.counters()["mailboxes_failed"], 1);
+    assert_eq!(server.resumed, [None]);
+    let one = MailboxState { uidvalidity: 7, last_uid: 1 };
+    assert_eq!(store.mailbox_state(name).unwrap(), Some(one));
+    assert_eq!(server.taken, [["imap/INBOX/7/1"]]);
+
+    // The server is down: nothing read, nothing changed, the mark stays.
+    server.fail_read = None;
+    server.fail_listing = true;
+    let counts = ingest(&c, &mut store, &mut [&mut server], &options(), at()).unwrap();
+    assert_eq!((counts.read, counts.mailbox_errors.len()), (0, 1));
+    assert_eq!(server.resumed.last(), Some(&Some(Mark { uidvalidity: 7, last_uid: 1 })));
+    assert_eq!(store.mailbox_state(name).unwrap(), Some(one));
+
+    // Back: only what is above the mark is listed and read, once.
+    server.fail_listing = false;
+    server.reads.clear();
+    let counts = ingest(&c, &mut store, &mut [&mut server], &options(), at()).unwrap();
+    assert_eq!((counts.read, counts.quarantined, counts.mailbox_errors.len()), (2, 2, 0));
+    assert_eq!(counts.outcome(), Outcome::Attention);
+    assert_eq!(server.reads, ["imap/INBOX/7/2", "imap/INBOX/7/3"]);
+    assert_eq!(
+        store.mailbox_state(name).unwrap(),
+        Some(MailboxState { uidvalidity: 7, last_uid: 3 })
+    );
+    assert_eq!(store.quarantine().unwrap().len(), 3);
+
+    // A dry run stores no mark.
+    server.hold(4, b"Message-ID: <q4@x>\r\n\r\nhalo\r\n", true);
+    let dry = Options { dry_run: true, ..options() };
+    let counts = ingest(&c, &mut store, &mut [&mut server], &dry, at()).unwrap();
+    assert_eq!(counts.read, 1);
+    assert_eq!(store.mailbox_state(name).unwrap().unwrap().last_uid, 3);
 }
