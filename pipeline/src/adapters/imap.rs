@@ -307,7 +307,7 @@ async fn open_session(
             .await
             .map_err(|e| {
                 Failed::new(
-                    format!("the server refused STARTTLS ({e})"),
+                    format!("the server refused STARTTLS ({})", server_words(&e)),
                     "use tls = \"imaps\" (port 993) if the server offers it; the password is not sent without encryption",
                 )
             })?;
@@ -317,14 +317,8 @@ async fn open_session(
         client = Client::new(tls::wrap(plain, &s.host, ca_file).await?);
     }
     let mut session = client.login(&s.user, password).await.map_err(|(e, _)| {
-        let refused = match &e {
-            async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => {
-                text.clone()
-            }
-            other => other.to_string(),
-        };
         Failed::new(
-            format!("the server refused the login of {} ({refused})", s.user),
+            format!("the server refused the login of {} ({})", s.user, server_words(&e)),
             format!(
                 "check intake.imap.user in sigap.toml and {} in sigap's environment",
                 env::IMAP_PASSWORD
@@ -333,11 +327,25 @@ async fn open_session(
     })?;
     let mailbox = session.select(&s.folder).await.map_err(|e| {
         Failed::new(
-            format!("cannot open folder {} ({e})", s.folder),
+            format!("cannot open folder {} ({})", s.folder, server_words(&e)),
             "check intake.imap.folder in sigap.toml (INBOX, or the folder's full name on the server)",
         )
     })?;
     Ok((session, mailbox))
+}
+
+/// The server's own words in a refusal: async-imap writes a NO as
+/// `code: …, info: Some("[AUTHENTICATIONFAILED] Authentication failed.")`.
+fn server_words(e: &async_imap::error::Error) -> String {
+    use async_imap::error::Error;
+    match e {
+        Error::No(text) | Error::Bad(text) => text
+            .split_once("info: Some(\"")
+            .and_then(|(_, rest)| rest.strip_suffix("\")"))
+            .unwrap_or(text)
+            .to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// TLS over a connection, with the server's certificate checked.
@@ -535,6 +543,17 @@ mod tests {
             size: 1,
             modified_ns: 1,
         }
+    }
+
+    #[test]
+    fn a_refusal_is_named_in_the_server_s_words() {
+        use async_imap::error::Error;
+        let no = Error::No(
+            "code: None, info: Some(\"[AUTHENTICATIONFAILED] Authentication failed.\")".into(),
+        );
+        assert_eq!(server_words(&no), "[AUTHENTICATIONFAILED] Authentication failed.");
+        assert_eq!(server_words(&Error::Bad("outcome: x".into())), "outcome: x");
+        assert_eq!(server_words(&Error::ConnectionLost), "connection lost");
     }
 
     #[test]

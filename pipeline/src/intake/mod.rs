@@ -382,7 +382,7 @@ pub fn ingest(
                         }
                     }
                 }
-                Err(e) => r.mailbox_failed(&**mailbox, &e),
+                Err(e) => r.mailbox_failed(&e),
             }
             held.push(mine.0);
             pending_mail.push(mine.1);
@@ -478,7 +478,7 @@ impl Run<'_> {
                     continue;
                 }
                 Err(e) => {
-                    self.mailbox_failed(mailbox, &e);
+                    self.mailbox_failed(&e);
                     return Ok(());
                 }
             };
@@ -496,8 +496,8 @@ impl Run<'_> {
     }
 
     /// Notes a mailbox that could not be read (its part of the run stops).
-    fn mailbox_failed(&mut self, mailbox: &dyn Mailbox, e: &MailboxError) {
-        tracing::error!("the mail part failed ({}): {e}", mailbox.describe());
+    fn mailbox_failed(&mut self, e: &MailboxError) {
+        tracing::error!("the mail part failed: {e}");
         self.counts.mailbox_errors.push(e.to_string());
     }
 
