@@ -213,7 +213,12 @@ service anvil {{
     pub fn deliver(&mut self, bytes: &[u8]) {
         let new = self.maildir().join("new");
         let tmp = self.maildir().join("tmp");
-        for d in [self.maildir(), new.clone(), tmp.clone(), self.maildir().join("cur")] {
+        for d in [
+            self.maildir(),
+            new.clone(),
+            tmp.clone(),
+            self.maildir().join("cur"),
+        ] {
             if !d.exists() {
                 std::fs::create_dir_all(&d).unwrap();
                 chown_nobody(&d);
@@ -297,7 +302,11 @@ service anvil {{
             .arg(script)
             .output()
             .expect("python3 runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout)
             .split_whitespace()
             .map(|u| u.parse().unwrap())

@@ -23,7 +23,11 @@ const ALL_IN: &str = "read 9, new 8, already known 0, quarantined 1";
 /// (`tls = "none"`, allowed in clear: loopback).
 fn office(tmp: &Path, port: u16) -> PathBuf {
     let dir = tmp.join("office");
-    run(None, &["init", dir.to_str().unwrap(), "--profile", "bantul"]).expect_code(0);
+    run(
+        None,
+        &["init", dir.to_str().unwrap(), "--profile", "bantul"],
+    )
+    .expect_code(0);
     let cfg = dir.join("sigap.toml");
     set_imap(&cfg, port, "tls = \"none\"\npassword_in_clear = true");
     cfg
@@ -36,9 +40,8 @@ fn set_imap(cfg: &Path, port: u16, tls: &str) {
         Some(i) => text[..i].to_string(),
         None => text,
     };
-    let section = format!(
-        "\n[intake.imap]\nhost = \"127.0.0.1\"\nport = {port}\nuser = \"{USER}\"\n{tls}\n"
-    );
+    let section =
+        format!("\n[intake.imap]\nhost = \"127.0.0.1\"\nport = {port}\nuser = \"{USER}\"\n{tls}\n");
     std::fs::write(cfg, text + &section).unwrap();
 }
 
@@ -60,7 +63,11 @@ fn mails(into: &Path) -> PathBuf {
         .arg(into)
         .output()
         .expect("python3 runs (scripts/test installs it)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     into.to_path_buf()
 }
 
@@ -105,14 +112,23 @@ fn every_message_is_accounted_for_once_and_a_second_run_takes_nothing() {
     let source = format!("imap://{USER}@127.0.0.1/INBOX;UIDVALIDITY=");
     for a in &apps {
         assert_eq!(a["source"], "mail");
-        assert!(a["source_ref"].as_str().unwrap().starts_with(&source), "{a}");
+        assert!(
+            a["source_ref"].as_str().unwrap().starts_with(&source),
+            "{a}"
+        );
     }
     // The same parser as for the Maildir: the Latin-1 name, the question.
-    assert!(apps.iter().any(|a| a["name"] == "André Prätama"), "{apps:?}");
+    assert!(
+        apps.iter().any(|a| a["name"] == "André Prätama"),
+        "{apps:?}"
+    );
     let q = quarantined(&cfg);
     // The question, and four documents of the applications.
     assert_eq!(q.len(), 5, "{q:?}");
-    let question: Vec<&Value> = q.iter().filter(|e| e["reason"] == "NOT_AN_APPLICATION").collect();
+    let question: Vec<&Value> = q
+        .iter()
+        .filter(|e| e["reason"] == "NOT_AN_APPLICATION")
+        .collect();
     assert_eq!(question.len(), 1, "{q:?}");
     assert!(question[0]["source"].as_str().unwrap().starts_with(&source));
     for e in &q {
@@ -121,11 +137,16 @@ fn every_message_is_accounted_for_once_and_a_second_run_takes_nothing() {
     let validity = server.uidvalidity();
     assert_eq!(mark(&cfg), Some((validity, MAILS as u32)));
     // Nothing deleted or moved; each message taken carries the keyword.
-    assert_eq!(server.with_keyword("$SigapTaken"), (1..=9).collect::<Vec<_>>());
+    assert_eq!(
+        server.with_keyword("$SigapTaken"),
+        (1..=9).collect::<Vec<_>>()
+    );
 
     let second = ingest(&cfg, PASSWORD).expect_code(0);
     assert!(
-        second.stdout.contains("read 0, new 0, already known 0, quarantined 0"),
+        second
+            .stdout
+            .contains("read 0, new 0, already known 0, quarantined 0"),
         "{}",
         second.stdout
     );
@@ -139,7 +160,9 @@ fn every_message_is_accounted_for_once_and_a_second_run_takes_nothing() {
     server.deliver(fresh.as_bytes());
     let third = ingest(&cfg, PASSWORD);
     assert!(
-        third.stdout.contains("read 1, new 1, already known 0, quarantined 0"),
+        third
+            .stdout
+            .contains("read 1, new 1, already known 0, quarantined 0"),
         "{}\n{}",
         third.stdout,
         third.stderr
@@ -164,7 +187,9 @@ fn a_message_in_the_maildir_and_in_the_account_is_one_input() {
     // are known by their Message-IDs.
     let second = ingest(&cfg, PASSWORD).expect_code(0);
     assert!(
-        second.stdout.contains("read 9, new 0, already known 9, quarantined 0"),
+        second
+            .stdout
+            .contains("read 9, new 0, already known 9, quarantined 0"),
         "{}",
         second.stdout
     );
@@ -243,7 +268,10 @@ fn a_server_restart_mid_fetch_loses_nothing_and_duplicates_nothing() {
     let stderr = std::fs::read_to_string(&log2).unwrap();
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(
-        stderr.contains(&format!("error: the mail part of ingest failed: mailbox imap://{USER}@127.0.0.1:{}/INBOX", server.port)),
+        stderr.contains(&format!(
+            "error: the mail part of ingest failed: mailbox imap://{USER}@127.0.0.1:{}/INBOX",
+            server.port
+        )),
         "{stderr}"
     );
     assert!(stderr.contains("cannot connect to 127.0.0.1"), "{stderr}");
@@ -271,11 +299,19 @@ fn a_new_uidvalidity_reads_the_folder_again_without_a_second_application() {
     assert_ne!(new, old);
     let again = ingest(&cfg, PASSWORD).expect_code(0);
     assert!(
-        again.stdout.contains("read 9, new 0, already known 9, quarantined 0"),
+        again
+            .stdout
+            .contains("read 9, new 0, already known 9, quarantined 0"),
         "{}",
         again.stdout
     );
-    assert!(again.stderr.contains(&format!("UIDVALIDITY changed from {old} to {new}")), "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains(&format!("UIDVALIDITY changed from {old} to {new}")),
+        "{}",
+        again.stderr
+    );
     assert_eq!(mark(&cfg), Some((new, 9)));
     assert_eq!(applications(&cfg).len(), 8);
     assert_eq!(quarantined(&cfg).len(), 5);
@@ -291,14 +327,20 @@ fn a_wrong_password_or_no_server_fails_the_mail_part_and_forms_and_app_exports_s
     let dir = tmp.path().join("office");
     copy_office(&repo_root().join("sample-data"), &dir);
     let cfg = dir.join("sigap.toml");
-    set_imap(&cfg, server.port, "tls = \"none\"\npassword_in_clear = true");
+    set_imap(
+        &cfg,
+        server.port,
+        "tls = \"none\"\npassword_in_clear = true",
+    );
     server.deliver_all(&mails(&tmp.path().join("mails")));
     let mailbox = format!("mailbox imap://{USER}@127.0.0.1:{}/INBOX", server.port);
 
     let wrong = ingest(&cfg, "not-the-password").expect_code(3);
     // The sample's inbox came in whole (its manifest's counts).
     assert!(
-        wrong.stdout.contains("read 245, new 200, already known 39, quarantined 6"),
+        wrong
+            .stdout
+            .contains("read 245, new 200, already known 39, quarantined 6"),
         "{}",
         wrong.stdout
     );
@@ -309,15 +351,30 @@ fn a_wrong_password_or_no_server_fails_the_mail_part_and_forms_and_app_exports_s
         "{}",
         wrong.stderr
     );
-    assert!(wrong.stderr.contains("SIGAP_IMAP_PASSWORD"), "{}", wrong.stderr);
-    assert!(!wrong.stderr.contains("not-the-password"), "{}", wrong.stderr);
-    let history = run(Some(&cfg), &["jobs", "history", "--job", "ingest", "--json"]).expect_code(0);
+    assert!(
+        wrong.stderr.contains("SIGAP_IMAP_PASSWORD"),
+        "{}",
+        wrong.stderr
+    );
+    assert!(
+        !wrong.stderr.contains("not-the-password"),
+        "{}",
+        wrong.stderr
+    );
+    let history = run(
+        Some(&cfg),
+        &["jobs", "history", "--job", "ingest", "--json"],
+    )
+    .expect_code(0);
     let runs: Value = serde_json::from_str(&history.stdout).unwrap();
     let last = &runs.as_array().unwrap()[0];
     assert_eq!(last["outcome"], "failed", "{last}");
     assert_eq!(last["counters"]["mailboxes_failed"], 1, "{last}");
     assert!(
-        last["message"].as_str().unwrap().contains("the mail part failed"),
+        last["message"]
+            .as_str()
+            .unwrap()
+            .contains("the mail part failed"),
         "{last}"
     );
 
@@ -325,7 +382,10 @@ fn a_wrong_password_or_no_server_fails_the_mail_part_and_forms_and_app_exports_s
     server.stop();
     let down = ingest(&cfg, PASSWORD).expect_code(3);
     assert!(
-        down.stderr.contains(&format!("{mailbox}: cannot connect to 127.0.0.1:{}", server.port)),
+        down.stderr.contains(&format!(
+            "{mailbox}: cannot connect to 127.0.0.1:{}",
+            server.port
+        )),
         "{}",
         down.stderr
     );
@@ -353,16 +413,33 @@ fn a_password_is_never_sent_in_clear_unless_the_config_says_so() {
     assert!(text.contains("password_in_clear = true"), "{text}");
 
     let refused = ingest(&cfg, PASSWORD).expect_code(3);
-    assert!(refused.stderr.contains("would send SIGAP_IMAP_PASSWORD unencrypted"), "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("would send SIGAP_IMAP_PASSWORD unencrypted"),
+        "{}",
+        refused.stderr
+    );
     // Refused before connecting: the server saw no login.
     assert_eq!(server.logins(), 0, "{}", server.log());
 
     // No password in the environment: named, nothing sent.
-    set_imap(&cfg, server.port, "tls = \"none\"\npassword_in_clear = true");
+    set_imap(
+        &cfg,
+        server.port,
+        "tls = \"none\"\npassword_in_clear = true",
+    );
     let mut c = sigap();
-    c.env("SIGAP_INGEST_SETTLE_MS", "0").arg("--config").arg(&cfg).arg("ingest");
+    c.env("SIGAP_INGEST_SETTLE_MS", "0")
+        .arg("--config")
+        .arg(&cfg)
+        .arg("ingest");
     let none: Run = c.output().unwrap().into();
     assert_eq!(none.code, 3, "{}", none.stderr);
-    assert!(none.stderr.contains("SIGAP_IMAP_PASSWORD is not set"), "{}", none.stderr);
+    assert!(
+        none.stderr.contains("SIGAP_IMAP_PASSWORD is not set"),
+        "{}",
+        none.stderr
+    );
     assert_eq!(server.logins(), 0);
 }

@@ -3,9 +3,9 @@
 use chrono::Utc;
 use pipeline::Config;
 use pipeline::adapters;
-use pipeline::ports::Mailbox;
 use pipeline::intake::{self, Options};
 use pipeline::job::{Done, Job};
+use pipeline::ports::Mailbox;
 
 use super::{Exit, job_store, run_job};
 

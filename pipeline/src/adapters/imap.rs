@@ -160,23 +160,31 @@ impl Imap {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .map_err(|e| Failed::new(format!("cannot start the IMAP client's runtime: {e}"), "check the machine's limits (threads, open files)"))?;
+                .map_err(|e| {
+                    Failed::new(
+                        format!("cannot start the IMAP client's runtime: {e}"),
+                        "check the machine's limits (threads, open files)",
+                    )
+                })?;
             self.runtime = Some(rt);
         }
         let runtime = self.runtime.as_ref().expect("started above");
         let settings = s.clone();
         let ca_file = self.ca_file.clone();
         let (session, mailbox) = runtime.block_on(async {
-            tokio::time::timeout(CONNECT_TIMEOUT, open_session(&settings, &password, ca_file.as_deref()))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(Failed::broken(format!(
-                        "no answer within {} s while connecting to {}:{}",
-                        CONNECT_TIMEOUT.as_secs(),
-                        settings.host,
-                        settings.port()
-                    )))
-                })
+            tokio::time::timeout(
+                CONNECT_TIMEOUT,
+                open_session(&settings, &password, ca_file.as_deref()),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(Failed::broken(format!(
+                    "no answer within {} s while connecting to {}:{}",
+                    CONNECT_TIMEOUT.as_secs(),
+                    settings.host,
+                    settings.port()
+                )))
+            })
         })?;
         self.session = Some(session);
         let uidvalidity = mailbox.uid_validity.ok_or_else(|| {
@@ -197,7 +205,8 @@ impl Imap {
         let (Some(runtime), Some(session)) = (self.runtime.as_ref(), self.session.as_mut()) else {
             return Err(Failed::broken(format!("{what}: no session")));
         };
-        let out = runtime.block_on(async { tokio::time::timeout(COMMAND_TIMEOUT, f(session)).await });
+        let out =
+            runtime.block_on(async { tokio::time::timeout(COMMAND_TIMEOUT, f(session)).await });
         match out {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => {
@@ -207,7 +216,9 @@ impl Imap {
                 );
                 if broken {
                     self.session = None;
-                    Err(Failed::broken(format!("the connection was lost during {what} ({e})")))
+                    Err(Failed::broken(format!(
+                        "the connection was lost during {what} ({e})"
+                    )))
                 } else {
                     Err(Failed::new(
                         format!("{what} failed: {e}"),
@@ -276,12 +287,14 @@ async fn open_session(
     ca_file: Option<&Path>,
 ) -> Result<(ImapSession, async_imap::types::Mailbox), Failed> {
     let port = s.port();
-    let tcp = TcpStream::connect((s.host.as_str(), port)).await.map_err(|e| {
-        Failed::new(
-            format!("cannot connect to {}:{port} ({e})", s.host),
-            "check that the server is up and intake.imap.host and port in sigap.toml are right",
-        )
-    })?;
+    let tcp = TcpStream::connect((s.host.as_str(), port))
+        .await
+        .map_err(|e| {
+            Failed::new(
+                format!("cannot connect to {}:{port} ({e})", s.host),
+                "check that the server is up and intake.imap.host and port in sigap.toml are right",
+            )
+        })?;
     // Commands are small writes answered one at a time.
     tcp.set_nodelay(true).ok();
     let stream: Box<dyn Stream> = match s.tls {
@@ -289,9 +302,10 @@ async fn open_session(
         ImapTls::None | ImapTls::Starttls => Box::new(tcp),
     };
     let mut client = Client::new(stream);
-    let greeting = client.read_response().await.map_err(|e| {
-        Failed::broken(format!("no IMAP greeting from {}:{port} ({e})", s.host))
-    })?;
+    let greeting = client
+        .read_response()
+        .await
+        .map_err(|e| Failed::broken(format!("no IMAP greeting from {}:{port} ({e})", s.host)))?;
     if greeting.is_none() {
         return Err(Failed::new(
             format!("{}:{port} closed the connection before greeting", s.host),
@@ -318,7 +332,11 @@ async fn open_session(
     }
     let mut session = client.login(&s.user, password).await.map_err(|(e, _)| {
         Failed::new(
-            format!("the server refused the login of {} ({})", s.user, server_words(&e)),
+            format!(
+                "the server refused the login of {} ({})",
+                s.user,
+                server_words(&e)
+            ),
             format!(
                 "check intake.imap.user in sigap.toml and {} in sigap's environment",
                 env::IMAP_PASSWORD
@@ -551,7 +569,10 @@ mod tests {
         let no = Error::No(
             "code: None, info: Some(\"[AUTHENTICATIONFAILED] Authentication failed.\")".into(),
         );
-        assert_eq!(server_words(&no), "[AUTHENTICATIONFAILED] Authentication failed.");
+        assert_eq!(
+            server_words(&no),
+            "[AUTHENTICATIONFAILED] Authentication failed."
+        );
         assert_eq!(server_words(&Error::Bad("outcome: x".into())), "outcome: x");
         assert_eq!(server_words(&Error::ConnectionLost), "connection lost");
     }
@@ -588,7 +609,10 @@ mod tests {
         let config = Config::from_toml(&text, &path).unwrap();
         let imap = open(&config, |_| None).unwrap();
         assert_eq!(imap.describe(), "imap://permohonan@mail.kantor:993/INBOX");
-        assert_eq!(imap.mark_name().unwrap(), "imap://permohonan@mail.kantor/INBOX");
+        assert_eq!(
+            imap.mark_name().unwrap(),
+            "imap://permohonan@mail.kantor/INBOX"
+        );
         assert_eq!(imap.ca_file, Some(dir.path().join("ca.pem")));
         assert_eq!(imap.password, None);
         let env = |k: &str| match k {
@@ -622,7 +646,10 @@ mod tests {
         // Without a password nothing is tried either, and the message says what to set.
         let mut imap = Imap::new(settings(ImapTls::Imaps, port), None, None);
         let err = imap.messages().unwrap_err().to_string();
-        assert!(err.contains("SIGAP_IMAP_PASSWORD is not set; set SIGAP_IMAP_PASSWORD"), "{err}");
+        assert!(
+            err.contains("SIGAP_IMAP_PASSWORD is not set; set SIGAP_IMAP_PASSWORD"),
+            "{err}"
+        );
         assert_eq!(
             listener.accept().unwrap_err().kind(),
             std::io::ErrorKind::WouldBlock

@@ -51,8 +51,8 @@ use crate::files::{FileError, create_private_dir, write_atomic_private};
 use crate::inbox::{InboxFile, scan_folder, settle_wait, unchanged};
 use crate::ports::{Listed, Mailbox, MailboxError, Mark};
 use crate::store::{
-    Change, Document, FileChannel, FileKey, MailboxState, NewAppliedFile, NewQuarantine, Seen, Store,
-    StoreError, Tx,
+    Change, Document, FileChannel, FileKey, MailboxState, NewAppliedFile, NewQuarantine, Seen,
+    Store, StoreError, Tx,
 };
 use documents::{Verdict, judge, quarantine_path, stored_path};
 

@@ -748,7 +748,12 @@ impl Mailbox for FakeMailbox {
         if self.fail_listing {
             return Err(self.down("the listing"));
         }
-        let above = self.resumed.last().copied().flatten().map_or(0, |m| m.last_uid);
+        let above = self
+            .resumed
+            .last()
+            .copied()
+            .flatten()
+            .map_or(0, |m| m.last_uid);
         Ok(self
             .held
             .iter()
@@ -788,7 +793,12 @@ impl Mailbox for FakeMailbox {
     }
 
     fn mark(&self, held: &[Listed]) -> Option<Mark> {
-        let start = self.resumed.last().copied().flatten().map_or(0, |m| m.last_uid);
+        let start = self
+            .resumed
+            .last()
+            .copied()
+            .flatten()
+            .map_or(0, |m| m.last_uid);
         let mut last_uid = start;
         for (l, ..) in self.held.iter().filter(|(l, ..)| uid_of(l) > start) {
             if !held.contains(l) {
@@ -903,13 +913,18 @@ fn a_mailbox_that_fails_stops_only_its_part_and_its_mark_moves_with_the_ledger()
     assert!(counts.adds_up());
     assert_eq!(
         counts.mailbox_errors,
-        ["mailbox imap://kantor/INBOX: the connection was lost during the fetch; run ingest again once the server is back"]
+        [
+            "mailbox imap://kantor/INBOX: the connection was lost during the fetch; run ingest again once the server is back"
+        ]
     );
     assert_eq!(counts.outcome(), Outcome::Failed);
     assert!(counts.summary().ends_with("; the mail part failed: mailbox imap://kantor/INBOX: the connection was lost during the fetch; run ingest again once the server is back"));
     assert_eq!(counts.counters()["mailboxes_failed"], 1);
     assert_eq!(server.resumed, [None]);
-    let one = MailboxState { uidvalidity: 7, last_uid: 1 };
+    let one = MailboxState {
+        uidvalidity: 7,
+        last_uid: 1,
+    };
     assert_eq!(store.mailbox_state(name).unwrap(), Some(one));
     assert_eq!(server.taken, [["imap/INBOX/7/1"]]);
 
@@ -918,25 +933,40 @@ fn a_mailbox_that_fails_stops_only_its_part_and_its_mark_moves_with_the_ledger()
     server.fail_listing = true;
     let counts = ingest(&c, &mut store, &mut [&mut server], &options(), at()).unwrap();
     assert_eq!((counts.read, counts.mailbox_errors.len()), (0, 1));
-    assert_eq!(server.resumed.last(), Some(&Some(Mark { uidvalidity: 7, last_uid: 1 })));
+    assert_eq!(
+        server.resumed.last(),
+        Some(&Some(Mark {
+            uidvalidity: 7,
+            last_uid: 1
+        }))
+    );
     assert_eq!(store.mailbox_state(name).unwrap(), Some(one));
 
     // Back: only what is above the mark is listed and read, once.
     server.fail_listing = false;
     server.reads.clear();
     let counts = ingest(&c, &mut store, &mut [&mut server], &options(), at()).unwrap();
-    assert_eq!((counts.read, counts.quarantined, counts.mailbox_errors.len()), (2, 2, 0));
+    assert_eq!(
+        (counts.read, counts.quarantined, counts.mailbox_errors.len()),
+        (2, 2, 0)
+    );
     assert_eq!(counts.outcome(), Outcome::Attention);
     assert_eq!(server.reads, ["imap/INBOX/7/2", "imap/INBOX/7/3"]);
     assert_eq!(
         store.mailbox_state(name).unwrap(),
-        Some(MailboxState { uidvalidity: 7, last_uid: 3 })
+        Some(MailboxState {
+            uidvalidity: 7,
+            last_uid: 3
+        })
     );
     assert_eq!(store.quarantine().unwrap().len(), 3);
 
     // A dry run stores no mark.
     server.hold(4, b"Message-ID: <q4@x>\r\n\r\nhalo\r\n", true);
-    let dry = Options { dry_run: true, ..options() };
+    let dry = Options {
+        dry_run: true,
+        ..options()
+    };
     let counts = ingest(&c, &mut store, &mut [&mut server], &dry, at()).unwrap();
     assert_eq!(counts.read, 1);
     assert_eq!(store.mailbox_state(name).unwrap().unwrap().last_uid, 3);
