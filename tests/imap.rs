@@ -45,14 +45,20 @@ fn set_imap(cfg: &Path, port: u16, tls: &str) {
     std::fs::write(cfg, text + &section).unwrap();
 }
 
-/// `sigap ingest` with the account's password (or `password`) and no settle wait.
+/// `sigap ingest` with `password` as the account's and no settle wait.
 fn ingest(cfg: &Path, password: &str) -> Run {
+    ingest_env(cfg, password, &[])
+}
+
+/// [`ingest`] with more environment.
+fn ingest_env(cfg: &Path, password: &str, env: &[(&str, &Path)]) -> Run {
     let mut c = sigap();
     c.env("SIGAP_INGEST_SETTLE_MS", "0")
-        .env("SIGAP_IMAP_PASSWORD", password)
-        .arg("--config")
-        .arg(cfg)
-        .arg("ingest");
+        .env("SIGAP_IMAP_PASSWORD", password);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.arg("--config").arg(cfg).arg("ingest");
     c.output().expect("sigap runs").into()
 }
 
@@ -442,4 +448,63 @@ fn a_password_is_never_sent_in_clear_unless_the_config_says_so() {
         none.stderr
     );
     assert_eq!(server.logins(), 0);
+
+    // STARTTLS asked of a server without TLS: refused, no login sent.
+    set_imap(&cfg, server.port, "tls = \"starttls\"");
+    let plain = ingest(&cfg, PASSWORD).expect_code(3);
+    assert!(
+        plain.stderr.contains("the server refused STARTTLS"),
+        "{}",
+        plain.stderr
+    );
+    assert_eq!(server.logins(), 0, "{}", server.log());
+}
+
+#[test]
+fn imaps_and_starttls_trust_the_office_ca_and_send_nothing_to_a_server_they_cannot_trust() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ca, cert) = crate::dovecot::test_ca(&tmp.path().join("ca"));
+    let mut server = Dovecot::start_tls(tmp.path(), free_port(), free_port(), &cert);
+    let tls_port = server.tls_port.unwrap();
+    let cfg = office(tmp.path(), server.port);
+    server.deliver_all(&mails(&tmp.path().join("mails")));
+
+    // The office CA is not among the system's roots: refused before the login.
+    set_imap(&cfg, tls_port, "tls = \"imaps\"");
+    let untrusted = ingest(&cfg, PASSWORD).expect_code(3);
+    assert!(
+        untrusted.stderr.contains("SIGAP_IMAP_CA_FILE"),
+        "{}",
+        untrusted.stderr
+    );
+    assert!(
+        untrusted
+            .stderr
+            .contains(&format!("mailbox imap://{USER}@127.0.0.1:{tls_port}/INBOX")),
+        "{}",
+        untrusted.stderr
+    );
+    assert_eq!(server.logins(), 0, "{}", server.log());
+
+    // With the office CA: imaps takes everything.
+    let with_ca = [("SIGAP_IMAP_CA_FILE", ca.as_path())];
+    let first = ingest_env(&cfg, PASSWORD, &with_ca).expect_code(1);
+    assert!(first.stdout.contains(ALL_IN), "{}", first.stdout);
+    assert_eq!(server.logins(), 1);
+
+    // STARTTLS on the plain port, the CA from the config: the same
+    // account, every message already taken.
+    set_imap(
+        &cfg,
+        server.port,
+        &format!("tls = \"starttls\"\nca_file = \"{}\"", ca.display()),
+    );
+    let check = run(Some(&cfg), &["config", "check"]);
+    assert!(!check.stdout.contains("intake.imap"), "{}", check.stdout);
+    let again = ingest(&cfg, PASSWORD).expect_code(0);
+    assert!(again.stdout.contains("read 0, "), "{}", again.stdout);
+    assert_eq!(server.logins(), 2);
+    assert_eq!(applications(&cfg).len(), 8);
+    // Dovecot saw the logins over TLS.
+    assert!(server.log().contains("TLS"), "{}", server.log());
 }
