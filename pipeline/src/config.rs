@@ -21,6 +21,9 @@ pub mod env {
     pub const CONFIG: &str = "SIGAP_CONFIG";
     /// SMTP server, lettre's URL form, e.g. `smtp://user:pass@host:587?tls=required`.
     pub const SMTP_URL: &str = "SIGAP_SMTP_URL";
+    /// PEM file of the CA that signed the SMTP server's certificate (the
+    /// office's own), trusted beside the public and system roots.
+    pub const SMTP_CA_FILE: &str = "SIGAP_SMTP_CA_FILE";
     /// `postgres://…` for the PostgreSQL adapter, or a Parquet snapshot path.
     pub const POPULATION_URL: &str = "SIGAP_POPULATION_URL";
     /// Encrypts destruction bundles when set.

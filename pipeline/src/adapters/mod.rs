@@ -14,6 +14,7 @@ pub mod maildir;
 mod parquet;
 mod postgres;
 pub mod station;
+pub mod tls;
 
 use crate::config::{Config, PopulationSource};
 use crate::ports::{PopulationDb, PopulationError};
