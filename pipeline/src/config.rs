@@ -219,6 +219,11 @@ pub struct Smtp {
     /// Server URL (lettre form). Leave out of the file when it holds a password.
     #[serde(default)]
     pub url: Option<String>,
+    /// PEM file of the office's own CA that signed the server's
+    /// certificate (relative to the config file); `SIGAP_SMTP_CA_FILE`
+    /// overrides it.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// The admin address that `sigap daemon`'s alerts go to (a job that failed
     /// after every retry). Without it alerts are kept in the outbox as FAILED
     /// and in the run history only.
@@ -563,7 +568,8 @@ impl Config {
         Ok(config)
     }
 
-    /// Environment overrides: `SIGAP_POPULATION_URL`, `SIGAP_SMTP_URL`.
+    /// Environment overrides: `SIGAP_POPULATION_URL`, `SIGAP_SMTP_URL`,
+    /// `SIGAP_SMTP_CA_FILE`.
     pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) {
         if let Some(url) = env(env::POPULATION_URL).filter(|s| !s.is_empty()) {
             self.population = if url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -582,6 +588,9 @@ impl Config {
         }
         if let Some(url) = env(env::SMTP_URL).filter(|s| !s.is_empty()) {
             self.smtp.url = Some(url);
+        }
+        if let Some(path) = env(env::SMTP_CA_FILE).filter(|s| !s.is_empty()) {
+            self.smtp.ca_file = Some(path.into());
         }
     }
 

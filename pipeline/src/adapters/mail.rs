@@ -131,7 +131,7 @@ pub fn check_url(url: &str) -> Result<(), MailError> {
 
 /// Reads an `smtp://` URL the way lettre's `from_url` does; `None` for
 /// other schemes (left to lettre, which also names what is wrong).
-fn session(url: &str) -> Result<Option<Session>, String> {
+fn session(url: &str, roots: &[lettre::transport::smtp::client::Certificate]) -> Result<Option<Session>, String> {
     let url = url::Url::parse(url).map_err(|e| e.to_string())?;
     if url.scheme() != "smtp" {
         return Ok(None);
@@ -141,7 +141,7 @@ fn session(url: &str) -> Result<Option<Session>, String> {
         .query_pairs()
         .find(|(k, _)| k == "tls")
         .map(|(_, v)| v.to_string());
-    let tls_for = |host: &str| TlsParameters::new(host.into()).map_err(|e| e.to_string());
+    let tls_for = |host: &str| tls_parameters(host, roots).map_err(|e| e.to_string());
     let (port, tls) = match tls.as_deref() {
         None => (url.port().unwrap_or(SMTP_PORT), Tls::None),
         Some("required") => (
@@ -180,6 +180,33 @@ fn session(url: &str) -> Result<Option<Session>, String> {
         credentials,
         auth_in_clear,
     }))
+}
+
+/// lettre's TLS parameters for `host`: its Mozilla roots plus `roots`
+/// (the system's store and the office CA, from [`tls::extra_roots`]).
+fn tls_parameters(
+    host: &str,
+    roots: &[lettre::transport::smtp::client::Certificate],
+) -> Result<TlsParameters, lettre::transport::smtp::Error> {
+    roots
+        .iter()
+        .fold(TlsParameters::builder(host.into()), |b, c| {
+            b.add_root_certificate(c.clone())
+        })
+        .build()
+}
+
+/// The trusted roots beside lettre's own, in lettre's form.
+fn lettre_roots(
+    ca_file: Option<&std::path::Path>,
+) -> Result<Vec<lettre::transport::smtp::client::Certificate>, MailError> {
+    tls::extra_roots(ca_file)?
+        .into_iter()
+        // A system certificate lettre cannot take is skipped, as it skips
+        // them itself; the office CA was checked by read_ca_file.
+        .filter_map(|c| lettre::transport::smtp::client::Certificate::from_der(c.to_vec()).ok())
+        .map(Ok)
+        .collect()
 }
 
 /// Why a session failed: lettre's error, or ours around it.
@@ -269,11 +296,21 @@ impl SmtpMailer {
         // lettre reads the URL first, so a bad one gets lettre's message;
         // a password that could go in clear is refused before any socket.
         check_url(url)?;
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        let ca_file = config.smtp.ca_file.as_deref().map(|p| config.resolve(p));
+        let roots = lettre_roots(ca_file.as_deref())?;
+        let mut transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| bad(e.to_string()))?
-            .timeout(Some(TIMEOUT))
-            .build();
-        let route = match session(url).map_err(bad)? {
+            .timeout(Some(TIMEOUT));
+        if url.starts_with("smtps://") {
+            let host = url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
+            let params = tls_parameters(&host, &roots).map_err(|e| bad(e.to_string()))?;
+            transport = transport.tls(Tls::Wrapper(params));
+        }
+        let transport = transport.build();
+        let route = match session(url, &roots).map_err(bad)? {
             Some(session) => Route::Session(session),
             None => Route::Transport(transport),
         };
@@ -531,7 +568,7 @@ mod tests {
             // A user without a password is no login, for lettre too.
             ("smtp://onlyuser@mail.example.go.id", 25, "None", None),
         ] {
-            let s = session(url).unwrap().unwrap();
+            let s = session(url, &[]).unwrap().unwrap();
             assert_eq!(
                 (s.port, format!("{:?}", s.tls).as_str()),
                 (port, tls),
@@ -553,18 +590,18 @@ mod tests {
             );
         }
         assert!(matches!(
-            session("smtp://u:p@mail.example.go.id/sigap.example").unwrap().unwrap().hello,
+            session("smtp://u:p@mail.example.go.id/sigap.example", &[]).unwrap().unwrap().hello,
             ClientId::Domain(d) if d == "sigap.example"
         ));
         // smtps:// stays on lettre's transport.
-        assert!(session("smtps://u:p@mail.example.go.id").unwrap().is_none());
+        assert!(session("smtps://u:p@mail.example.go.id", &[]).unwrap().is_none());
         // What lettre refuses, this refuses.
         for bad in [
             "smtp://mail.example.go.id?tls=sometimes",
             "smtp:///nohost",
             "smtp://u:%ff@h",
         ] {
-            assert!(session(bad).is_err(), "{bad}");
+            assert!(session(bad, &[]).is_err(), "{bad}");
             assert!(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(bad).is_err(),
                 "{bad}"

@@ -12,6 +12,7 @@
 pub mod mail;
 pub mod maildir;
 mod parquet;
+pub mod pg_tls;
 mod postgres;
 pub mod station;
 pub mod tls;

@@ -30,6 +30,14 @@ pub enum TlsError {
         /// What to do.
         fix: &'static str,
     },
+    /// A TLS setting in a URL that cannot be used.
+    #[error("{setting}: {message}")]
+    Setting {
+        /// The environment variable or config key.
+        setting: &'static str,
+        /// What is wrong and what to set.
+        message: String,
+    },
     /// rustls refused the configuration (not expected with ring).
     #[error("TLS setup: {0}")]
     Setup(#[from] rustls::Error),
@@ -81,25 +89,33 @@ pub fn extra_roots(extra_ca: Option<&Path>) -> Result<Vec<CertificateDer<'static
     Ok(roots)
 }
 
+/// The ring provider, the one crypto provider sigap uses.
+pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The roots sigap trusts: the Mozilla list, the system's store and
+/// `extra_ca` (the office CA's PEM file).
+pub fn root_store(extra_ca: Option<&Path>) -> Result<rustls::RootCertStore, TlsError> {
+    let mut store = rustls::RootCertStore::empty();
+    store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    // A system certificate rustls cannot parse is skipped, as lettre does;
+    // the office's were checked by read_ca_file.
+    store.add_parsable_certificates(extra_roots(None)?);
+    if let Some(path) = extra_ca {
+        for cert in read_ca_file(path)? {
+            store.add(cert)?;
+        }
+    }
+    Ok(store)
+}
+
 /// A rustls client configuration trusting the Mozilla list, the system's
 /// store and `extra_ca` (the office CA's PEM file), with the ring provider.
 pub fn client_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, TlsError> {
-    let mut store = rustls::RootCertStore::empty();
-    store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let (office, system): (Vec<_>, Vec<_>) = match extra_ca {
-        Some(path) => (read_ca_file(path)?, extra_roots(None)?),
-        None => (Vec::new(), extra_roots(None)?),
-    };
-    // A system certificate rustls cannot parse is skipped, as lettre does;
-    // the office's were checked by read_ca_file.
-    store.add_parsable_certificates(system);
-    for cert in office {
-        store.add(cert)?;
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
+    Ok(rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
-        .with_root_certificates(store)
+        .with_root_certificates(root_store(extra_ca)?)
         .with_no_client_auth())
 }
 
