@@ -21,6 +21,9 @@ pub mod env {
     pub const CONFIG: &str = "SIGAP_CONFIG";
     /// SMTP server, lettre's URL form, e.g. `smtp://user:pass@host:587?tls=required`.
     pub const SMTP_URL: &str = "SIGAP_SMTP_URL";
+    /// PEM file of the CA that signed the SMTP server's certificate (the
+    /// office's own), trusted beside the public and system roots.
+    pub const SMTP_CA_FILE: &str = "SIGAP_SMTP_CA_FILE";
     /// `postgres://…` for the PostgreSQL adapter, or a Parquet snapshot path.
     pub const POPULATION_URL: &str = "SIGAP_POPULATION_URL";
     /// Encrypts destruction bundles when set.
@@ -224,6 +227,11 @@ pub struct Smtp {
     /// Server URL (lettre form). Leave out of the file when it holds a password.
     #[serde(default)]
     pub url: Option<String>,
+    /// PEM file of the office's own CA that signed the server's
+    /// certificate (relative to the config file); `SIGAP_SMTP_CA_FILE`
+    /// overrides it.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// The admin address that `sigap daemon`'s alerts go to (a job that failed
     /// after every retry). Without it alerts are kept in the outbox as FAILED
     /// and in the run history only.
@@ -665,7 +673,8 @@ impl Config {
         Ok(config)
     }
 
-    /// Environment overrides: `SIGAP_POPULATION_URL`, `SIGAP_SMTP_URL`.
+    /// Environment overrides: `SIGAP_POPULATION_URL`, `SIGAP_SMTP_URL`,
+    /// `SIGAP_SMTP_CA_FILE`.
     pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) {
         if let Some(url) = env(env::POPULATION_URL).filter(|s| !s.is_empty()) {
             self.population = if url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -684,6 +693,9 @@ impl Config {
         }
         if let Some(url) = env(env::SMTP_URL).filter(|s| !s.is_empty()) {
             self.smtp.url = Some(url);
+        }
+        if let Some(path) = env(env::SMTP_CA_FILE).filter(|s| !s.is_empty()) {
+            self.smtp.ca_file = Some(path.into());
         }
     }
 

@@ -161,6 +161,31 @@ pub enum PopulationError {
         #[source]
         source: BoxError,
     },
+    /// A TLS setting of `SIGAP_POPULATION_URL` cannot be used (sslmode,
+    /// sslrootcert, a password prefer could send in clear).
+    #[error("{0}")]
+    Tls(#[from] crate::adapters::tls::TlsError),
+    /// The server's certificate was refused; nothing was sent.
+    #[error(
+        "cannot connect to the population database at {target}: the server's certificate {problem}; {fix}"
+    )]
+    Certificate {
+        /// The URL without its password.
+        target: String,
+        /// What is wrong with the certificate, as rustls found it.
+        problem: String,
+        /// What to set or change instead.
+        fix: String,
+    },
+    /// The server takes only encrypted sessions (pg_hba.conf `hostssl`)
+    /// and the URL says sslmode=disable.
+    #[error(
+        "the population database at {target} refuses a plain session (its pg_hba.conf allows only hostssl); set sslmode=verify-full&sslrootcert=/path/ca.pem (the office CA's PEM file) in SIGAP_POPULATION_URL"
+    )]
+    NeedsTls {
+        /// The URL without its password.
+        target: String,
+    },
     /// A statement failed on the server.
     #[error(
         "population database at {target}: {step} failed; the table needs the columns {} (pipeline/sql/population.sql)",
@@ -308,6 +333,9 @@ pub enum MailError {
         /// The value.
         value: String,
     },
+    /// The office CA file (`SIGAP_SMTP_CA_FILE`) cannot be used.
+    #[error("{0}")]
+    Tls(#[from] crate::adapters::tls::TlsError),
     /// The async runtime could not start.
     #[error("cannot start the runtime for the SMTP client")]
     Runtime(#[source] std::io::Error),
@@ -323,6 +351,7 @@ impl MailError {
                 | MailError::BadUrl { .. }
                 | MailError::BadSender { .. }
                 | MailError::PasswordInClear { .. }
+                | MailError::Tls(_)
         )
     }
 }

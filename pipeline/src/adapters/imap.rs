@@ -366,20 +366,58 @@ fn server_words(e: &async_imap::error::Error) -> String {
     }
 }
 
-/// TLS over a connection, with the server's certificate checked.
+/// TLS over a connection, through the one TLS setup
+/// ([`crate::adapters::tls`]): the Mozilla roots, the system's store and the
+/// office CA; a refused certificate is named with what to set.
 mod tls {
-    use super::*;
+    use std::sync::Arc;
 
-    /// Wraps `stream` in TLS for `host`.
+    use super::*;
+    use crate::adapters::tls as setup;
+
+    /// Wraps `stream` in TLS for `host`, the server's certificate checked.
     pub(super) async fn wrap(
-        _stream: Box<dyn Stream>,
+        stream: Box<dyn Stream>,
         host: &str,
-        _ca_file: Option<&Path>,
+        ca_file: Option<&Path>,
     ) -> Result<Box<dyn Stream>, Failed> {
-        Err(Failed::new(
-            format!("TLS to {host} is not available in this build"),
-            "use tls = \"none\" with password_in_clear = true on a trusted network",
-        ))
+        let config = setup::client_config(ca_file).map_err(|e| {
+            Failed::new(
+                e.to_string(),
+                format!("fix {} or intake.imap.ca_file", env::IMAP_CA_FILE),
+            )
+        })?;
+        let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|e| {
+            Failed::new(
+                format!("`{host}` is not a host name TLS can check ({e})"),
+                "write the server's host name in intake.imap.host",
+            )
+        })?;
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        match connector.connect(name, stream).await {
+            Ok(tls) => Ok(Box::new(tls)),
+            Err(e) => Err(match setup::certificate_problem(&e) {
+                Some(c) => {
+                    let described = setup::describe(
+                        &c,
+                        &setup::Peer {
+                            host,
+                            kind: "IMAP server",
+                            url_setting: "intake.imap.host",
+                            ca_setting: env::IMAP_CA_FILE,
+                        },
+                    );
+                    Failed::new(
+                        format!("the server's certificate {}; nothing was sent", described.problem),
+                        described.fix,
+                    )
+                }
+                None => Failed::new(
+                    format!("the TLS handshake with {host} failed ({e})"),
+                    "check that the port speaks TLS (imaps is usually 993; 143 needs tls = \"starttls\")",
+                ),
+            }),
+        }
     }
 }
 

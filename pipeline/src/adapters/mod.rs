@@ -14,8 +14,10 @@ pub mod imap;
 pub mod mail;
 pub mod maildir;
 mod parquet;
+pub mod pg_tls;
 mod postgres;
 pub mod station;
+pub mod tls;
 
 use crate::config::{Config, PopulationSource};
 use crate::ports::{Mailbox, PopulationDb, PopulationError};

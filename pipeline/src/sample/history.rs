@@ -48,7 +48,7 @@ use crate::domain::state::State;
 use crate::domain::wilayah::Wilayah;
 use crate::ports::{PopulationDb, Station};
 use crate::print::{Candidate, CardFace};
-use crate::store::{Change, Store, StoreError, Tx};
+use crate::store::{Change, Pickup, Store, StoreError, Tx};
 use crate::store::{FileChannel, NewAppliedFile};
 
 /// What the history holds, for `manifest.json`.
@@ -74,6 +74,9 @@ pub struct HistorySummary {
     pub nights_out_of_stock: u64,
     /// Notices sent.
     pub notices_sent: u64,
+    /// Old cards surrendered at pickup, for the destruction bundles.
+    #[serde(default)]
+    pub old_cards_surrendered: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -520,6 +523,7 @@ impl Sim<'_> {
             Action::Collect(i) => {
                 let actor = "operator:Petugas Kecamatan";
                 self.transition(tx, i, State::Collected, actor, None, "collected", t)?;
+                self.record_pickup(tx, i, t)?;
             }
             Action::Delivery(n, late) => {
                 self.deliveries += 1;
@@ -625,6 +629,42 @@ impl Sim<'_> {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// The pickup row a kecamatan's register would have given, so the
+    /// destruction bundles find the old cards: a damaged card or one with
+    /// changed data is surrendered (19 in 20), a lost one cannot be.
+    fn record_pickup(
+        &mut self,
+        tx: &mut Tx<'_>,
+        i: usize,
+        t: NaiveDateTime,
+    ) -> Result<(), StoreError> {
+        let app = &self.apps[i];
+        let id = app.id.expect("recorded before it is collected");
+        let has_old_card = matches!(
+            app.new.service,
+            Service::KtpRusak | Service::KtpPerubahanData
+        );
+        let batch = self
+            .batches
+            .iter()
+            .find(|b| b.printed.contains(&i))
+            .map(|b| b.id.clone());
+        // One in twenty keeps the old card, by id rather than by the RNG so
+        // the rest of the history is the same as before pickups were rows.
+        let surrendered = has_old_card && id.0 % 20 != 0;
+        let pickup = Pickup {
+            application: id,
+            picked_up_at: self.utc(t),
+            officer: "Petugas Kecamatan".into(),
+            old_card_surrendered: surrendered,
+            batch,
+            source: "sample-data --weeks".into(),
+        };
+        tx.record_pickup(&pickup, self.utc(t))?;
+        self.summary.old_cards_surrendered += u64::from(surrendered);
         Ok(())
     }
 
