@@ -408,7 +408,10 @@ mod tls {
                         },
                     );
                     Failed::new(
-                        format!("the server's certificate {}; nothing was sent", described.problem),
+                        format!(
+                            "the server's certificate {}; nothing was sent",
+                            described.problem
+                        ),
                         described.fix,
                     )
                 }
