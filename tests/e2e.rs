@@ -3,12 +3,14 @@
 
 mod support;
 
+mod dovecot;
 mod pg;
 mod smtp;
 mod spine;
 
 mod archive;
 mod documents;
+mod imap;
 mod intake;
 mod logscan;
 mod notify;

@@ -12,6 +12,8 @@ pub fn sigap() -> Command {
         "SIGAP_SMTP_URL",
         "SIGAP_POPULATION_URL",
         "SIGAP_ARCHIVE_PASSPHRASE",
+        "SIGAP_IMAP_PASSWORD",
+        "SIGAP_IMAP_CA_FILE",
     ] {
         c.env_remove(var);
     }

@@ -21,10 +21,18 @@ pub mod env {
     pub const CONFIG: &str = "SIGAP_CONFIG";
     /// SMTP server, lettre's URL form, e.g. `smtp://user:pass@host:587?tls=required`.
     pub const SMTP_URL: &str = "SIGAP_SMTP_URL";
+    /// PEM file of the CA that signed the SMTP server's certificate (the
+    /// office's own), trusted beside the public and system roots.
+    pub const SMTP_CA_FILE: &str = "SIGAP_SMTP_CA_FILE";
     /// `postgres://…` for the PostgreSQL adapter, or a Parquet snapshot path.
     pub const POPULATION_URL: &str = "SIGAP_POPULATION_URL";
     /// Encrypts destruction bundles when set.
     pub const ARCHIVE_PASSPHRASE: &str = "SIGAP_ARCHIVE_PASSPHRASE";
+    /// The password of the `[intake.imap]` account.
+    pub const IMAP_PASSWORD: &str = "SIGAP_IMAP_PASSWORD";
+    /// The office CA's PEM file the IMAP server's certificate may be signed
+    /// by (beside the system's roots); overrides `intake.imap.ca_file`.
+    pub const IMAP_CA_FILE: &str = "SIGAP_IMAP_CA_FILE";
 }
 
 /// The whole configuration of one office.
@@ -62,6 +70,9 @@ pub struct Config {
     /// How Google Forms export columns map to application fields.
     #[serde(default)]
     pub forms: FormColumns,
+    /// Mail from a server besides the inbox's Maildir (`[intake.imap]`).
+    #[serde(default)]
+    pub intake: IntakeSettings,
     /// When each job runs under `sigap daemon`: job name → cron (office time).
     #[serde(default)]
     pub schedule: BTreeMap<String, crate::schedule::ScheduleEntry>,
@@ -216,11 +227,113 @@ pub struct Smtp {
     /// Server URL (lettre form). Leave out of the file when it holds a password.
     #[serde(default)]
     pub url: Option<String>,
+    /// PEM file of the office's own CA that signed the server's
+    /// certificate (relative to the config file); `SIGAP_SMTP_CA_FILE`
+    /// overrides it.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// The admin address that `sigap daemon`'s alerts go to (a job that failed
     /// after every retry). Without it alerts are kept in the outbox as FAILED
     /// and in the run history only.
     #[serde(default)]
     pub alert_to: Option<String>,
+}
+
+/// `[intake]`: where mail comes from besides `inbox/mail/`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IntakeSettings {
+    /// An IMAP account ingest fetches from; the Maildir is read as well.
+    pub imap: Option<ImapSettings>,
+}
+
+/// `[intake.imap]`: the account ingest fetches new messages from. The
+/// password is `SIGAP_IMAP_PASSWORD`, never in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImapSettings {
+    /// The server's host name (what its certificate is for) or address.
+    pub host: String,
+    /// The port; 993 for `imaps`, 143 otherwise.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// How the connection is encrypted.
+    #[serde(default)]
+    pub tls: ImapTls,
+    /// The account's login name.
+    pub user: String,
+    /// The folder the applications arrive in.
+    #[serde(default = "default_imap_folder")]
+    pub folder: String,
+    /// With `tls = "none"`: the password may go over the plain connection
+    /// (only on a network the office trusts). Refused without it.
+    #[serde(default)]
+    pub password_in_clear: bool,
+    /// The office CA's PEM file, when the server's certificate is signed by
+    /// the office's own CA (`SIGAP_IMAP_CA_FILE` overrides it).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+fn default_imap_folder() -> String {
+    "INBOX".into()
+}
+
+/// How the IMAP connection is encrypted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImapTls {
+    /// TLS from the first byte (port 993).
+    #[default]
+    Imaps,
+    /// A plain connection upgraded with STARTTLS before the login (port 143).
+    Starttls,
+    /// No encryption at all.
+    None,
+}
+
+impl ImapTls {
+    /// The port a server of this kind listens on unless told otherwise.
+    pub fn default_port(self) -> u16 {
+        match self {
+            ImapTls::Imaps => 993,
+            ImapTls::Starttls | ImapTls::None => 143,
+        }
+    }
+}
+
+impl ImapSettings {
+    /// The port to connect to.
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(self.tls.default_port())
+    }
+
+    /// What is wrong with the settings, as (key under `intake.imap`,
+    /// message). A password over a plain connection is refused here unless
+    /// `password_in_clear = true` says so.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for (key, value) in [
+            ("host", &self.host),
+            ("user", &self.user),
+            ("folder", &self.folder),
+        ] {
+            if value.trim().is_empty() {
+                out.push((key, "is empty; give the account's value".to_string()));
+            } else if value.contains(['\r', '\n']) {
+                out.push((key, "holds a line break; write it on one line".to_string()));
+            }
+        }
+        if self.tls == ImapTls::None && !self.password_in_clear {
+            out.push((
+                "tls",
+                format!(
+                    "\"none\" would send {} unencrypted; use tls = \"imaps\" (port 993) or \"starttls\" (port 143), or, only on a network the office trusts, add password_in_clear = true",
+                    env::IMAP_PASSWORD
+                ),
+            ));
+        }
+        out
+    }
 }
 
 /// The card-printer station.
@@ -565,7 +678,8 @@ impl Config {
         Ok(config)
     }
 
-    /// Environment overrides: `SIGAP_POPULATION_URL`, `SIGAP_SMTP_URL`.
+    /// Environment overrides: `SIGAP_POPULATION_URL`, `SIGAP_SMTP_URL`,
+    /// `SIGAP_SMTP_CA_FILE`.
     pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) {
         if let Some(url) = env(env::POPULATION_URL).filter(|s| !s.is_empty()) {
             self.population = if url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -584,6 +698,9 @@ impl Config {
         }
         if let Some(url) = env(env::SMTP_URL).filter(|s| !s.is_empty()) {
             self.smtp.url = Some(url);
+        }
+        if let Some(path) = env(env::SMTP_CA_FILE).filter(|s| !s.is_empty()) {
+            self.smtp.ca_file = Some(path.into());
         }
     }
 
@@ -681,6 +798,11 @@ impl Config {
                     "holds a password; remove it from the file and set {var} in the environment"
                 ),
             );
+        }
+        if let Some(imap) = &self.intake.imap {
+            for (key, message) in imap.problems() {
+                err(format!("intake.imap.{key}"), message);
+            }
         }
         if self.station.batch_size == 0 {
             err("station.batch_size".into(), "must be at least 1".into());

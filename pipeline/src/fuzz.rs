@@ -115,7 +115,7 @@ fn ingest_accounts(dir: &Path, c: &Config) -> Result<(Counts, u64), TestCaseErro
         max_document_bytes: 64 * 1024,
     };
     let mut store = Store::open_in_memory().unwrap();
-    let counts = ingest(c, &mut store, &mut mailbox(c), &options, at()).unwrap();
+    let counts = ingest(c, &mut store, &mut [&mut mailbox(c)], &options, at()).unwrap();
     prop_assert!(counts.adds_up(), "{:?}", counts);
     let quarantined = store.quarantine().unwrap();
     // The quarantine holds refused inputs and refused documents of taken ones.
@@ -131,7 +131,7 @@ fn ingest_accounts(dir: &Path, c: &Config) -> Result<(Counts, u64), TestCaseErro
         let e = e.unwrap();
         prop_assert!(e.path().starts_with(dir));
     }
-    let again = ingest(c, &mut store, &mut mailbox(c), &options, at()).unwrap();
+    let again = ingest(c, &mut store, &mut [&mut mailbox(c)], &options, at()).unwrap();
     prop_assert_eq!((again.read, again.new), (0, 0));
     let panics = quarantined
         .iter()

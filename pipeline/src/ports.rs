@@ -6,8 +6,8 @@
 //!   up a batch of NIKs at a time;
 //! - the mailer ([`Mailer`]): outgoing notices;
 //! - the printer station ([`Station`]): batches out, results back;
-//! - the mailbox ([`Mailbox`]): incoming mail for ingest (today the
-//!   inbox's Maildir; an IMAP account is meant to be a second adapter).
+//! - the mailbox ([`Mailbox`]): incoming mail for ingest (the inbox's
+//!   Maildir, and an IMAP account when `[intake.imap]` names one).
 //!
 //! An error type here carries no driver type: a driver's error travels as a
 //! boxed source ([`BoxError`]), so a stage does not depend on polars,
@@ -161,6 +161,31 @@ pub enum PopulationError {
         #[source]
         source: BoxError,
     },
+    /// A TLS setting of `SIGAP_POPULATION_URL` cannot be used (sslmode,
+    /// sslrootcert, a password prefer could send in clear).
+    #[error("{0}")]
+    Tls(#[from] crate::adapters::tls::TlsError),
+    /// The server's certificate was refused; nothing was sent.
+    #[error(
+        "cannot connect to the population database at {target}: the server's certificate {problem}; {fix}"
+    )]
+    Certificate {
+        /// The URL without its password.
+        target: String,
+        /// What is wrong with the certificate, as rustls found it.
+        problem: String,
+        /// What to set or change instead.
+        fix: String,
+    },
+    /// The server takes only encrypted sessions (pg_hba.conf `hostssl`)
+    /// and the URL says sslmode=disable.
+    #[error(
+        "the population database at {target} refuses a plain session (its pg_hba.conf allows only hostssl); set sslmode=verify-full&sslrootcert=/path/ca.pem (the office CA's PEM file) in SIGAP_POPULATION_URL"
+    )]
+    NeedsTls {
+        /// The URL without its password.
+        target: String,
+    },
     /// A statement failed on the server.
     #[error(
         "population database at {target}: {step} failed; the table needs the columns {} (pipeline/sql/population.sql)",
@@ -308,6 +333,9 @@ pub enum MailError {
         /// The value.
         value: String,
     },
+    /// The office CA file (`SIGAP_SMTP_CA_FILE`) cannot be used.
+    #[error("{0}")]
+    Tls(#[from] crate::adapters::tls::TlsError),
     /// The async runtime could not start.
     #[error("cannot start the runtime for the SMTP client")]
     Runtime(#[source] std::io::Error),
@@ -323,6 +351,7 @@ impl MailError {
                 | MailError::BadUrl { .. }
                 | MailError::BadSender { .. }
                 | MailError::PasswordInClear { .. }
+                | MailError::Tls(_)
         )
     }
 }
@@ -443,18 +472,29 @@ pub enum MailboxError {
     /// A file or folder of a local mailbox could not be read.
     #[error(transparent)]
     File(#[from] FileError),
-    /// The mailbox's server could not be reached, refused the login or broke
-    /// the session (for a mailbox on a server).
-    #[error(
-        "cannot read the mailbox {mailbox}; check that the server is up and the account is right"
-    )]
-    Unreachable {
-        /// The mailbox, without password.
+    /// A mailbox on a server failed at one step (connecting, TLS, the
+    /// login, the folder, a fetch) or is set up so that it must not be
+    /// used (a password over a plain connection).
+    #[error("mailbox {mailbox}: {what}; {fix}")]
+    Server {
+        /// The mailbox, without password (`imap://user@host:port/folder`).
         mailbox: String,
-        /// The driver's error.
-        #[source]
-        source: BoxError,
+        /// What failed, with the server's or the driver's words.
+        what: String,
+        /// What to check or set.
+        fix: String,
     },
+}
+
+/// Where ingest stopped in a mailbox on a server, kept in the store with
+/// the run that read up to it: the folder's UIDVALIDITY and the highest UID
+/// up to which the ledger holds every message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    /// The folder's UIDVALIDITY (a new one renumbers the folder).
+    pub uidvalidity: u32,
+    /// Every message up to this UID is in the ledger.
+    pub last_uid: u32,
 }
 
 /// Incoming mail: where ingest finds the messages to read. Ingest keeps the
@@ -484,4 +524,23 @@ pub trait Mailbox {
     /// forget them. Called again for the same messages by later runs while
     /// it lists them, so a failed call is made good by the next run.
     fn taken(&mut self, messages: &[Listed]) -> Result<(), MailboxError>;
+
+    /// Which mailbox this is, for messages and logs (never a password).
+    fn describe(&self) -> String;
+
+    /// The name the store keeps this mailbox's [`Mark`] under, for a
+    /// mailbox that lists only what is above it (IMAP); `None` for one that
+    /// lists everything it holds every run (the Maildir).
+    fn mark_name(&self) -> Option<String> {
+        None
+    }
+
+    /// Before [`Mailbox::messages`]: the mark the last committed run stored.
+    fn resume(&mut self, _mark: Option<Mark>) {}
+
+    /// Inside the run's transaction, once `held` (the listed messages the
+    /// ledger now holds) is known: the mark to store, if it moved.
+    fn mark(&self, _held: &[Listed]) -> Option<Mark> {
+        None
+    }
 }

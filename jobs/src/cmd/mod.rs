@@ -110,8 +110,17 @@ pub fn exit_for(e: &anyhow::Error) -> Exit {
         c.downcast_ref::<pipeline::ports::MailError>()
             .is_some_and(|m| m.is_setting())
     };
-    if e.chain()
-        .any(|c| c.is::<ConfigError>() || bad_setting(c) || mail_setting(c))
+    // A TLS setting (a CA file, sslmode) wherever it is wrapped.
+    let tls_setting = |c: &(dyn std::error::Error + 'static)| {
+        c.is::<pipeline::adapters::tls::TlsError>()
+            || matches!(
+                c.downcast_ref::<pipeline::ports::PopulationError>(),
+                Some(pipeline::ports::PopulationError::Tls(_))
+            )
+    };
+    if e.chain().any(|c| {
+        c.is::<ConfigError>() || bad_setting(c) || mail_setting(c) || tls_setting(c)
+    })
     {
         Exit::Usage
     } else if e.chain().any(held) {

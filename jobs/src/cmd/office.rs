@@ -83,6 +83,26 @@ pub fn check(given: Option<&Path>) -> anyhow::Result<Exit> {
             severity: Severity::Error,
         });
     }
+    // The TLS settings as the adapters will read them: the population
+    // URL's sslmode and sslrootcert, the SMTP server's CA file.
+    if let pipeline::config::PopulationSource::Postgres { url: Some(url), .. } = &config.population
+        && let Err(e) = pipeline::adapters::pg_tls::parse(url)
+    {
+        problems.push(Problem {
+            key: "population.url".into(),
+            message: e.to_string(),
+            severity: Severity::Error,
+        });
+    }
+    if let Some(path) = &config.smtp.ca_file
+        && let Err(e) = pipeline::adapters::tls::read_ca_file(&config.resolve(path))
+    {
+        problems.push(Problem {
+            key: "smtp.ca_file".into(),
+            message: format!("{} {e}", pipeline::config::env::SMTP_CA_FILE),
+            severity: Severity::Error,
+        });
+    }
     let mut errors = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)

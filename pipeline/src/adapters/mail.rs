@@ -25,6 +25,7 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::{SMTP_PORT, SUBMISSION_PORT};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::tls;
 use crate::config::Config;
 use crate::ports::{Mail, MailError, Mailer};
 
@@ -130,7 +131,7 @@ pub fn check_url(url: &str) -> Result<(), MailError> {
 
 /// Reads an `smtp://` URL the way lettre's `from_url` does; `None` for
 /// other schemes (left to lettre, which also names what is wrong).
-fn session(url: &str) -> Result<Option<Session>, String> {
+fn session(url: &str, roots: &[lettre::transport::smtp::client::Certificate]) -> Result<Option<Session>, String> {
     let url = url::Url::parse(url).map_err(|e| e.to_string())?;
     if url.scheme() != "smtp" {
         return Ok(None);
@@ -140,7 +141,7 @@ fn session(url: &str) -> Result<Option<Session>, String> {
         .query_pairs()
         .find(|(k, _)| k == "tls")
         .map(|(_, v)| v.to_string());
-    let tls_for = |host: &str| TlsParameters::new(host.into()).map_err(|e| e.to_string());
+    let tls_for = |host: &str| tls_parameters(host, roots).map_err(|e| e.to_string());
     let (port, tls) = match tls.as_deref() {
         None => (url.port().unwrap_or(SMTP_PORT), Tls::None),
         Some("required") => (
@@ -179,6 +180,33 @@ fn session(url: &str) -> Result<Option<Session>, String> {
         credentials,
         auth_in_clear,
     }))
+}
+
+/// lettre's TLS parameters for `host`: its Mozilla roots plus `roots`
+/// (the system's store and the office CA, from [`tls::extra_roots`]).
+fn tls_parameters(
+    host: &str,
+    roots: &[lettre::transport::smtp::client::Certificate],
+) -> Result<TlsParameters, lettre::transport::smtp::Error> {
+    roots
+        .iter()
+        .fold(TlsParameters::builder(host.into()), |b, c| {
+            b.add_root_certificate(c.clone())
+        })
+        .build()
+}
+
+/// The trusted roots beside lettre's own, in lettre's form.
+fn lettre_roots(
+    ca_file: Option<&std::path::Path>,
+) -> Result<Vec<lettre::transport::smtp::client::Certificate>, MailError> {
+    tls::extra_roots(ca_file)?
+        .into_iter()
+        // A system certificate lettre cannot take is skipped, as it skips
+        // them itself; the office CA was checked by read_ca_file.
+        .filter_map(|c| lettre::transport::smtp::client::Certificate::from_der(c.to_vec()).ok())
+        .map(Ok)
+        .collect()
 }
 
 /// Why a session failed: lettre's error, or ours around it.
@@ -268,11 +296,21 @@ impl SmtpMailer {
         // lettre reads the URL first, so a bad one gets lettre's message;
         // a password that could go in clear is refused before any socket.
         check_url(url)?;
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        let ca_file = config.smtp.ca_file.as_deref().map(|p| config.resolve(p));
+        let roots = lettre_roots(ca_file.as_deref())?;
+        let mut transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| bad(e.to_string()))?
-            .timeout(Some(TIMEOUT))
-            .build();
-        let route = match session(url).map_err(bad)? {
+            .timeout(Some(TIMEOUT));
+        if url.starts_with("smtps://") {
+            let host = url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
+            let params = tls_parameters(&host, &roots).map_err(|e| bad(e.to_string()))?;
+            transport = transport.tls(Tls::Wrapper(params));
+        }
+        let transport = transport.build();
+        let route = match session(url, &roots).map_err(bad)? {
             Some(session) => Route::Session(session),
             None => Route::Transport(transport),
         };
@@ -348,113 +386,6 @@ fn innermost(e: &lettre::transport::smtp::Error) -> &lettre::transport::smtp::Er
     e
 }
 
-/// What rustls found wrong with the server's certificate, anywhere in the
-/// error's source chain (tokio-rustls hands it over inside an
-/// `io::Error`, whose `source` skips it, so that one is opened by hand).
-fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<rustls::CertificateError> {
-    let found = |e: &(dyn std::error::Error + 'static)| match e.downcast_ref::<rustls::Error>() {
-        Some(rustls::Error::InvalidCertificate(c)) => Some(c.clone()),
-        _ => None,
-    };
-    let mut next = Some(e);
-    while let Some(e) = next {
-        if let Some(c) = found(e) {
-            return Some(c);
-        }
-        if let Some(inner) = e
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            && let Some(c) = found(inner)
-        {
-            return Some(c);
-        }
-        next = e.source();
-    }
-    None
-}
-
-/// A name the certificate is for, as webpki writes it (`DnsName("x")`,
-/// `IpAddress(1.2.3.4)`), without the wrapping.
-fn presented_name(p: &str) -> &str {
-    p.strip_prefix("DnsName(\"")
-        .and_then(|r| r.strip_suffix("\")"))
-        .or_else(|| {
-            p.strip_prefix("IpAddress(")
-                .and_then(|r| r.strip_suffix(')'))
-        })
-        .unwrap_or(p)
-}
-
-/// The day a certificate's time is, for messages.
-fn day(t: rustls::pki_types::UnixTime) -> String {
-    i64::try_from(t.as_secs())
-        .ok()
-        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| format!("{} (UNIX)", t.as_secs()))
-}
-
-/// What is wrong with a refused certificate, and what to do, for a server
-/// reached as `host`. sigap trusts the Mozilla root list compiled into it
-/// (lettre's webpki-roots), not the system's store, and cannot be given
-/// another CA yet.
-fn describe_certificate(c: &rustls::CertificateError, host: &str) -> (String, String) {
-    use rustls::CertificateError as C;
-    let public_ca = "give the mail server a certificate from a public CA (sigap trusts the Mozilla list of root CAs built into it; a CA of the office's own cannot be added yet)";
-    match c {
-        C::UnknownIssuer => (
-            "is not signed by a CA sigap trusts (it is self-signed, or from a CA of the office's own)".into(),
-            public_ca.into(),
-        ),
-        C::NotValidForName => (
-            format!("is not for the host name `{host}`"),
-            format!("write the host name the certificate is for in {} (not an IP address or another alias), or give the server a certificate for `{host}`", crate::config::env::SMTP_URL),
-        ),
-        C::NotValidForNameContext { presented, .. } => (
-            format!(
-                "is for {}, not for the host name `{host}`",
-                if presented.is_empty() {
-                    "no host name".to_string()
-                } else {
-                    presented
-                        .iter()
-                        .map(|p| presented_name(p))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            ),
-            format!("write the host name the certificate is for in {} (not an IP address or another alias), or give the server a certificate for `{host}`", crate::config::env::SMTP_URL),
-        ),
-        C::Expired => ("has expired".into(), "renew the mail server's certificate".into()),
-        C::ExpiredContext { not_after, .. } => (
-            format!("expired on {}", day(*not_after)),
-            "renew the mail server's certificate".into(),
-        ),
-        C::NotValidYet => (
-            "is not valid yet".into(),
-            "check this machine's clock, and the dates of the mail server's certificate".into(),
-        ),
-        C::NotValidYetContext { not_before, .. } => (
-            format!("is only valid from {}", day(*not_before)),
-            "check this machine's clock, and the dates of the mail server's certificate".into(),
-        ),
-        C::Revoked => (
-            "has been revoked by its CA".into(),
-            "give the mail server a new certificate".into(),
-        ),
-        // webpki's findings rustls has no variant for.
-        C::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
-            Some(webpki::Error::CaUsedAsEndEntity) => (
-                "is a CA's certificate, not a server's: it is self-signed (as `openssl req -x509` makes one), and no CA sigap trusts signed it".into(),
-                public_ca.into(),
-            ),
-            Some(e) => (format!("is refused ({e:?})"), public_ca.into()),
-            None => (format!("is refused ({})", other.0), public_ca.into()),
-        },
-        other => (format!("is refused ({other})"), public_ca.into()),
-    }
-}
-
 /// Replies that are about the session, not the message: the server is
 /// closing (421), wants STARTTLS or a login (530), or refuses the login
 /// (534, 535, 538). Every message would get them, so they stop the run
@@ -501,8 +432,14 @@ impl Mailer for SmtpMailer {
             }
             Err(SessionError::Smtp(e)) => e,
         };
-        if let Some(problem) = certificate_problem(&e) {
-            let (problem, fix) = describe_certificate(&problem, &self.host);
+        if let Some(problem) = tls::certificate_problem(&e) {
+            let peer = tls::Peer {
+                host: &self.host,
+                kind: "mail server",
+                url_setting: crate::config::env::SMTP_URL,
+                ca_setting: crate::config::env::SMTP_CA_FILE,
+            };
+            let tls::Described { problem, fix } = tls::describe(&problem, &peer);
             return Err(MailError::Certificate {
                 server: self.server.clone(),
                 problem,
@@ -631,7 +568,7 @@ mod tests {
             // A user without a password is no login, for lettre too.
             ("smtp://onlyuser@mail.example.go.id", 25, "None", None),
         ] {
-            let s = session(url).unwrap().unwrap();
+            let s = session(url, &[]).unwrap().unwrap();
             assert_eq!(
                 (s.port, format!("{:?}", s.tls).as_str()),
                 (port, tls),
@@ -653,18 +590,18 @@ mod tests {
             );
         }
         assert!(matches!(
-            session("smtp://u:p@mail.example.go.id/sigap.example").unwrap().unwrap().hello,
+            session("smtp://u:p@mail.example.go.id/sigap.example", &[]).unwrap().unwrap().hello,
             ClientId::Domain(d) if d == "sigap.example"
         ));
         // smtps:// stays on lettre's transport.
-        assert!(session("smtps://u:p@mail.example.go.id").unwrap().is_none());
+        assert!(session("smtps://u:p@mail.example.go.id", &[]).unwrap().is_none());
         // What lettre refuses, this refuses.
         for bad in [
             "smtp://mail.example.go.id?tls=sometimes",
             "smtp:///nohost",
             "smtp://u:%ff@h",
         ] {
-            assert!(session(bad).is_err(), "{bad}");
+            assert!(session(bad, &[]).is_err(), "{bad}");
             assert!(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(bad).is_err(),
                 "{bad}"
@@ -871,83 +808,6 @@ mod tests {
         let seen = server.join().unwrap();
         assert!(seen[0].starts_with("EHLO "), "{seen:?}");
         assert!(!seen.iter().any(|s| s.starts_with("AUTH")), "{seen:?}");
-    }
-
-    #[test]
-    fn a_refused_certificate_is_named_with_what_to_do() {
-        use rustls::CertificateError as C;
-        let (problem, fix) = describe_certificate(&C::UnknownIssuer, "mail.x");
-        assert!(
-            problem.contains("not signed by a CA sigap trusts"),
-            "{problem}"
-        );
-        assert!(
-            fix.contains("public CA") && fix.contains("Mozilla"),
-            "{fix}"
-        );
-        let (problem, fix) = describe_certificate(
-            &C::NotValidForNameContext {
-                expected: rustls::pki_types::ServerName::try_from("10.0.0.5")
-                    .unwrap()
-                    .to_owned(),
-                presented: vec!["DnsName(\"mail.kab.go.id\")".into()],
-            },
-            "10.0.0.5",
-        );
-        assert!(
-            problem == "is for mail.kab.go.id, not for the host name `10.0.0.5`",
-            "{problem}"
-        );
-        assert!(fix.contains("SIGAP_SMTP_URL"), "{fix}");
-        let (problem, fix) = describe_certificate(
-            &C::ExpiredContext {
-                time: rustls::pki_types::UnixTime::since_unix_epoch(
-                    std::time::Duration::from_secs(1_796_000_000),
-                ),
-                not_after: rustls::pki_types::UnixTime::since_unix_epoch(
-                    std::time::Duration::from_secs(1_795_000_000),
-                ),
-            },
-            "mail.x",
-        );
-        assert_eq!(problem, "expired on 2026-11-18");
-        assert!(fix.contains("renew"), "{fix}");
-        let (problem, fix) = describe_certificate(
-            &C::Other(rustls::OtherError(std::sync::Arc::new(
-                webpki::Error::CaUsedAsEndEntity,
-            ))),
-            "mail.x",
-        );
-        assert!(problem.contains("self-signed"), "{problem}");
-        assert!(fix.contains("public CA"), "{fix}");
-    }
-
-    /// An error with a source, as lettre wraps tokio-rustls' `io::Error`.
-    #[derive(Debug)]
-    struct Wrapped(std::io::Error);
-    impl std::fmt::Display for Wrapped {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "Connection error: {}", self.0)
-        }
-    }
-    impl std::error::Error for Wrapped {
-        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            Some(&self.0)
-        }
-    }
-
-    #[test]
-    fn the_certificate_is_found_inside_the_io_error_that_carries_it() {
-        let io = std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
-        );
-        assert!(matches!(
-            certificate_problem(&Wrapped(io)),
-            Some(rustls::CertificateError::UnknownIssuer)
-        ));
-        let other = std::io::Error::new(std::io::ErrorKind::InvalidData, "not TLS");
-        assert!(certificate_problem(&Wrapped(other)).is_none());
     }
 
     #[test]

@@ -27,9 +27,8 @@ use crate::ports::{Listed, Mailbox, MailboxError};
 /// The Maildir's folder under the inbox.
 pub const FOLDER: &str = "mail";
 
-/// The mailbox the config names, as [`crate::adapters::open`] opens the
-/// population database: today always the Maildir `inbox/mail/` (the one
-/// adapter; an IMAP account would be chosen here by the config).
+/// The inbox's Maildir `inbox/mail/` (read beside an IMAP account, see
+/// [`crate::adapters::mailboxes`]).
 pub fn open(config: &Config) -> Box<dyn Mailbox> {
     Box::new(Maildir::new(&config.inbox_dir(), FOLDER))
 }
@@ -105,6 +104,10 @@ impl Mailbox for Maildir {
         // The files stay as they are: moving `new/` to `cur/` would change
         // their keys and the ledger would read them again.
         Ok(())
+    }
+
+    fn describe(&self) -> String {
+        self.parent.join(&self.name).display().to_string()
     }
 }
 

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use futures_util::{SinkExt, TryStreamExt};
 use tokio::runtime::Runtime;
 use tokio_postgres::config::Host;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use super::nik_number;
 use crate::ports::{CARD_COLUMNS, COLUMNS, CardDetails, Person, PopulationDb, PopulationError};
@@ -71,29 +71,33 @@ impl PostgresDb {
     /// reads `table` on each lookup.
     pub fn connect(url: &str, table: &str) -> Result<PostgresDb, PopulationError> {
         let table = quoted_table(table)?;
+        let tls = super::pg_tls::parse(url)?;
         let mut config: tokio_postgres::Config =
-            url.parse()
+            tls.url
+                .parse()
                 .map_err(|source: tokio_postgres::Error| PopulationError::Connect {
                     // An unparsable URL is not echoed: it may hold a password.
                     target: "SIGAP_POPULATION_URL (not a valid postgres:// URL)".into(),
                     source: source.into(),
                 })?;
+        config.ssl_mode(super::pg_tls::driver_mode(tls.mode));
         if config.get_connect_timeout().is_none() {
             // A server that is down should fail the job, not hang the night.
             config.connect_timeout(Duration::from_secs(10));
         }
         let target = redacted(&config);
+        let host = match config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            _ => "localhost".into(),
+        };
+        let connector = super::pg_tls::connector(&tls)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(PopulationError::Runtime)?;
-        let (client, connection) =
-            runtime
-                .block_on(config.connect(NoTls))
-                .map_err(|source| PopulationError::Connect {
-                    target: target.clone(),
-                    source: source.into(),
-                })?;
+        let (client, connection) = runtime
+            .block_on(config.connect(connector))
+            .map_err(|e| connect_error(e, &target, &host))?;
         // The connection does the socket I/O; it runs whenever the runtime
         // is driven by a `block_on` below.
         runtime.spawn(async move {
@@ -107,6 +111,39 @@ impl PostgresDb {
             table,
             target,
         })
+    }
+}
+
+/// A failed connection in words: a refused certificate names what is
+/// wrong with it, a server that takes only TLS says which sslmode to set.
+fn connect_error(e: tokio_postgres::Error, target: &str, host: &str) -> PopulationError {
+    if let Some(problem) = super::tls::certificate_problem(&e) {
+        let peer = super::tls::Peer {
+            host,
+            kind: "database server",
+            url_setting: crate::config::env::POPULATION_URL,
+            ca_setting: "sslrootcert= in SIGAP_POPULATION_URL",
+        };
+        let super::tls::Described { problem, fix } = super::tls::describe(&problem, &peer);
+        return PopulationError::Certificate {
+            target: target.to_string(),
+            problem,
+            fix,
+        };
+    }
+    // pg_hba.conf has no entry for a plain session (hostssl only): 28000,
+    // "… no encryption".
+    if let Some(db) = e.as_db_error()
+        && db.code().code() == "28000"
+        && db.message().contains("no encryption")
+    {
+        return PopulationError::NeedsTls {
+            target: target.to_string(),
+        };
+    }
+    PopulationError::Connect {
+        target: target.to_string(),
+        source: e.into(),
     }
 }
 

@@ -14,8 +14,12 @@
 //!   `tmp/` are skipped, and a file must keep its size and modification
 //!   time across the settle period ([`Options::settle`]).
 //! - Mail comes through the [`Mailbox`] port (the inbox's Maildir,
-//!   [`crate::adapters::maildir`]); its messages go through the same
-//!   ledger, settle period and counts as the inbox's files.
+//!   [`crate::adapters::maildir`], and an IMAP account,
+//!   [`crate::adapters::imap`]); their messages go through the same
+//!   ledger, settle period and counts as the inbox's files. A mailbox that
+//!   fails (a server down, a refused login) stops only its own part: what
+//!   was read before stays read, the forms and app exports come in, and the
+//!   run says which mailbox failed ([`Counts::mailbox_errors`]).
 //! - An applicant whose application is INCOMPLETE and who applies again
 //!   for the same service with the same NIK continues that application:
 //!   the documents are added and it goes back to RECEIVED.
@@ -40,14 +44,15 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::digest::sha256_hex;
 use crate::domain::application::{ApplicationId, NewApplication, Source};
+use crate::domain::outcome::Outcome;
 use crate::domain::quarantine::{QuarantineId, QuarantineReason};
 use crate::domain::state::State;
 use crate::files::{FileError, create_private_dir, write_atomic_private};
 use crate::inbox::{InboxFile, scan_folder, settle_wait, unchanged};
-use crate::ports::{Listed, Mailbox, MailboxError};
+use crate::ports::{Listed, Mailbox, MailboxError, Mark};
 use crate::store::{
-    Change, Document, FileChannel, FileKey, NewAppliedFile, NewQuarantine, Seen, Store, StoreError,
-    Tx,
+    Change, Document, FileChannel, FileKey, MailboxState, NewAppliedFile, NewQuarantine, Seen,
+    Store, StoreError, Tx,
 };
 use documents::{Verdict, judge, quarantine_path, stored_path};
 
@@ -120,6 +125,10 @@ pub struct Counts {
     pub files_read: u64,
     /// Files skipped because they were still changing.
     pub files_waiting: u64,
+    /// Mailboxes that could not be read to the end: each one's error,
+    /// naming the mailbox, what failed and what to set. Their messages not
+    /// read yet are read by a later run.
+    pub mailbox_errors: Vec<String>,
 }
 
 impl Counts {
@@ -141,6 +150,31 @@ impl Counts {
         self.quarantined > 0 || self.documents_quarantined > 0
     }
 
+    /// A mailbox could not be read to the end: the run failed in part.
+    pub fn mail_failed(&self) -> bool {
+        !self.mailbox_errors.is_empty()
+    }
+
+    /// How the run ended: failed when a mailbox failed (the rest is
+    /// recorded all the same), else attention when a person must look.
+    pub fn outcome(&self) -> Outcome {
+        if self.mail_failed() {
+            Outcome::Failed
+        } else {
+            Outcome::attention_if(self.needs_attention())
+        }
+    }
+
+    /// [`Counts::line`], and each mailbox that failed: the job history's summary.
+    pub fn summary(&self) -> String {
+        let mut line = self.line();
+        for e in &self.mailbox_errors {
+            line.push_str("; the mail part failed: ");
+            line.push_str(e);
+        }
+        line
+    }
+
     /// The counters as the job history stores them.
     pub fn counters(&self) -> BTreeMap<String, i64> {
         [
@@ -153,6 +187,7 @@ impl Counts {
             ("documents_quarantined", self.documents_quarantined),
             ("files_read", self.files_read),
             ("files_waiting", self.files_waiting),
+            ("mailboxes_failed", self.mailbox_errors.len() as u64),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v as i64))
@@ -169,9 +204,6 @@ pub enum IntakeError {
     /// The state database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The mailbox could not be read.
-    #[error(transparent)]
-    Mailbox(#[from] MailboxError),
     /// An environment setting is not a number.
     #[error("{var}=`{value}` is not a whole number")]
     BadSetting {
@@ -277,13 +309,13 @@ fn scan(inbox: &Path) -> Vec<InboxFile> {
     out
 }
 
-/// Runs ingest over the office's inbox and `mailbox` at time `at`. Two
+/// Runs ingest over the office's inbox and `mailboxes` at time `at`. Two
 /// runs must not overlap: `sigap ingest` runs this through
 /// [`crate::job::Runner`], which holds the ingest job's lock.
 pub fn ingest(
     config: &Config,
     store: &mut Store,
-    mailbox: &mut dyn Mailbox,
+    mailboxes: &mut [&mut dyn Mailbox],
     options: &Options,
     at: DateTime<Utc>,
 ) -> Result<Counts, IntakeError> {
@@ -301,7 +333,7 @@ pub fn ingest(
             !config.office.intake.is_empty() && !config.office.intake.iter().any(|i| i == c)
         })
         .collect();
-    let run = |tx: &mut Tx<'_>| -> Result<(Counts, Vec<Listed>), IntakeError> {
+    let run = |tx: &mut Tx<'_>| -> Result<(Counts, Vec<Vec<Listed>>), IntakeError> {
         let mut r = Run {
             config,
             data: &data,
@@ -327,29 +359,39 @@ pub fn ingest(
                 pending.push(f);
             }
         }
-        // The listed messages the ledger holds, for `Mailbox::taken`.
-        let mut held = Vec::new();
-        let mut pending_mail = Vec::new();
-        for m in mailbox.messages()? {
-            if unchanged_since(tx, &m.key, m.size, m.modified_ns)? {
-                held.push(m);
-            } else {
-                pending_mail.push(m);
+        // Per mailbox: the listed messages the ledger holds (for
+        // `Mailbox::taken`) and those to read.
+        let mut held: Vec<Vec<Listed>> = Vec::new();
+        let mut pending_mail: Vec<Vec<Listed>> = Vec::new();
+        for mailbox in mailboxes.iter_mut() {
+            let mut mine = (Vec::new(), Vec::new());
+            if let Some(name) = mailbox.mark_name() {
+                let mark = tx.mailbox_state(&name)?.map(|m| Mark {
+                    uidvalidity: m.uidvalidity,
+                    last_uid: m.last_uid,
+                });
+                mailbox.resume(mark);
             }
+            match mailbox.messages() {
+                Ok(listed) => {
+                    for m in listed {
+                        if unchanged_since(tx, &m.key, m.size, m.modified_ns)? {
+                            mine.0.push(m);
+                        } else {
+                            mine.1.push(m);
+                        }
+                    }
+                }
+                Err(e) => r.mailbox_failed(&e),
+            }
+            held.push(mine.0);
+            pending_mail.push(mine.1);
         }
         // One wait for files and messages alike.
-        settle_wait(pending.len() + pending_mail.len(), options.settle);
+        let waiting_mail: usize = pending_mail.iter().map(Vec::len).sum();
+        settle_wait(pending.len() + waiting_mail, options.settle);
         let (pending, waiting) = unchanged(pending);
         r.counts.files_waiting += waiting as u64;
-        let mut settled_mail = Vec::new();
-        for m in pending_mail {
-            if mailbox.unchanged(&m)? {
-                settled_mail.push(m);
-            } else {
-                tracing::info!("{} is still changing; it is read by a later run", m.source);
-                r.counts.files_waiting += 1;
-            }
-        }
         for f in pending {
             let bytes = std::fs::read(&f.path).map_err(|e| FileError::new(&f.path, e))?;
             let input = Input {
@@ -360,26 +402,29 @@ pub fn ingest(
             };
             r.input(tx, &ctx, &unused, &input, &bytes)?;
         }
-        for m in settled_mail {
-            let bytes = mailbox.read(&m)?;
-            let input = Input {
-                name: &m.key,
-                source: &m.source,
-                channel: Source::Mail,
-                stat: (m.size, m.modified_ns),
-            };
-            if r.input(tx, &ctx, &unused, &input, &bytes)? {
-                held.push(m);
+        for ((mailbox, pending), held) in mailboxes.iter_mut().zip(pending_mail).zip(&mut held) {
+            r.mail(tx, &ctx, &unused, &mut **mailbox, pending, held)?;
+            if let (Some(name), Some(mark)) = (mailbox.mark_name(), mailbox.mark(held)) {
+                let state = MailboxState {
+                    uidvalidity: mark.uidvalidity,
+                    last_uid: mark.last_uid,
+                };
+                tx.set_mailbox_state(&name, state, at)?;
             }
         }
         Ok((r.counts, held))
     };
     let (counts, held) = store.transaction(!options.dry_run, run)?;
-    if !options.dry_run && !held.is_empty() {
-        // The run is committed and the ledger holds them: a mailbox that
-        // cannot mark them now is told again by the next run.
-        if let Err(e) = mailbox.taken(&held) {
-            tracing::warn!("the mailbox could not note the messages read: {e}");
+    if !options.dry_run {
+        for (mailbox, held) in mailboxes.iter_mut().zip(held) {
+            if held.is_empty() {
+                continue;
+            }
+            // The run is committed and the ledger holds them: a mailbox that
+            // cannot mark them now is told again by the next run.
+            if let Err(e) = mailbox.taken(&held) {
+                tracing::warn!("the mailbox could not note the messages read: {e}");
+            }
         }
     }
     Ok(counts)
@@ -410,6 +455,52 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Reads one mailbox's settled messages, adding those the ledger now
+    /// holds to `held`. The mailbox failing stops its part only.
+    fn mail(
+        &mut self,
+        tx: &mut Tx<'_>,
+        ctx: &Ctx<'_>,
+        unused: &[&str],
+        mailbox: &mut dyn Mailbox,
+        pending: Vec<Listed>,
+        held: &mut Vec<Listed>,
+    ) -> Result<(), IntakeError> {
+        for m in pending {
+            let read = mailbox
+                .unchanged(&m)
+                .and_then(|whole| whole.then(|| mailbox.read(&m)).transpose());
+            let bytes = match read {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => {
+                    tracing::info!("{} is still changing; it is read by a later run", m.source);
+                    self.counts.files_waiting += 1;
+                    continue;
+                }
+                Err(e) => {
+                    self.mailbox_failed(&e);
+                    return Ok(());
+                }
+            };
+            let input = Input {
+                name: &m.key,
+                source: &m.source,
+                channel: Source::Mail,
+                stat: (m.size, m.modified_ns),
+            };
+            if self.input(tx, ctx, unused, &input, &bytes)? {
+                held.push(m);
+            }
+        }
+        Ok(())
+    }
+
+    /// Notes a mailbox that could not be read (its part of the run stops).
+    fn mailbox_failed(&mut self, e: &MailboxError) {
+        tracing::error!("the mail part failed: {e}");
+        self.counts.mailbox_errors.push(e.to_string());
+    }
+
     /// Reads one inbox file or message: known by its content, or every
     /// input in it accounted for. Returns whether the ledger now holds it.
     fn input(

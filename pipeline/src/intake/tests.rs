@@ -393,7 +393,7 @@ fn a_resubmission_continues_the_incomplete_application() {
     let mut store = Store::open_in_memory().unwrap();
     let first = r#"{"id":"A1","submitted_at":"2026-11-17T08:00:00+07:00","nik":"3402151708900001","name":"SRI","service":"ktp_hilang","documents":[]}"#;
     std::fs::write(dir.path().join("inbox/app/one.ndjson"), first).unwrap();
-    let counts = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+    let counts = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
     assert_eq!((counts.read, counts.new), (1, 1));
     let id = store.applications(None).unwrap()[0].id;
     store
@@ -418,7 +418,7 @@ fn a_resubmission_continues_the_incomplete_application() {
     .unwrap();
     let second = r#"{"id":"A2","submitted_at":"2026-11-19T08:00:00+07:00","nik":"3402.1517.0890.0001","name":"SRI","service":"KTP-el Hilang","documents":[{"kind":"surat_kehilangan","file":"files/sk.pdf"}]}"#;
     std::fs::write(dir.path().join("inbox/app/two.ndjson"), second).unwrap();
-    let counts = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+    let counts = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
     assert_eq!(
         (
             counts.read,
@@ -448,7 +448,7 @@ fn ingest_job(
     crate::job::Runner::new(crate::job::Job::Ingest, c.data_dir())
         .dry_run(options.dry_run)
         .run(store, |s| {
-            ingest(c, s, &mut mailbox(c), options, at()).map(|counts| crate::job::Done {
+            ingest(c, s, &mut [&mut mailbox(c)], options, at()).map(|counts| crate::job::Done {
                 outcome: crate::domain::outcome::Outcome::attention_if(counts.needs_attention()),
                 counters: counts.counters(),
                 summary: counts.line(),
@@ -487,7 +487,7 @@ fn a_parser_panic_quarantines_its_input_and_the_next_is_read() {
     let mut store = Store::open_in_memory().unwrap();
 
     crate::guard::inject_panic(&["forms/a.csv:2", "app/e.ndjson:1", "mail/new/m1"]);
-    let counts = ingest(&c, &mut store, &mut mailbox(&c), &options(), at());
+    let counts = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at());
     crate::guard::inject_panic(&[]);
     let counts = counts.unwrap();
     assert_eq!(
@@ -521,7 +521,7 @@ fn a_parser_panic_quarantines_its_input_and_the_next_is_read() {
     assert!(refs.contains("app/e.ndjson#X2"), "{refs:?}");
     assert!(refs.contains("mail/new/m2"), "{refs:?}");
 
-    let again = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+    let again = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
     assert_eq!((again.new, again.quarantined), (0, 0), "{again:?}");
     assert_eq!(store.quarantine().unwrap().len(), q.len());
 }
@@ -617,10 +617,10 @@ proptest! {
         std::fs::write(dir.path().join("inbox/mail/new/noise"), &noise).unwrap();
         std::fs::write(dir.path().join("inbox/app/noise.json"), &noise).unwrap();
         let mut store = Store::open_in_memory().unwrap();
-        let counts = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+        let counts = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
         prop_assert!(counts.adds_up(), "{:?}", counts);
         prop_assert!(counts.read >= 3, "{:?}", counts);
-        let again = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+        let again = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
         prop_assert_eq!(again.new, 0);
     }
 }
@@ -679,7 +679,7 @@ fn an_export_with_unmapped_columns_is_read_again_once_the_config_maps_them() {
     )
     .unwrap();
     let mut store = Store::open_in_memory().unwrap();
-    let first = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+    let first = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
     assert_eq!((first.read, first.quarantined), (1, 1));
     let q = &store.quarantine().unwrap()[0];
     assert_eq!(q.reason, QuarantineReason::MissingColumns);
@@ -689,12 +689,12 @@ fn an_export_with_unmapped_columns_is_read_again_once_the_config_maps_them() {
             .join(q.stored_path.as_deref().unwrap())
             .exists()
     );
-    let second = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+    let second = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
     assert_eq!((second.read, second.already_known), (1, 1));
     c.forms.nik.push("Nomor Induk".into());
-    let third = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+    let third = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
     assert_eq!((third.read, third.new), (1, 1));
-    let fourth = ingest(&c, &mut store, &mut mailbox(&c), &options(), at()).unwrap();
+    let fourth = ingest(&c, &mut store, &mut [&mut mailbox(&c)], &options(), at()).unwrap();
     assert_eq!(fourth.read, 0);
 }
 
@@ -708,6 +708,18 @@ struct FakeMailbox {
     reads: Vec<String>,
     /// The keys of each `taken` call.
     taken: Vec<Vec<String>>,
+    /// Keeps a mark in the store, as a mailbox on a server does.
+    marks: bool,
+    /// The listing fails (the server is down).
+    fail_listing: bool,
+    /// The read of this UID fails (the session broke).
+    fail_read: Option<u32>,
+    /// The marks `resume` was given, in order.
+    resumed: Vec<Option<Mark>>,
+}
+
+fn uid_of(message: &Listed) -> u32 {
+    message.key.rsplit('/').next().unwrap().parse().unwrap()
 }
 
 impl FakeMailbox {
@@ -721,6 +733,14 @@ impl FakeMailbox {
         self.held.push((listed, bytes.to_vec(), whole));
     }
 
+    fn down(&self, step: &str) -> MailboxError {
+        MailboxError::Server {
+            mailbox: self.describe(),
+            what: format!("the connection was lost during {step}"),
+            fix: "run ingest again once the server is back".into(),
+        }
+    }
+
     fn entry(&self, message: &Listed) -> &(Listed, Vec<u8>, bool) {
         self.held.iter().find(|(l, ..)| l == message).unwrap()
     }
@@ -728,7 +748,21 @@ impl FakeMailbox {
 
 impl Mailbox for FakeMailbox {
     fn messages(&mut self) -> Result<Vec<Listed>, MailboxError> {
-        Ok(self.held.iter().map(|(l, ..)| l.clone()).collect())
+        if self.fail_listing {
+            return Err(self.down("the listing"));
+        }
+        let above = self
+            .resumed
+            .last()
+            .copied()
+            .flatten()
+            .map_or(0, |m| m.last_uid);
+        Ok(self
+            .held
+            .iter()
+            .map(|(l, ..)| l.clone())
+            .filter(|l| uid_of(l) > above)
+            .collect())
     }
 
     fn unchanged(&mut self, message: &Listed) -> Result<bool, MailboxError> {
@@ -736,6 +770,9 @@ impl Mailbox for FakeMailbox {
     }
 
     fn read(&mut self, message: &Listed) -> Result<Vec<u8>, MailboxError> {
+        if self.fail_read == Some(uid_of(message)) {
+            return Err(self.down("the fetch"));
+        }
         self.reads.push(message.key.clone());
         Ok(self.entry(message).1.clone())
     }
@@ -744,6 +781,38 @@ impl Mailbox for FakeMailbox {
         self.taken
             .push(messages.iter().map(|m| m.key.clone()).collect());
         Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "imap://kantor/INBOX".into()
+    }
+
+    fn mark_name(&self) -> Option<String> {
+        self.marks.then(|| "imap://kantor/INBOX".to_string())
+    }
+
+    fn resume(&mut self, mark: Option<Mark>) {
+        self.resumed.push(mark);
+    }
+
+    fn mark(&self, held: &[Listed]) -> Option<Mark> {
+        let start = self
+            .resumed
+            .last()
+            .copied()
+            .flatten()
+            .map_or(0, |m| m.last_uid);
+        let mut last_uid = start;
+        for (l, ..) in self.held.iter().filter(|(l, ..)| uid_of(l) > start) {
+            if !held.contains(l) {
+                break;
+            }
+            last_uid = uid_of(l);
+        }
+        Some(Mark {
+            uidvalidity: 7,
+            last_uid,
+        })
     }
 }
 
@@ -762,12 +831,12 @@ fn mail_is_read_through_the_mailbox_port_under_its_keys_and_sources() {
         dry_run: true,
         ..options()
     };
-    let counts = ingest(&c, &mut store, &mut mailbox, &dry, at()).unwrap();
+    let counts = ingest(&c, &mut store, &mut [&mut mailbox], &dry, at()).unwrap();
     assert_eq!((counts.read, counts.new, counts.quarantined), (2, 1, 1));
     assert!(mailbox.taken.is_empty());
     mailbox.reads.clear();
 
-    let counts = ingest(&c, &mut store, &mut mailbox, &options(), at()).unwrap();
+    let counts = ingest(&c, &mut store, &mut [&mut mailbox], &options(), at()).unwrap();
     assert_eq!(
         (
             counts.read,
@@ -803,7 +872,7 @@ fn mail_is_read_through_the_mailbox_port_under_its_keys_and_sources() {
     // read again; the third is whole now and is read.
     mailbox.reads.clear();
     mailbox.held[2].2 = true;
-    let counts = ingest(&c, &mut store, &mut mailbox, &options(), at()).unwrap();
+    let counts = ingest(&c, &mut store, &mut [&mut mailbox], &options(), at()).unwrap();
     assert_eq!((counts.files_read, counts.files_waiting), (1, 0));
     assert_eq!(mailbox.reads, ["imap/INBOX/7/3"]);
     assert_eq!(
@@ -822,4 +891,86 @@ fn mail_is_read_through_the_mailbox_port_under_its_keys_and_sources() {
         .unwrap();
     assert!(known.is_some());
     assert!(store.check_consistency().unwrap().is_empty());
+}
+
+#[test]
+fn a_mailbox_that_fails_stops_only_its_part_and_its_mark_moves_with_the_ledger() {
+    let (dir, c) = office();
+    let mut store = Store::open_in_memory().unwrap();
+    let (csv, _) = valid_inputs();
+    std::fs::write(dir.path().join("inbox/forms/f.csv"), &csv).unwrap();
+    let mut server = FakeMailbox {
+        marks: true,
+        fail_read: Some(2),
+        ..FakeMailbox::default()
+    };
+    for uid in 1..=3 {
+        let question = format!("Message-ID: <q{uid}@x>\r\n\r\nhalo, bagaimana caranya?\r\n");
+        server.hold(uid, question.as_bytes(), true);
+    }
+    let name = "imap://kantor/INBOX";
+
+    // The read of UID 2 fails: the form row and UID 1 are in, the run failed.
+    let counts = ingest(&c, &mut store, &mut [&mut server], &options(), at()).unwrap();
+    assert_eq!((counts.read, counts.new, counts.quarantined), (2, 1, 1));
+    assert!(counts.adds_up());
+    assert_eq!(
+        counts.mailbox_errors,
+        [
+            "mailbox imap://kantor/INBOX: the connection was lost during the fetch; run ingest again once the server is back"
+        ]
+    );
+    assert_eq!(counts.outcome(), Outcome::Failed);
+    assert!(counts.summary().ends_with("; the mail part failed: mailbox imap://kantor/INBOX: the connection was lost during the fetch; run ingest again once the server is back"));
+    assert_eq!(counts.counters()["mailboxes_failed"], 1);
+    assert_eq!(server.resumed, [None]);
+    let one = MailboxState {
+        uidvalidity: 7,
+        last_uid: 1,
+    };
+    assert_eq!(store.mailbox_state(name).unwrap(), Some(one));
+    assert_eq!(server.taken, [["imap/INBOX/7/1"]]);
+
+    // The server is down: nothing read, nothing changed, the mark stays.
+    server.fail_read = None;
+    server.fail_listing = true;
+    let counts = ingest(&c, &mut store, &mut [&mut server], &options(), at()).unwrap();
+    assert_eq!((counts.read, counts.mailbox_errors.len()), (0, 1));
+    assert_eq!(
+        server.resumed.last(),
+        Some(&Some(Mark {
+            uidvalidity: 7,
+            last_uid: 1
+        }))
+    );
+    assert_eq!(store.mailbox_state(name).unwrap(), Some(one));
+
+    // Back: only what is above the mark is listed and read, once.
+    server.fail_listing = false;
+    server.reads.clear();
+    let counts = ingest(&c, &mut store, &mut [&mut server], &options(), at()).unwrap();
+    assert_eq!(
+        (counts.read, counts.quarantined, counts.mailbox_errors.len()),
+        (2, 2, 0)
+    );
+    assert_eq!(counts.outcome(), Outcome::Attention);
+    assert_eq!(server.reads, ["imap/INBOX/7/2", "imap/INBOX/7/3"]);
+    assert_eq!(
+        store.mailbox_state(name).unwrap(),
+        Some(MailboxState {
+            uidvalidity: 7,
+            last_uid: 3
+        })
+    );
+    assert_eq!(store.quarantine().unwrap().len(), 3);
+
+    // A dry run stores no mark.
+    server.hold(4, b"Message-ID: <q4@x>\r\n\r\nhalo\r\n", true);
+    let dry = Options {
+        dry_run: true,
+        ..options()
+    };
+    let counts = ingest(&c, &mut store, &mut [&mut server], &dry, at()).unwrap();
+    assert_eq!(counts.read, 1);
+    assert_eq!(store.mailbox_state(name).unwrap().unwrap().last_uid, 3);
 }

@@ -28,6 +28,7 @@ mod applied;
 mod archive;
 mod classify;
 mod intake;
+mod mailbox;
 mod notices;
 mod pickups;
 mod print;
@@ -37,6 +38,7 @@ pub use applied::{AppliedFile, FileChannel, FileKey, KnownBy, NewAppliedFile};
 pub use archive::{BundleRecord, BundledScan, NewBundle, Scan};
 pub use classify::UnclassifiedDocument;
 pub use intake::{NewQuarantine, QuarantineEntry, Seen};
+pub use mailbox::MailboxState;
 pub use notices::{Alert, NoticeEvent};
 pub use pickups::Pickup;
 pub use print::{BatchCard, BatchRecord};
@@ -178,6 +180,8 @@ const MIGRATIONS: &[&str] = &[
     print::MIGRATION_RESULTS_BY_NAME,
     // 10: one applied-files ledger for inbox files, pickup registers and station results.
     applied::MIGRATION,
+    // 11: where ingest stopped in a mailbox on a server (IMAP UIDVALIDITY and UID).
+    mailbox::MIGRATION,
 ];
 
 /// A state-store failure. Illegal and stale transitions are errors of
