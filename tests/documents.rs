@@ -122,7 +122,7 @@ fn documents_office(tmp: &Path, double_spaced: bool) -> Made {
 }
 
 /// The first `26 November 2026` in `text` after the last `after`, as a date.
-fn date_after(text: &str, after: &str) -> NaiveDate {
+pub fn date_after(text: &str, after: &str) -> NaiveDate {
     let rest = &text[text
         .rfind(after)
         .unwrap_or_else(|| panic!("{after:?} not in\n{text}"))

@@ -19,3 +19,4 @@ mod schedule;
 mod security;
 mod sla;
 mod verify;
+mod xlsx;
