@@ -201,7 +201,13 @@ impl Rekap {
 
     /// The batch rekap as an Excel workbook: the PDF's rows, NIKs as text.
     pub fn xlsx(&self, heading: &OfficeHeading) -> Vec<u8> {
-        crate::xlsx::render(&self.document(heading), "Tanggal", self.date)
+        crate::xlsx::render(
+            &self.document(heading),
+            &crate::xlsx::Dates {
+                info: vec![("Tanggal", self.date)],
+                column: None,
+            },
+        )
     }
 
     /// The batch rekap as CSV: one row per card, with a header.
@@ -313,7 +319,13 @@ impl RekapCetak {
 
     /// The daily rekap as an Excel workbook: the PDF's rows, NIKs as text.
     pub fn xlsx(&self, heading: &OfficeHeading) -> Vec<u8> {
-        crate::xlsx::render(&self.document(heading), "Tanggal", self.date)
+        crate::xlsx::render(
+            &self.document(heading),
+            &crate::xlsx::Dates {
+                info: vec![("Tanggal", self.date)],
+                column: None,
+            },
+        )
     }
 
     /// The daily rekap as CSV, with the blanko serial of each card.
