@@ -188,3 +188,70 @@ fn every_rekap_and_rekap_cetak_xlsx_holds_the_pdfs_rows_with_niks_as_text_and_re
     let again = sg(&cfg, &["rekap"]).expect_code(0);
     assert!(again.stdout.contains("0 written"), "{}", again.stdout);
 }
+
+#[test]
+fn the_destruction_bundles_manifest_xlsx_holds_the_berita_acaras_rows_with_real_pickup_dates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let made = crate::documents::documents_office(tmp.path(), false);
+    let xlsx = made.bundle.join("manifest.xlsx");
+    let pdf = made.bundle.join("berita-acara-pemusnahan.pdf");
+    let text = run("pdftotext", &["-layout", pdf.to_str().unwrap(), "-"]);
+    let sums = std::fs::read_to_string(made.bundle.join("SHA256SUMS")).unwrap();
+    assert!(sums.contains("  manifest.xlsx\n"), "{sums}");
+    let sheets = read_xlsx(&xlsx);
+    let rows: Vec<Vec<Value>> = sheets[0]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_array().unwrap().clone())
+        .collect();
+    let (_, office) = cell(&rows[1], 0);
+    assert!(text.contains(office.as_str().unwrap()), "{office}");
+    let header = rows
+        .iter()
+        .position(|r| !r.is_empty() && cell(r, 0).1 == "No")
+        .expect("a header row");
+    assert_eq!(sheets[0]["freeze"], format!("A{}", header + 2));
+    let columns: Vec<&str> = (0..rows[header].len())
+        .map(|i| cell(&rows[header], i).1.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        columns,
+        ["No", "ID Permohonan", "Nama", "Alamat", "Tgl Diambil"]
+    );
+    assert_eq!(sheets[0]["widths"].as_object().unwrap().len(), 5);
+    let table: Vec<&Vec<Value>> = rows[header + 1..]
+        .iter()
+        .take_while(|r| !r.is_empty())
+        .collect();
+    // The machine manifest, row for row: the same cards in the same order.
+    let mut csv = csv::Reader::from_path(made.bundle.join("manifest.csv")).unwrap();
+    let records: Vec<csv::StringRecord> = csv.records().map(|r| r.unwrap()).collect();
+    assert!(!records.is_empty());
+    assert_eq!(table.len(), records.len());
+    let mut last = 0;
+    for (i, (row, rec)) in table.iter().zip(&records).enumerate() {
+        assert_eq!(cell(row, 0), ("int", &Value::from(i as i64 + 1)));
+        for c in 1..4 {
+            assert_eq!(cell(row, c).0, "str", "row {i} column {c}");
+        }
+        let id = cell(row, 1).1.as_str().unwrap();
+        assert_eq!(id, &rec[1]);
+        assert_eq!(cell(row, 2).1.as_str().unwrap(), &rec[2]);
+        // Every card on the Berita Acara, in the same order.
+        let at = text[last..]
+            .find(id)
+            .unwrap_or_else(|| panic!("{id} not (in order) in the Berita Acara"));
+        last += at + id.len();
+        // The pickup moment, a real date in office time: the CSV's
+        // `YYYY-MM-DD HH:MM`, the PDF's `DD-MM-YYYY` on the card's line.
+        let (kind, moment) = cell(row, 4);
+        assert_eq!(kind, "datetime", "row {i}");
+        let moment = moment.as_str().unwrap();
+        assert_eq!(&moment[..16], rec[5].replace(' ', "T"), "row {i}");
+        let ddmmyyyy = format!("{}-{}-{}", &moment[8..10], &moment[5..7], &moment[..4]);
+        let line = text[last..].lines().next().unwrap();
+        assert!(line.contains(&ddmmyyyy), "{id}: {ddmmyyyy} not in {line:?}");
+    }
+    assert!(text.contains(&format!("dimusnahkan: {} keping", table.len())));
+}
