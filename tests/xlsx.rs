@@ -255,3 +255,69 @@ fn the_destruction_bundles_manifest_xlsx_holds_the_berita_acaras_rows_with_real_
     }
     assert!(text.contains(&format!("dimusnahkan: {} keping", table.len())));
 }
+
+#[test]
+fn the_sla_workbook_holds_every_table_with_numbers_as_numbers_and_dates_as_dates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let made = crate::documents::documents_office(tmp.path(), false);
+    let reports = made.cfg.parent().unwrap().join("out/reports");
+    let stem = "sla-2026-11-09_2026-11-20";
+    let pdf = reports.join(format!("{stem}.pdf"));
+    let text = run("pdftotext", &["-layout", pdf.to_str().unwrap(), "-"]);
+    let sheets = read_xlsx(&reports.join(format!("{stem}.xlsx")));
+    let names: Vec<&str> = sheets.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"summary") && names.contains(&"blanko"), "{names:?}");
+    for sheet in &sheets {
+        let name = sheet["name"].as_str().unwrap();
+        let rows: Vec<Vec<Value>> = sheet["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_array().unwrap().clone())
+            .collect();
+        let (_, office) = cell(&rows[1], 0);
+        assert!(text.contains(office.as_str().unwrap()), "{name}: {office}");
+        // The PDF's tables are headed by the same titles (the weekly trend
+        // is a chart there, the detail table CSV and workbook only).
+        let title = cell(&rows[3], 0).1.as_str().unwrap();
+        assert!(
+            matches!(name, "weekly" | "detail") || text.contains(title),
+            "{name}: {title} not in the PDF"
+        );
+        assert_eq!(cell(&rows[4], 1).0, "datetime", "{name}: period");
+        assert_eq!(sheet["freeze"], "A9", "{name}");
+        // Row for row the CSV of the same table.
+        let mut csv =
+            csv::Reader::from_path(reports.join(format!("{stem}-{name}.csv"))).unwrap();
+        let columns: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
+        let records: Vec<csv::StringRecord> = csv.records().map(|r| r.unwrap()).collect();
+        let table = &rows[8..];
+        assert_eq!(table.len(), records.len(), "{name}");
+        assert_eq!(sheet["widths"].as_object().unwrap().len(), columns.len());
+        for (row, rec) in table.iter().zip(&records) {
+            for (c, column) in columns.iter().enumerate() {
+                let v = &rec[c];
+                if v.is_empty() {
+                    assert!(c >= row.len() || cell(row, c).0 == "none", "{name} {column}");
+                    continue;
+                }
+                let (kind, got) = cell(row, c);
+                if column == "since" || column == "week_start" {
+                    assert_eq!(kind, "datetime", "{name} {column}");
+                    assert!(
+                        got.as_str().unwrap().starts_with(&v.replace(' ', "T")),
+                        "{name} {column}: {got} for {v}"
+                    );
+                } else if let (Ok(n), true) = (
+                    v.parse::<f64>(),
+                    !matches!(column.as_str(), "kecamatan" | "application" | "step"),
+                ) {
+                    assert!(matches!(kind, "int" | "float"), "{name} {column}: {kind}");
+                    assert!((got.as_f64().unwrap() - n).abs() < 1e-9, "{name} {column}");
+                } else {
+                    assert_eq!(kind, "str", "{name} {column}: {v}");
+                }
+            }
+        }
+    }
+}

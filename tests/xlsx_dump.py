@@ -23,6 +23,11 @@ for ws in book.worksheets:
         while cells and cells[-1][0] == "none":
             cells.pop()
         rows.append(cells)
-    widths = {k: d.width for k, d in ws.column_dimensions.items() if d.width}
+    # openpyxl groups neighbouring columns of one width into one range.
+    widths = {}
+    for d in ws.column_dimensions.values():
+        if d.width:
+            for i in range(d.min, d.max + 1):
+                widths[openpyxl.utils.get_column_letter(i)] = d.width
     sheets.append({"name": ws.title, "freeze": ws.freeze_panes, "widths": widths, "rows": rows})
 json.dump(sheets, sys.stdout)
