@@ -51,14 +51,14 @@ fn double_space_registered_names(office: &Path) {
 /// run, a pickup register with surrendered old cards, the month's archive
 /// and an SLA report: the PDFs (the Berita Acara unzipped from its
 /// bundle), the extracted bundle folder, and the first batch.
-struct Made {
-    cfg: PathBuf,
-    pdfs: Vec<PathBuf>,
-    bundle: PathBuf,
-    batch: String,
+pub struct Made {
+    pub cfg: PathBuf,
+    pub pdfs: Vec<PathBuf>,
+    pub bundle: PathBuf,
+    pub batch: String,
 }
 
-fn documents_office(tmp: &Path, double_spaced: bool) -> Made {
+pub fn documents_office(tmp: &Path, double_spaced: bool) -> Made {
     let dir = tmp.join("office");
     copy_office(&repo_root().join("sample-data"), &dir);
     if double_spaced {
@@ -122,7 +122,7 @@ fn documents_office(tmp: &Path, double_spaced: bool) -> Made {
 }
 
 /// The first `26 November 2026` in `text` after the last `after`, as a date.
-fn date_after(text: &str, after: &str) -> NaiveDate {
+pub fn date_after(text: &str, after: &str) -> NaiveDate {
     let rest = &text[text
         .rfind(after)
         .unwrap_or_else(|| panic!("{after:?} not in\n{text}"))

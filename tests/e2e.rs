@@ -22,3 +22,4 @@ mod security;
 mod sla;
 mod unclassified;
 mod verify;
+mod xlsx;

@@ -99,7 +99,8 @@ fn smtp_down_fails_notify_alone_and_the_next_night_sends_each_notice_once() {
     let rekaps = std::fs::read_dir(cfg.parent().unwrap().join("out/rekap"))
         .unwrap()
         .count();
-    assert_eq!(rekaps, 2 * batches, "{}", night.stdout);
+    // PDF, CSV and xlsx per batch.
+    assert_eq!(rekaps, 3 * batches, "{}", night.stdout);
     // Every notice still due, none charged an attempt.
     let after = json(&cfg, &["notices", "list", "--json"]);
     let after = after.as_array().unwrap();
@@ -443,7 +444,7 @@ fn disk_full_fails_the_rekap_naming_the_file_leaves_no_partial_file_and_the_next
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(
-        written.len() < 2 * batches.len(),
+        written.len() < 3 * batches.len(),
         "the disk did not fill up"
     );
 
@@ -453,7 +454,7 @@ fn disk_full_fails_the_rekap_naming_the_file_leaves_no_partial_file_and_the_next
     let night = sg(&cfg, &[], &["nightly"]);
     assert!(night.stdout.contains("nightly: steps"), "{}", night.stdout);
     for b in &batches {
-        for ext in ["pdf", "csv"] {
+        for ext in ["pdf", "csv", "xlsx"] {
             assert!(
                 rekap_dir.join(format!("rekap-{b}.{ext}")).is_file(),
                 "rekap-{b}.{ext}"

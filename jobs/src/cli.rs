@@ -279,7 +279,7 @@ pub enum ReportAction {
             long,
             value_enum,
             value_delimiter = ',',
-            default_value = "pdf,html,csv"
+            default_value = "pdf,html,csv,xlsx"
         )]
         format: Vec<ReportFormat>,
     },
@@ -294,6 +294,8 @@ pub enum ReportFormat {
     Html,
     /// One CSV file per table.
     Csv,
+    /// One Excel workbook, a worksheet per table.
+    Xlsx,
 }
 
 /// `sigap blanko …`

@@ -53,6 +53,8 @@ const ACTOR: &str = "sigap:archive";
 
 /// Names of the bundle's fixed entries.
 pub const MANIFEST: &str = "manifest.csv";
+/// The manifest as an Excel workbook (the Berita Acara's rows).
+pub const MANIFEST_XLSX: &str = "manifest.xlsx";
 /// The Berita Acara's entry name.
 pub const BERITA_ACARA: &str = "berita-acara-pemusnahan.pdf";
 /// The sums' entry name.
@@ -64,6 +66,8 @@ pub const SUMS: &str = "SHA256SUMS";
 pub trait BundleRenderer {
     /// `manifest.csv`: one row per card.
     fn manifest_csv(&self, bundle: &Bundle) -> Vec<u8>;
+    /// `manifest.xlsx`: the Berita Acara's table as an Excel workbook.
+    fn manifest_xlsx(&self, bundle: &Bundle) -> Vec<u8>;
     /// The Berita Acara Pemusnahan as PDF bytes.
     fn berita_acara_pdf(&self, bundle: &Bundle) -> Vec<u8>;
     /// Writes into `out` a zip of the entries `names`, entry `i` filled by
@@ -511,6 +515,7 @@ pub fn make_bundles(
             };
             let mut entries = vec![
                 Entry::Bytes(MANIFEST.into(), renderer.manifest_csv(&bundle)),
+                Entry::Bytes(MANIFEST_XLSX.into(), renderer.manifest_xlsx(&bundle)),
                 Entry::Bytes(BERITA_ACARA.into(), renderer.berita_acara_pdf(&bundle)),
             ];
             let mut scans: Vec<(String, ApplicationId, Scan)> = Vec::new();

@@ -137,6 +137,18 @@ pub fn document(bundle: &Bundle, heading: &OfficeHeading) -> TableDocument {
     }
 }
 
+/// `manifest.xlsx`: the Berita Acara's table as an Excel workbook, the
+/// pickup moments as Excel dates (office time).
+pub fn manifest_xlsx(bundle: &Bundle, heading: &OfficeHeading) -> Vec<u8> {
+    crate::xlsx::render(
+        &document(bundle, heading),
+        &crate::xlsx::Dates {
+            info: vec![],
+            column: Some((4, bundle.cards.iter().map(|c| c.picked_up).collect())),
+        },
+    )
+}
+
 /// The Berita Acara as PDF bytes.
 pub fn pdf(bundle: &Bundle, heading: &OfficeHeading) -> Vec<u8> {
     crate::pdf::render(&document(bundle, heading))
@@ -247,6 +259,10 @@ pub fn read_zip(file: File, passphrase: Option<&str>) -> Result<ZipContents, Ver
 impl BundleRenderer for Renderer {
     fn manifest_csv(&self, bundle: &Bundle) -> Vec<u8> {
         manifest_csv(bundle)
+    }
+
+    fn manifest_xlsx(&self, bundle: &Bundle) -> Vec<u8> {
+        manifest_xlsx(bundle, &self.heading)
     }
 
     fn berita_acara_pdf(&self, bundle: &Bundle) -> Vec<u8> {

@@ -4,7 +4,7 @@
 //!
 //! It depends on `pipeline` and never the other way round. It renders
 //! bytes and nothing else: documents are built from plain data and
-//! returned as PDF/HTML/CSV/zip bytes. Choosing what to render, reading
+//! returned as PDF/HTML/CSV/xlsx/zip bytes. Choosing what to render, reading
 //! the store, the station or the population database, moving states and
 //! writing the files (0600, atomic) are the pipeline stages' job
 //! (`pipeline::archive`, `pipeline::print::rekap`, `pipeline::report_sla`),
@@ -15,6 +15,7 @@ pub mod archive;
 pub mod pdf;
 pub mod rekap;
 pub mod sla;
+pub mod xlsx;
 
 /// The renderers of one office, as the stages take them: it implements
 /// `pipeline::archive::BundleRenderer` and

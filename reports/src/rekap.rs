@@ -3,7 +3,8 @@
 //! daily Rekap Cetak KTP-el across all batches of a day (Tabanan SOP,
 //! "Membuat rekap Cetak KTP-el").
 //!
-//! Both are PDF (A4, for signing) and CSV (for the kecamatan's register).
+//! Both are PDF (A4, for signing), CSV (for the kecamatan's register) and
+//! xlsx (the same rows as the PDF, for Excel: NIKs as text).
 //! They carry full NIKs: the kecamatan officer matches each card to the
 //! person collecting it. The files are personal data, written 0600 by the
 //! rekap stage (`pipeline::print::rekap`) through `pipeline::files`.
@@ -198,6 +199,17 @@ impl Rekap {
         crate::pdf::render(&self.document(heading))
     }
 
+    /// The batch rekap as an Excel workbook: the PDF's rows, NIKs as text.
+    pub fn xlsx(&self, heading: &OfficeHeading) -> Vec<u8> {
+        crate::xlsx::render(
+            &self.document(heading),
+            &crate::xlsx::Dates {
+                info: vec![("Tanggal", self.date)],
+                column: None,
+            },
+        )
+    }
+
     /// The batch rekap as CSV: one row per card, with a header.
     pub fn csv(&self) -> Vec<u8> {
         let mut w = csv::Writer::from_writer(Vec::new());
@@ -305,6 +317,17 @@ impl RekapCetak {
         crate::pdf::render(&self.document(heading))
     }
 
+    /// The daily rekap as an Excel workbook: the PDF's rows, NIKs as text.
+    pub fn xlsx(&self, heading: &OfficeHeading) -> Vec<u8> {
+        crate::xlsx::render(
+            &self.document(heading),
+            &crate::xlsx::Dates {
+                info: vec![("Tanggal", self.date)],
+                column: None,
+            },
+        )
+    }
+
     /// The daily rekap as CSV, with the blanko serial of each card.
     pub fn csv(&self) -> Vec<u8> {
         let mut w = csv::Writer::from_writer(Vec::new());
@@ -357,6 +380,7 @@ impl RekapRenderer for Renderer {
         Rendered {
             pdf: rekap.pdf(&self.heading),
             csv: rekap.csv(),
+            xlsx: rekap.xlsx(&self.heading),
         }
     }
 
@@ -369,6 +393,7 @@ impl RekapRenderer for Renderer {
         Rendered {
             pdf: day.pdf(&self.heading),
             csv: day.csv(),
+            xlsx: day.xlsx(&self.heading),
         }
     }
 }

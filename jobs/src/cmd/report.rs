@@ -69,6 +69,7 @@ fn write(
         formats.contains(&ReportFormat::Pdf),
         formats.contains(&ReportFormat::Html),
         formats.contains(&ReportFormat::Csv),
+        formats.contains(&ReportFormat::Xlsx),
     );
     let written = pipeline::report_sla::write_files(config, from, to, &files)?;
     println!(

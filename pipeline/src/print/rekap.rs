@@ -56,13 +56,15 @@ pub struct PrintedCard {
     pub blanko_serial: String,
 }
 
-/// A rekap's two files.
+/// A rekap's three files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     /// The A4 PDF for signing.
     pub pdf: Vec<u8>,
     /// The CSV for the kecamatan's register.
     pub csv: Vec<u8>,
+    /// The Excel workbook: the PDF's rows, NIKs as text.
+    pub xlsx: Vec<u8>,
 }
 
 /// Renders the rekaps for the stage; `reports::rekap::Renderer` is the one
@@ -127,7 +129,7 @@ pub struct RekapReport {
     pub unchanged: usize,
 }
 
-/// Writes a rekap's two files, `dir/stem.pdf` and `.csv`, each unless it
+/// Writes a rekap's three files, `dir/stem.pdf`, `.csv` and `.xlsx`, each unless it
 /// already holds exactly its bytes (a dry run only counts what it would
 /// write).
 fn write_if_changed(
@@ -137,7 +139,11 @@ fn write_if_changed(
     dry_run: bool,
     report: &mut RekapReport,
 ) -> Result<(), FileError> {
-    for (ext, bytes) in [("pdf", &rendered.pdf), ("csv", &rendered.csv)] {
+    for (ext, bytes) in [
+        ("pdf", &rendered.pdf),
+        ("csv", &rendered.csv),
+        ("xlsx", &rendered.xlsx),
+    ] {
         let path = dir.join(format!("{stem}.{ext}"));
         if std::fs::read(&path).is_ok_and(|old| old == *bytes) {
             report.unchanged += 1;

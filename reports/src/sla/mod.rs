@@ -22,6 +22,7 @@
 pub mod chart;
 pub mod html;
 pub mod pdf;
+pub mod xlsx;
 
 use std::collections::BTreeMap;
 
@@ -746,10 +747,10 @@ pub fn table_csv(table: &Table) -> Vec<u8> {
 #[cfg(test)]
 mod tests;
 
-/// The report's files, rendered: the PDF, the HTML page and one CSV per
-/// table, as asked, named by their suffix (`pipeline::report_sla` names
+/// The report's files, rendered: the PDF, the HTML page, one CSV per
+/// table and the workbook of all tables, as asked, named by their suffix (`pipeline::report_sla` names
 /// and writes them).
-pub fn files(report: &SlaReport, pdf: bool, html: bool, csv: bool) -> Vec<SlaFile> {
+pub fn files(report: &SlaReport, pdf: bool, html: bool, csv: bool, xlsx: bool) -> Vec<SlaFile> {
     let mut out = Vec::new();
     if pdf {
         out.push(SlaFile {
@@ -761,6 +762,12 @@ pub fn files(report: &SlaReport, pdf: bool, html: bool, csv: bool) -> Vec<SlaFil
         out.push(SlaFile {
             suffix: ".html".to_string(),
             bytes: self::html::render(report).into_bytes(),
+        });
+    }
+    if xlsx {
+        out.push(SlaFile {
+            suffix: ".xlsx".to_string(),
+            bytes: self::xlsx::render(report),
         });
     }
     if csv {
