@@ -116,11 +116,8 @@ impl HolidaySet {
         BUILT_IN.iter().map(|(y, _)| *y)
     }
 
-    /// The closed days for `config`: the built-in lists, minus the office's
-    /// `[[holidays_removed]]`, plus its `[[holidays]]`. A `[[holidays]]`
-    /// entry on a built-in date keeps the built-in entry (the profiles of
-    /// 2026 list the national days; they are the same days).
-    pub fn for_config(config: &Config) -> HolidaySet {
+    /// Only the shipped national lists, before any office change.
+    pub fn built_in_only() -> HolidaySet {
         let mut set = HolidaySet {
             years: Self::built_in_years().collect(),
             ..HolidaySet::default()
@@ -128,6 +125,15 @@ impl HolidaySet {
         for d in built_in() {
             set.days.insert(d.date, d);
         }
+        set
+    }
+
+    /// The closed days for `config`: the built-in lists, minus the office's
+    /// `[[holidays_removed]]`, plus its `[[holidays]]`. A `[[holidays]]`
+    /// entry on a built-in date keeps the built-in entry (the profiles of
+    /// 2026 list the national days; they are the same days).
+    pub fn for_config(config: &Config) -> HolidaySet {
+        let mut set = Self::built_in_only();
         for r in &config.holidays_removed {
             if let Some(day) = r.day().and_then(|d| set.days.remove(&d)) {
                 set.removed.push(RemovedDay {
