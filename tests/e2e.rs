@@ -9,6 +9,7 @@ mod spine;
 
 mod archive;
 mod documents;
+mod holidays;
 mod intake;
 mod logscan;
 mod notify;

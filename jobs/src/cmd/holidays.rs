@@ -68,7 +68,7 @@ pub fn list(config: &Config, year: Option<i32>, as_json: bool) -> anyhow::Result
         );
     }
     if let Some(w) = warning {
-        println!("warning: {w}");
+        println!("warning: holidays: {w}");
     }
     Ok(Exit::Ok)
 }

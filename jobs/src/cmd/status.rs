@@ -174,7 +174,7 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
     );
     if let Some(w) = &holiday_warning {
         println!();
-        println!("warning: {w}");
+        println!("warning: holidays: {w}");
     }
     println!();
     println!("Where things are:");

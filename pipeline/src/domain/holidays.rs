@@ -208,7 +208,7 @@ impl HolidaySet {
         let missing = (today + chrono::Duration::days(60)).year();
         let next = (today.year()..=missing).find(|y| !self.covers(*y))?;
         Some(format!(
-            "holidays: no holiday list for {next}: from 1 January {next} pickup dates, SLA \
+            "no holiday list for {next}: from 1 January {next} pickup dates, SLA \
              working hours and office days count only weekends as closed; add {next}'s \
              national holidays and cuti bersama as [[holidays]] in sigap.toml \
              (see `sigap holidays list`)"
