@@ -44,7 +44,11 @@ fn holidays_list_shows_the_built_in_2027_days_and_the_offices_local_day_with_the
     assert_eq!(days.len(), 27, "26 national days and one local: {v}");
     let day = |d: &str| days.iter().find(|x| x["date"] == d).cloned().unwrap();
     assert_eq!(day("2027-03-10")["source"], "built_in");
-    assert_eq!(day("2027-03-10")["estimated"], true, "Idul Fitri is estimated");
+    assert_eq!(
+        day("2027-03-10")["estimated"],
+        true,
+        "Idul Fitri is estimated"
+    );
     assert_eq!(day("2027-08-17")["estimated"], false);
     assert_eq!(day("2027-07-20")["source"], "sigap_toml");
     assert_eq!(day("2027-07-20")["kind"], "lokal");
@@ -58,9 +62,9 @@ fn holidays_list_shows_the_built_in_2027_days_and_the_offices_local_day_with_the
     // The plain listing names the source and marks estimated days.
     let text = at(&cfg, None, &["holidays", "list", "--year", "2027"]).expect_code(0);
     assert!(
-        text.stdout
-            .lines()
-            .any(|l| l.contains("2027-05-17") && l.contains("built in") && l.contains("(estimated)")),
+        text.stdout.lines().any(|l| l.contains("2027-05-17")
+            && l.contains("built in")
+            && l.contains("(estimated)")),
         "{}",
         text.stdout
     );
@@ -113,7 +117,10 @@ fn an_office_removes_a_built_in_day_only_with_a_reason() {
     let days = v["days"].as_array().unwrap();
     assert!(days.iter().all(|d| d["date"] != "2027-03-15"), "{v}");
     assert_eq!(v["removed"][0]["day"]["date"], "2027-03-15");
-    assert_eq!(v["removed"][0]["reason"], "Pelayanan tetap buka (SE Bupati)");
+    assert_eq!(
+        v["removed"][0]["reason"],
+        "Pelayanan tetap buka (SE Bupati)"
+    );
 }
 
 #[test]
@@ -123,7 +130,9 @@ fn status_and_config_check_warn_from_60_days_before_the_lists_run_out() {
     let warned = |r: &Run| r.stdout.contains("no holiday list for 2028");
     // 1 November 2027 in Bantul (WIB): 61 days left, no warning yet.
     let before = "2027-11-01T09:00:00+07:00";
-    assert!(!warned(&at(&cfg, Some(before), &["config", "check"]).expect_code(0)));
+    assert!(!warned(
+        &at(&cfg, Some(before), &["config", "check"]).expect_code(0)
+    ));
     assert!(!warned(&at(&cfg, Some(before), &["status"]).expect_code(0)));
     // 2 November 2027: both warn, name the year and how to add it.
     let from = "2027-11-02T09:00:00+07:00";

@@ -11,7 +11,9 @@ pub const NOW_VAR: &str = "SIGAP_NOW";
 
 /// `SIGAP_NOW` is set but is not an RFC 3339 instant.
 #[derive(Debug, thiserror::Error)]
-#[error("{NOW_VAR}=`{value}` is not an RFC 3339 time (e.g. 2027-11-02T09:00:00+07:00): {source}; fix or unset it")]
+#[error(
+    "{NOW_VAR}=`{value}` is not an RFC 3339 time (e.g. 2027-11-02T09:00:00+07:00): {source}; fix or unset it"
+)]
 pub struct BadNow {
     /// The value as given.
     pub value: String,

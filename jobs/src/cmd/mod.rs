@@ -30,8 +30,7 @@ use pipeline::store::Store;
 
 use crate::cli::{
     ApplicationsAction, BlankoAction, Cli, Command, ConfigAction, HolidaysAction, JobsAction,
-    NoticesAction,
-    PickupsAction, QuarantineAction, ReportAction, ReviewAction, StationAction,
+    NoticesAction, PickupsAction, QuarantineAction, ReportAction, ReviewAction, StationAction,
 };
 
 /// How a command ended, as the process exit code (listed in `sigap --help`

@@ -60,8 +60,7 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
         &pipeline::domain::calendar::WorkingTime::new(config),
         now,
     )?;
-    let holiday_warning =
-        pipeline::domain::holidays::HolidaySet::for_config(config).warning(today);
+    let holiday_warning = pipeline::domain::holidays::HolidaySet::for_config(config).warning(today);
     let notices = store.notice_counts()?;
     let notice_count = |s: NoticeState| notices.get(&s).copied().unwrap_or(0);
     let old_cards_waiting = store.surrendered_waiting()?;

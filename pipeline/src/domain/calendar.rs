@@ -319,18 +319,12 @@ mod tests {
         c.holidays.clear();
         // Tuesday 9 Mar 2027 10:00 WIB, one courier day: 9-12 and 15 Mar
         // are Idul Fitri and its cuti bersama, 13-14 the weekend.
-        assert_eq!(
-            pickup_date(utc(2027, 3, 9, 3, 0), 1, &c),
-            date(2027, 3, 16)
-        );
+        assert_eq!(pickup_date(utc(2027, 3, 9, 3, 0), 1, &c), date(2027, 3, 16));
         // The office works Idul Fitri's second day: it says so and why.
         c.holidays_removed.push(crate::config::RemovedHoliday {
             date: "2027-03-11".into(),
             reason: "contoh".into(),
         });
-        assert_eq!(
-            pickup_date(utc(2027, 3, 9, 3, 0), 1, &c),
-            date(2027, 3, 11)
-        );
+        assert_eq!(pickup_date(utc(2027, 3, 9, 3, 0), 1, &c), date(2027, 3, 11));
     }
 }
