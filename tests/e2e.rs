@@ -10,6 +10,7 @@ mod spine;
 
 mod archive;
 mod documents;
+mod holidays;
 mod imap;
 mod intake;
 mod logscan;

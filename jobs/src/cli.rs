@@ -107,6 +107,12 @@ pub enum Command {
         #[arg(long)]
         kk: bool,
     },
+    /// The holidays in force (built in, sigap.toml) and the years they cover.
+    Holidays {
+        /// What to do.
+        #[command(subcommand)]
+        action: HolidaysAction,
+    },
     /// Applications per state, the last run of each job, and where things are.
     Status {
         /// Machine-readable output.
@@ -389,6 +395,21 @@ pub enum ReviewAction {
 pub enum ConfigAction {
     /// Report every problem of the config at once (exit 2 if any is an error).
     Check,
+}
+
+/// `sigap holidays …`
+#[derive(Debug, Subcommand)]
+pub enum HolidaysAction {
+    /// The closed days in force with their source, and the built-in days the
+    /// office works; warns when a year has no list.
+    List {
+        /// Only this year.
+        #[arg(long, value_name = "Y")]
+        year: Option<i32>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `sigap applications …`

@@ -59,6 +59,10 @@ pub struct Config {
     /// bersama and local holidays.
     #[serde(default)]
     pub holidays: Vec<Holiday>,
+    /// Built-in national days the office works (its region does), each with
+    /// the reason; see `domain::holidays`.
+    #[serde(default)]
+    pub holidays_removed: Vec<RemovedHoliday>,
     /// The kecamatan offices where applicants pick up their cards.
     pub kecamatan: Vec<PickupOffice>,
     /// Document kinds the services ask for, by code.
@@ -426,6 +430,23 @@ pub struct Holiday {
 }
 
 impl Holiday {
+    /// The parsed date (`None` if malformed; `config check` reports it).
+    pub fn day(&self) -> Option<NaiveDate> {
+        NaiveDate::parse_from_str(&self.date, "%Y-%m-%d").ok()
+    }
+}
+
+/// A built-in holiday the office works.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RemovedHoliday {
+    /// The date, `YYYY-MM-DD`, of a built-in holiday.
+    pub date: String,
+    /// Why the office is open that day (required: it is on the record).
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl RemovedHoliday {
     /// The parsed date (`None` if malformed; `config check` reports it).
     pub fn day(&self) -> Option<NaiveDate> {
         NaiveDate::parse_from_str(&self.date, "%Y-%m-%d").ok()
@@ -839,6 +860,29 @@ impl Config {
                     format!("{d} is listed twice"),
                 ),
                 Some(_) => {}
+            }
+        }
+        let built_in = crate::domain::holidays::HolidaySet::built_in_only();
+        for (i, r) in self.holidays_removed.iter().enumerate() {
+            match r.day() {
+                None => err(
+                    format!("holidays_removed[{i}].date"),
+                    format!("`{}` is not a date; write YYYY-MM-DD", r.date),
+                ),
+                Some(d) if !built_in.is_closed(d) => err(
+                    format!("holidays_removed[{i}].date"),
+                    format!(
+                        "{d} is not a built-in holiday; see `sigap holidays list --year {}`",
+                        chrono::Datelike::year(&d)
+                    ),
+                ),
+                Some(_) => {}
+            }
+            if r.reason.trim().is_empty() {
+                err(
+                    format!("holidays_removed[{i}].reason"),
+                    "say why the office works that day, e.g. reason = \"...\"".into(),
+                );
             }
         }
         if self.kecamatan.is_empty() {

@@ -7,6 +7,7 @@
 
 pub mod adapters;
 pub mod archive;
+pub mod clock;
 pub mod config;
 pub mod digest;
 pub mod domain;

@@ -57,6 +57,14 @@ struct Slot {
 }
 
 pub fn run(config: &Config, config_path: &Path) -> anyhow::Result<Exit> {
+    // Scheduled jobs act on real time; a pretended "now" is for tests of
+    // the reporting commands only.
+    if pipeline::clock::overridden() {
+        anyhow::bail!(
+            "{} is set: the daemon runs on the real clock only; unset it and start again",
+            pipeline::clock::NOW_VAR
+        );
+    }
     let mut slots = Vec::new();
     for (name, entry) in &config.schedule {
         let job = Job::from_name(name)

@@ -3,6 +3,7 @@
 mod applications;
 mod archive;
 mod daemon;
+mod holidays;
 mod ingest;
 mod nightly;
 mod nik;
@@ -28,8 +29,8 @@ use pipeline::job::{Done, Job, JobError, LockError, Ran, Runner};
 use pipeline::store::Store;
 
 use crate::cli::{
-    ApplicationsAction, BlankoAction, Cli, Command, ConfigAction, JobsAction, NoticesAction,
-    PickupsAction, QuarantineAction, ReportAction, ReviewAction, StationAction,
+    ApplicationsAction, BlankoAction, Cli, Command, ConfigAction, HolidaysAction, JobsAction,
+    NoticesAction, PickupsAction, QuarantineAction, ReportAction, ReviewAction, StationAction,
 };
 
 /// How a command ended, as the process exit code (listed in `sigap --help`
@@ -197,6 +198,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             action: ConfigAction::Check,
         } => office::check(config),
         Command::Nik { number, kk } => nik::check(&number, kk, config),
+        Command::Holidays {
+            action: HolidaysAction::List { year, json },
+        } => holidays::list(&load_config(config)?, year, json),
         Command::Status { json } => status::show(&load_config(config)?, json),
         Command::Applications { action } => {
             let config = load_config(config)?;

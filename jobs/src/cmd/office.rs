@@ -1,5 +1,6 @@
 //! `sigap init`, `sigap sample-data`, `sigap config check`.
 
+use pipeline::domain::holidays::HolidaySet;
 use std::path::Path;
 
 use pipeline::config::{Problem, Severity};
@@ -103,6 +104,17 @@ pub fn check(given: Option<&Path>) -> anyhow::Result<Exit> {
             severity: Severity::Error,
         });
     }
+    // A year the holiday lists do not reach, warned 60 days ahead.
+    let today = pipeline::clock::now()?
+        .with_timezone(&config.office.timezone.offset())
+        .date_naive();
+    if let Some(message) = HolidaySet::for_config(&config).warning(today) {
+        problems.push(Problem {
+            key: "holidays".into(),
+            message,
+            severity: Severity::Warning,
+        });
+    }
     let mut errors = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)
@@ -131,7 +143,7 @@ pub fn check(given: Option<&Path>) -> anyhow::Result<Exit> {
             config.office.name,
             config.services.len(),
             config.kecamatan.len(),
-            config.holidays.len()
+            HolidaySet::for_config(&config).days(None).count()
         );
         Ok(Exit::Ok)
     }

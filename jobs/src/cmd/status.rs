@@ -44,7 +44,8 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
     let inbox = inbox_files(config);
     let total: u64 = counts.values().sum();
     // What tonight's batch would leave waiting, and why.
-    let today = chrono::Utc::now()
+    let now = pipeline::clock::now()?;
+    let today = now
         .with_timezone(&config.office.timezone.offset())
         .date_naive();
     let plan = pipeline::print::run::plan_tonight(
@@ -57,8 +58,9 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
     let overdue = pipeline::print::run::overdue_batches(
         &store,
         &pipeline::domain::calendar::WorkingTime::new(config),
-        chrono::Utc::now(),
+        now,
     )?;
+    let holiday_warning = pipeline::domain::holidays::HolidaySet::for_config(config).warning(today);
     let notices = store.notice_counts()?;
     let notice_count = |s: NoticeState| notices.get(&s).copied().unwrap_or(0);
     let old_cards_waiting = store.surrendered_waiting()?;
@@ -95,6 +97,7 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
                 "scans_deleted": scans_deleted,
             },
             "station_results_overdue": overdue,
+            "holidays_warning": holiday_warning,
             "notices": NoticeState::ALL.iter().map(|s| (s.code(), notice_count(*s))).collect::<BTreeMap<_, _>>(),
             "paths": paths.iter().map(|(k, p)| (k.to_string(), p.display().to_string())).collect::<BTreeMap<_, _>>(),
         });
@@ -168,6 +171,10 @@ pub fn show(config: &Config, json: bool) -> anyhow::Result<Exit> {
         "Inbox: {} form export(s), {} app export(s), {} mail message(s), {} pickup register(s)",
         inbox["forms"], inbox["app"], inbox["mail"], inbox["pickups"]
     );
+    if let Some(w) = &holiday_warning {
+        println!();
+        println!("warning: holidays: {w}");
+    }
     println!();
     println!("Where things are:");
     for (k, p) in paths {

@@ -1,8 +1,9 @@
 //! The office's working-day calendar: which days the pickup counters are
 //! open, and from which day a printed card can be collected.
 //!
-//! An office day is a weekday with opening hours in `[hours]` that is not
-//! in `[[holidays]]` (national holidays, cuti bersama, local holidays). The
+//! An office day is a weekday with opening hours in `[hours]` that is not a
+//! closed day of the office's [`HolidaySet`] (the built-in national lists,
+//! the office's `[[holidays]]` and `[[holidays_removed]]`). The
 //! print date is taken in the office's timezone, not UTC: a card printed at
 //! 23:30 WIB on Monday was printed on Monday.
 //!
@@ -10,17 +11,15 @@
 //! inside the opening hours of office days count, read in the office's
 //! timezone.
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Utc, Weekday};
 
 use crate::config::Config;
+use crate::domain::holidays::HolidaySet;
 
 /// True when the office is open on `day`: it has opening hours on that
 /// weekday and the day is not a holiday or cuti bersama.
-pub fn is_office_day(config: &Config, day: NaiveDate) -> bool {
-    config.hours.on(day.weekday()).is_some()
-        && !config.holidays.iter().any(|h| h.day() == Some(day))
+pub fn is_office_day(config: &Config, holidays: &HolidaySet, day: NaiveDate) -> bool {
+    config.hours.on(day.weekday()).is_some() && !holidays.is_closed(day)
 }
 
 /// The first day a card printed at `printed_at` can be collected: the print
@@ -34,6 +33,8 @@ pub fn pickup_date(printed_at: DateTime<Utc>, lead_days: u32, config: &Config) -
     let printed = printed_at
         .with_timezone(&config.office.timezone.offset())
         .date_naive();
+    let holidays = HolidaySet::for_config(config);
+    let is_office_day = |_: &Config, day| is_office_day(config, &holidays, day);
     // Two years of closed days in a row is no calendar at all.
     const GIVE_UP: i64 = 730;
     let mut day = printed;
@@ -66,11 +67,12 @@ pub struct WorkingTime {
     offset: FixedOffset,
     /// Opening and closing second of the day, Monday first; `None` closed.
     hours: [Option<(i64, i64)>; 7],
-    closed: BTreeSet<NaiveDate>,
+    holidays: HolidaySet,
 }
 
 impl WorkingTime {
-    /// From the configuration: `[hours]`, `[[holidays]]` and the timezone.
+    /// From the configuration: `[hours]`, the office's holidays and the
+    /// timezone.
     pub fn new(config: &Config) -> WorkingTime {
         let secs =
             |t: chrono::NaiveTime| i64::from(chrono::Timelike::num_seconds_from_midnight(&t));
@@ -92,13 +94,18 @@ impl WorkingTime {
         WorkingTime {
             offset: config.office.timezone.offset(),
             hours,
-            closed: config.holidays.iter().filter_map(|h| h.day()).collect(),
+            holidays: HolidaySet::for_config(config),
         }
     }
 
     /// The office's UTC offset.
     pub fn offset(&self) -> FixedOffset {
         self.offset
+    }
+
+    /// The closed days counted, and the years they cover.
+    pub fn holidays(&self) -> &HolidaySet {
+        &self.holidays
     }
 
     /// The longest opening of any weekday, in seconds: "a full office day".
@@ -114,7 +121,7 @@ impl WorkingTime {
     /// Opening hours of a date as seconds of the day, `None` when the
     /// office is closed (a weekday without hours, a holiday, cuti bersama).
     pub fn open_on(&self, day: NaiveDate) -> Option<(i64, i64)> {
-        if self.closed.contains(&day) {
+        if self.holidays.is_closed(day) {
             return None;
         }
         self.hours[day.weekday().num_days_from_monday() as usize]
@@ -240,6 +247,8 @@ mod tests {
     #[test]
     fn weekends_holidays_and_cuti_bersama_are_closed() {
         let c = bantul();
+        let h = HolidaySet::for_config(&c);
+        let is_office_day = |c: &Config, d| is_office_day(c, &h, d);
         assert!(is_office_day(&c, date(2026, 12, 23)), "Wednesday");
         assert!(!is_office_day(&c, date(2026, 12, 24)), "cuti bersama Natal");
         assert!(!is_office_day(&c, date(2026, 12, 25)), "Natal");
@@ -302,5 +311,20 @@ mod tests {
             pickup_date(utc(2026, 12, 25, 3, 0), 0, &c),
             date(2026, 12, 28)
         );
+    }
+
+    #[test]
+    fn the_2027_national_days_close_the_office_without_any_config_entry() {
+        let mut c = bantul();
+        c.holidays.clear();
+        // Tuesday 9 Mar 2027 10:00 WIB, one courier day: 9-12 and 15 Mar
+        // are Idul Fitri and its cuti bersama, 13-14 the weekend.
+        assert_eq!(pickup_date(utc(2027, 3, 9, 3, 0), 1, &c), date(2027, 3, 16));
+        // The office works Idul Fitri's second day: it says so and why.
+        c.holidays_removed.push(crate::config::RemovedHoliday {
+            date: "2027-03-11".into(),
+            reason: "contoh".into(),
+        });
+        assert_eq!(pickup_date(utc(2027, 3, 9, 3, 0), 1, &c), date(2027, 3, 11));
     }
 }

@@ -12,6 +12,7 @@ pub mod application;
 pub mod batch;
 pub mod blanko;
 pub mod calendar;
+pub mod holidays;
 pub mod nik;
 pub mod notice;
 pub mod outcome;
