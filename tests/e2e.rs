@@ -18,4 +18,5 @@ mod print;
 mod schedule;
 mod security;
 mod sla;
+mod tls;
 mod verify;
