@@ -144,3 +144,67 @@ fn postgres_verify_full_with_the_office_ca_works_and_each_wrong_setting_is_refus
     assert!(out.stdout.contains("decided against PostgreSQL"), "{}", out.stdout);
     assert_eq!(outcomes(&config), expected(&cases));
 }
+
+/// `sigap notify` with the SMTP URL and, if given, the office CA file.
+fn notify(cfg: &Path, url: &str, ca: Option<&Path>) -> crate::support::Run {
+    let mut c = crate::support::sigap();
+    c.env("SIGAP_SMTP_URL", url).env_remove("SIGAP_SMTP_CA_FILE");
+    if let Some(ca) = ca {
+        c.env("SIGAP_SMTP_CA_FILE", ca);
+    }
+    c.arg("--config").arg(cfg).arg("notify");
+    c.output().expect("sigap runs").into()
+}
+
+#[test]
+fn smtp_with_the_office_ca_and_auth_sends_each_notice_once_after_a_wrong_password_or_untrusted_certificate()
+ {
+    for mode in ["starttls", "smtps"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = crate::notify::verified_office(tmp.path());
+        let ca = make_ca(tmp.path(), "mail-ca");
+        let port = crate::smtp::free_port();
+        let smtp = crate::smtp::Smtp::start_auth(
+            tmp.path(),
+            port,
+            mode,
+            (&ca.cert, &ca.key),
+            ("sigap", "rahasia"),
+        );
+        let url = |password: &str| match mode {
+            "starttls" => format!("smtp://sigap:{password}@127.0.0.1:{port}?tls=required"),
+            _ => format!("smtps://sigap:{password}@127.0.0.1:{port}"),
+        };
+        let all_due = || {
+            crate::notify::notices(&cfg)
+                .iter()
+                .all(|n| n["state"] == "DUE")
+        };
+
+        // A wrong password: the run fails, names the refused login, sends
+        // and marks nothing.
+        let out = notify(&cfg, &url("salah"), Some(&ca.ca));
+        assert_eq!(out.code, 3, "{mode}: {}", out.stderr);
+        assert!(out.stderr.contains("535"), "{mode}: {}", out.stderr);
+        assert!(!out.stderr.contains("salah"), "{mode}: {}", out.stderr);
+        assert!(smtp.messages().is_empty() && all_due(), "{mode}");
+
+        // The right password without the office CA: the certificate is
+        // named, with the setting that fixes it.
+        let out = notify(&cfg, &url("rahasia"), None);
+        assert_eq!(out.code, 3, "{mode}: {}", out.stderr);
+        for want in [
+            "the server's certificate is not signed by a CA sigap trusts",
+            "set SIGAP_SMTP_CA_FILE to the office CA's PEM file",
+        ] {
+            assert!(out.stderr.contains(want), "{mode}: {want} not in\n{}", out.stderr);
+        }
+        assert!(smtp.messages().is_empty() && all_due(), "{mode}");
+
+        // Both right: every notice arrives once; a second run sends none.
+        notify(&cfg, &url("rahasia"), Some(&ca.ca)).expect_code(0);
+        crate::notify::each_exactly_once(&smtp, &cfg);
+        notify(&cfg, &url("rahasia"), Some(&ca.ca)).expect_code(0);
+        crate::notify::each_exactly_once(&smtp, &cfg);
+    }
+}
