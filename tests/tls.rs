@@ -37,12 +37,16 @@ fn openssl(dir: &Path, args: &[&str]) {
 pub fn make_ca(dir: &Path, name: &str) -> TestCa {
     let d = dir.join(name);
     std::fs::create_dir_all(&d).unwrap();
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
     let mut ca = vec!["req", "-x509"];
     ca.extend(ec);
-    ca.extend([
-        "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj",
-    ]);
+    ca.extend(["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj"]);
     let subject = format!("/CN={name}");
     ca.push(&subject);
     ca.extend([
@@ -55,7 +59,12 @@ pub fn make_ca(dir: &Path, name: &str) -> TestCa {
     let mut csr = vec!["req"];
     csr.extend(ec);
     csr.extend([
-        "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
     ]);
     openssl(&d, &csr);
     std::fs::write(
@@ -66,8 +75,22 @@ pub fn make_ca(dir: &Path, name: &str) -> TestCa {
     openssl(
         &d,
         &[
-            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-set_serial", "1", "-days", "2", "-extfile", "ext.cnf", "-out", "server.crt",
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            "1",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "server.crt",
         ],
     );
     TestCa {
@@ -84,18 +107,36 @@ fn postgres_verify_full_with_the_office_ca_works_and_each_wrong_setting_is_refus
     let other = make_ca(tmp.path(), "other-ca");
     let pg = Postgres::start_ssl(&good.cert, &good.key);
     // psql's default (prefer) takes TLS, which hostssl requires.
-    pg.psql(&["-f", repo_root().join("pipeline/sql/population.sql").to_str().unwrap()]);
+    pg.psql(&[
+        "-f",
+        repo_root()
+            .join("pipeline/sql/population.sql")
+            .to_str()
+            .unwrap(),
+    ]);
     let cases = cases();
     let dir = tmp.path().join("office");
     let config = office(&dir, &cases);
     pg.psql(&[
         "-c",
-        &format!("\\copy penduduk FROM '{}' CSV HEADER", dir.join("population.csv").display()),
+        &format!(
+            "\\copy penduduk FROM '{}' CSV HEADER",
+            dir.join("population.csv").display()
+        ),
     ]);
     let before = outcomes(&config);
-    let port = pg.url().rsplit(':').next().unwrap().split('/').next().unwrap().to_string();
+    let port = pg
+        .url()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
     let ca = good.ca.display().to_string();
-    let url = |host: &str, query: &str| format!("postgres://postgres@{host}:{port}/postgres?{query}");
+    let url =
+        |host: &str, query: &str| format!("postgres://postgres@{host}:{port}/postgres?{query}");
     let verify = |url: &str, code: i32| {
         run_env(&config, &["verify"], &[("SIGAP_POPULATION_URL", url)]).expect_code(code)
     };
@@ -104,17 +145,32 @@ fn postgres_verify_full_with_the_office_ca_works_and_each_wrong_setting_is_refus
     for (url, said) in [
         (
             url("127.0.0.1", "sslmode=disable"),
-            vec!["refuses a plain session", "sslmode=verify-full&sslrootcert="],
+            vec![
+                "refuses a plain session",
+                "sslmode=verify-full&sslrootcert=",
+            ],
         ),
         (
-            url("127.0.0.1", &format!("sslmode=verify-full&sslrootcert={}", other.ca.display())),
-            vec!["the server's certificate is not signed by a CA sigap trusts", "sslrootcert="],
+            url(
+                "127.0.0.1",
+                &format!("sslmode=verify-full&sslrootcert={}", other.ca.display()),
+            ),
+            vec![
+                "the server's certificate is not signed by a CA sigap trusts",
+                "sslrootcert=",
+            ],
         ),
         (
             // The certificate is for 127.0.0.1; the URL names localhost
             // (and connects to 127.0.0.1).
-            url("localhost", &format!("hostaddr=127.0.0.1&sslmode=verify-full&sslrootcert={ca}")),
-            vec!["is for 127.0.0.1, not for the host name `localhost`", "SIGAP_POPULATION_URL"],
+            url(
+                "localhost",
+                &format!("hostaddr=127.0.0.1&sslmode=verify-full&sslrootcert={ca}"),
+            ),
+            vec![
+                "is for 127.0.0.1, not for the host name `localhost`",
+                "SIGAP_POPULATION_URL",
+            ],
         ),
     ] {
         let out = verify(&url, 3);
@@ -129,26 +185,42 @@ fn postgres_verify_full_with_the_office_ca_works_and_each_wrong_setting_is_refus
     let with_password = format!("postgres://postgres:rahasia@127.0.0.1:{port}/postgres");
     let out = verify(&with_password, 2);
     assert!(
-        out.stderr.contains("sslmode=verify-full&sslrootcert=/path/ca.pem"),
+        out.stderr
+            .contains("sslmode=verify-full&sslrootcert=/path/ca.pem"),
         "{}",
         out.stderr
     );
     assert!(!out.stderr.contains("rahasia"), "{}", out.stderr);
-    let check = run_env(&config, &["config", "check"], &[("SIGAP_POPULATION_URL", &with_password)])
-        .expect_code(2);
+    let check = run_env(
+        &config,
+        &["config", "check"],
+        &[("SIGAP_POPULATION_URL", &with_password)],
+    )
+    .expect_code(2);
     assert!(check.stdout.contains("population.url"), "{}", check.stdout);
     assert_eq!(outcomes(&config), before);
 
     // verify-full with the office CA: the run decides every case.
-    let out = verify(&url("127.0.0.1", &format!("sslmode=verify-full&sslrootcert={ca}")), 1);
-    assert!(out.stdout.contains("decided against PostgreSQL"), "{}", out.stdout);
+    let out = verify(
+        &url(
+            "127.0.0.1",
+            &format!("sslmode=verify-full&sslrootcert={ca}"),
+        ),
+        1,
+    );
+    assert!(
+        out.stdout.contains("decided against PostgreSQL"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(outcomes(&config), expected(&cases));
 }
 
 /// `sigap notify` with the SMTP URL and, if given, the office CA file.
 fn notify(cfg: &Path, url: &str, ca: Option<&Path>) -> crate::support::Run {
     let mut c = crate::support::sigap();
-    c.env("SIGAP_SMTP_URL", url).env_remove("SIGAP_SMTP_CA_FILE");
+    c.env("SIGAP_SMTP_URL", url)
+        .env_remove("SIGAP_SMTP_CA_FILE");
     if let Some(ca) = ca {
         c.env("SIGAP_SMTP_CA_FILE", ca);
     }
@@ -197,7 +269,11 @@ fn smtp_with_the_office_ca_and_auth_sends_each_notice_once_after_a_wrong_passwor
             "the server's certificate is not signed by a CA sigap trusts",
             "set SIGAP_SMTP_CA_FILE to the office CA's PEM file",
         ] {
-            assert!(out.stderr.contains(want), "{mode}: {want} not in\n{}", out.stderr);
+            assert!(
+                out.stderr.contains(want),
+                "{mode}: {want} not in\n{}",
+                out.stderr
+            );
         }
         assert!(smtp.messages().is_empty() && all_due(), "{mode}");
 

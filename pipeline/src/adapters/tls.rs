@@ -69,9 +69,11 @@ pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsErro
     // naming the file.
     let mut store = rustls::RootCertStore::empty();
     for cert in &certs {
-        store
-            .add(cert.clone())
-            .map_err(|e| bad(format!("holds a certificate that is not usable as a CA ({e})")))?;
+        store.add(cert.clone()).map_err(|e| {
+            bad(format!(
+                "holds a certificate that is not usable as a CA ({e})"
+            ))
+        })?;
     }
     Ok(certs)
 }
@@ -279,7 +281,10 @@ A0IABLv0
     #[test]
     fn an_unknown_issuer_says_to_set_the_ca_file() {
         let d = describe(&rustls::CertificateError::UnknownIssuer, &PEER);
-        assert!(d.problem.contains("not signed by a CA sigap trusts"), "{d:?}");
+        assert!(
+            d.problem.contains("not signed by a CA sigap trusts"),
+            "{d:?}"
+        );
         assert!(d.fix.contains("set SIGAP_SMTP_CA_FILE"), "{d:?}");
     }
 
@@ -290,7 +295,10 @@ A0IABLv0
                 expected: rustls::pki_types::ServerName::try_from("mail.x")
                     .unwrap()
                     .to_owned(),
-                presented: vec!["DnsName(\"localhost\")".into(), "IpAddress(127.0.0.1)".into()],
+                presented: vec![
+                    "DnsName(\"localhost\")".into(),
+                    "IpAddress(127.0.0.1)".into(),
+                ],
             },
             &PEER,
         );
@@ -357,16 +365,28 @@ A0IABLv0
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope.pem");
         let e = read_ca_file(&missing).unwrap_err().to_string();
-        assert!(e.contains("nope.pem") && e.contains("cannot be read"), "{e}");
+        assert!(
+            e.contains("nope.pem") && e.contains("cannot be read"),
+            "{e}"
+        );
         let key = dir.path().join("key.pem");
-        std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
-            .unwrap();
+        std::fs::write(
+            &key,
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
         let e = read_ca_file(&key).unwrap_err().to_string();
-        assert!(e.contains("key.pem") && e.contains("holds no certificate"), "{e}");
+        assert!(
+            e.contains("key.pem") && e.contains("holds no certificate"),
+            "{e}"
+        );
         let broken = dir.path().join("broken.pem");
         std::fs::write(&broken, CA_PEM).unwrap();
         let e = read_ca_file(&broken).unwrap_err().to_string();
-        assert!(e.contains("broken.pem") && e.contains("not usable as a CA"), "{e}");
+        assert!(
+            e.contains("broken.pem") && e.contains("not usable as a CA"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -374,7 +394,14 @@ A0IABLv0
         let dir = tempfile::tempdir().unwrap();
         let ca = dir.path().join("ca.pem");
         let out = std::process::Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ])
             .args(["-nodes", "-subj", "/CN=unit-test-ca", "-days", "2"])
             .arg("-keyout")
             .arg(dir.path().join("ca.key"))
