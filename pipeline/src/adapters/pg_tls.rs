@@ -138,7 +138,8 @@ pub fn connector(settings: &PgTls) -> Result<tokio_postgres_rustls::MakeRustlsCo
     let provider = tls::provider();
     let roots = Arc::new(tls::root_store(settings.rootcert.as_deref())?);
     let base = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?;
+        .with_safe_default_protocol_versions()
+        .map_err(tls::setup_error)?;
     let mode = match (settings.mode, &settings.rootcert) {
         // libpq: require with a root certificate checks it as verify-ca.
         (SslMode::Require, Some(_)) => SslMode::VerifyCa,

@@ -10,37 +10,17 @@
 //! the office CA's PEM file. The crypto is rustls' ring provider, the one
 //! already in the tree (no aws-lc).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, UnixTime};
 
-/// A TLS setting that cannot be used: a config error (exit code 2).
-#[derive(Debug, thiserror::Error)]
-pub enum TlsError {
-    /// The office CA file is missing, unreadable or holds no usable
-    /// certificate.
-    #[error("CA file {path}: {reason}; {fix}")]
-    CaFile {
-        /// The file as configured.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-        /// What to do.
-        fix: &'static str,
-    },
-    /// A TLS setting in a URL that cannot be used.
-    #[error("{setting}: {message}")]
-    Setting {
-        /// The environment variable or config key.
-        setting: &'static str,
-        /// What is wrong and what to set.
-        message: String,
-    },
-    /// rustls refused the configuration (not expected with ring).
-    #[error("TLS setup: {0}")]
-    Setup(#[from] rustls::Error),
+pub use crate::ports::TlsError;
+
+/// rustls' refusal of a configuration, as the port's error.
+pub fn setup_error(e: rustls::Error) -> TlsError {
+    TlsError::Setup(e.to_string())
 }
 
 /// What to do about a CA file that cannot be used.
@@ -106,7 +86,7 @@ pub fn root_store(extra_ca: Option<&Path>) -> Result<rustls::RootCertStore, TlsE
     store.add_parsable_certificates(extra_roots(None)?);
     if let Some(path) = extra_ca {
         for cert in read_ca_file(path)? {
-            store.add(cert)?;
+            store.add(cert).map_err(setup_error)?;
         }
     }
     Ok(store)
@@ -116,7 +96,8 @@ pub fn root_store(extra_ca: Option<&Path>) -> Result<rustls::RootCertStore, TlsE
 /// store and `extra_ca` (the office CA's PEM file), with the ring provider.
 pub fn client_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, TlsError> {
     Ok(rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()?
+        .with_safe_default_protocol_versions()
+        .map_err(setup_error)?
         .with_root_certificates(root_store(extra_ca)?)
         .with_no_client_auth())
 }
