@@ -504,7 +504,7 @@ fn an_untrusted_certificate_is_named_once_with_what_to_set_instead() {
     for want in [
         "cannot send through smtp://sigap:***@127.0.0.1",
         "the server's certificate is a CA's certificate, not a server's: it is self-signed",
-        "set SIGAP_SMTP_CA_FILE to the office CA's PEM file",
+        "set SIGAP_SMTP_CA_FILE to that CA's PEM file",
         "stay due for the next run",
     ] {
         assert!(said.contains(want), "{want} not in\n{said}");
