@@ -21,6 +21,7 @@ mod print;
 mod schedule;
 mod security;
 mod sla;
+mod tls;
 mod unclassified;
 mod verify;
 mod xlsx;

@@ -32,13 +32,13 @@ fn json(cfg: &Path, args: &[&str]) -> Vec<Value> {
     serde_json::from_str(&out.stdout).unwrap()
 }
 
-fn notices(cfg: &Path) -> Vec<Value> {
+pub(crate) fn notices(cfg: &Path) -> Vec<Value> {
     json(cfg, &["notices", "list", "--json"])
 }
 
 /// Ingest and verify the sample office: notices for the incomplete,
 /// needs-perekaman and rejected applications with an email.
-fn verified_office(tmp: &Path) -> PathBuf {
+pub(crate) fn verified_office(tmp: &Path) -> PathBuf {
     let cfg = office(tmp);
     sg(&cfg, None, &["ingest"]);
     sg(&cfg, None, &["verify"]);
@@ -70,7 +70,7 @@ fn per_notice(smtp: &Smtp, cfg: &Path) -> BTreeMap<i64, usize> {
 
 /// Every notice arrived exactly once, and nothing else.
 #[track_caller]
-fn each_exactly_once(smtp: &Smtp, cfg: &Path) {
+pub(crate) fn each_exactly_once(smtp: &Smtp, cfg: &Path) {
     let all = notices(cfg);
     let counts = per_notice(smtp, cfg);
     assert_eq!(smtp.messages().len(), all.len(), "{}", smtp.log());
@@ -504,7 +504,7 @@ fn an_untrusted_certificate_is_named_once_with_what_to_set_instead() {
     for want in [
         "cannot send through smtp://sigap:***@127.0.0.1",
         "the server's certificate is a CA's certificate, not a server's: it is self-signed",
-        "set SIGAP_SMTP_CA_FILE to the office CA's PEM file",
+        "set SIGAP_SMTP_CA_FILE to that CA's PEM file",
         "stay due for the next run",
     ] {
         assert!(said.contains(want), "{want} not in\n{said}");

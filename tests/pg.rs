@@ -48,6 +48,16 @@ fn free_port() -> u16 {
 impl Postgres {
     /// Creates a cluster and starts it; panics with the server log if it fails.
     pub fn start() -> Postgres {
+        Postgres::start_with(None)
+    }
+
+    /// A server with `ssl = on`, the given certificate and key, and a
+    /// pg_hba.conf that allows TCP sessions only over TLS (`hostssl`).
+    pub fn start_ssl(cert: &Path, key: &Path) -> Postgres {
+        Postgres::start_with(Some((cert, key)))
+    }
+
+    fn start_with(ssl: Option<(&Path, &Path)>) -> Postgres {
         let as_postgres = is_root();
         let mut builder = tempfile::Builder::new();
         builder.prefix("sigap-pg-");
@@ -87,6 +97,33 @@ impl Postgres {
                 )
             })
             .unwrap();
+        if let Some((cert, key)) = ssl {
+            std::fs::copy(cert, data.join("server.crt")).unwrap();
+            std::fs::copy(key, data.join("server.key")).unwrap();
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+            )
+            .unwrap();
+            let mut conf = std::fs::read_to_string(data.join("postgresql.conf")).unwrap();
+            conf.push_str("\nssl = on\n");
+            std::fs::write(data.join("postgresql.conf"), conf).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                data.join("server.key"),
+                std::fs::Permissions::from_mode(0o600),
+            )
+            .unwrap();
+            if as_postgres {
+                let ok = Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&data)
+                    .status()
+                    .unwrap()
+                    .success();
+                assert!(ok, "chown of the PostgreSQL data to postgres failed");
+            }
+        }
         let mut pg = pg;
         // The port is free when chosen; another process may take it before
         // the server binds, so try a few.

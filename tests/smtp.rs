@@ -113,6 +113,32 @@ impl Smtp {
         smtp
     }
 
+    /// Starts tests/smtp_auth.py: `mode` `starttls` (STARTTLS required)
+    /// or `smtps` (implicit TLS) on `cert`/`key`, AUTH PLAIN/LOGIN for
+    /// `user`/`password` only.
+    pub fn start_auth(
+        dir: &Path,
+        port: u16,
+        mode: &str,
+        (cert, key): (&Path, &Path),
+        (user, password): (&str, &str),
+    ) -> Smtp {
+        let maildir = dir.join("maildir");
+        let log = dir.join(format!("aiosmtpd-{port}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/smtp_auth.py");
+        let mut c = Command::new(python());
+        c.arg(script)
+            .args([mode, &port.to_string()])
+            .arg(&maildir)
+            .args([cert, key])
+            .args([user, password])
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out);
+        Smtp::ready(c, port, maildir, log)
+    }
+
     fn launch(dir: &Path, port: u16, handler: &str, extra: &[&std::ffi::OsStr]) -> Smtp {
         Smtp::launch_with(dir, port, handler, extra, &[])
     }
@@ -140,6 +166,11 @@ impl Smtp {
             .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
             .stderr(out);
+        Smtp::ready(c, port, maildir, log)
+    }
+
+    /// Spawns the daemon and waits until it accepts a connection.
+    fn ready(mut c: Command, port: u16, maildir: PathBuf, log: PathBuf) -> Smtp {
         let mut child = c.spawn().unwrap_or_else(|e| {
             panic!(
                 "cannot start {}: {e}; run ./scripts/test, which installs aiosmtpd",

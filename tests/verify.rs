@@ -33,7 +33,7 @@ pub(crate) struct Row {
 
 /// One fixture: a resident (or none), what was submitted, the documents on
 /// file, and the outcome both adapters must reach.
-struct Case {
+pub(crate) struct Case {
     label: &'static str,
     row: Option<Row>,
     app: NewApplication,
@@ -102,7 +102,7 @@ fn title_case(name: &str) -> String {
 }
 
 /// Every check of verification (docs/verification.md), passing and failing.
-fn cases() -> Vec<Case> {
+pub(crate) fn cases() -> Vec<Case> {
     let adult = date(1990, 8, 17);
     let mut cases = Vec::new();
     let mut serial = 0u16;
@@ -425,7 +425,7 @@ pub(crate) fn population_csv(df: &DataFrame) -> String {
 
 /// A Bantul office with the fixtures RECEIVED (or moved on, for the one
 /// in flight) and the population snapshot written. Returns the config.
-fn office(dir: &Path, cases: &[Case]) -> std::path::PathBuf {
+pub(crate) fn office(dir: &Path, cases: &[Case]) -> std::path::PathBuf {
     run(
         None,
         &["init", dir.to_str().unwrap(), "--profile", "bantul"],
@@ -471,7 +471,7 @@ fn office(dir: &Path, cases: &[Case]) -> std::path::PathBuf {
 }
 
 /// `sigap ARGS` with extra environment.
-fn run_env(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+pub(crate) fn run_env(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut c = sigap();
     c.arg("--config").arg(config).args(args);
     for (k, v) in env {
@@ -481,7 +481,7 @@ fn run_env(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 }
 
 /// source_ref → (state, reasons) of every application.
-fn outcomes(config: &Path) -> BTreeMap<String, (String, Vec<String>)> {
+pub(crate) fn outcomes(config: &Path) -> BTreeMap<String, (String, Vec<String>)> {
     let out = run(Some(config), &["applications", "list", "--json"]).expect_code(0);
     let all: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
     all.iter()
@@ -502,7 +502,7 @@ fn outcomes(config: &Path) -> BTreeMap<String, (String, Vec<String>)> {
         .collect()
 }
 
-fn expected(cases: &[Case]) -> BTreeMap<String, (String, Vec<String>)> {
+pub(crate) fn expected(cases: &[Case]) -> BTreeMap<String, (String, Vec<String>)> {
     cases
         .iter()
         .map(|c| {

@@ -114,6 +114,33 @@ pub struct Person {
     pub status: String,
 }
 
+/// A TLS setting that cannot be used: a config error (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// The office CA file is missing, unreadable or holds no usable
+    /// certificate.
+    #[error("CA file {path}: {reason}; {fix}")]
+    CaFile {
+        /// The file as configured.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+        /// What to do.
+        fix: &'static str,
+    },
+    /// A TLS setting in a URL that cannot be used.
+    #[error("{setting}: {message}")]
+    Setting {
+        /// The environment variable or config key.
+        setting: &'static str,
+        /// What is wrong and what to set.
+        message: String,
+    },
+    /// rustls refused the configuration (not expected with ring).
+    #[error("TLS setup: {0}")]
+    Setup(String),
+}
+
 /// Reading the population database failed. Each variant names the file or
 /// server and says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -164,7 +191,7 @@ pub enum PopulationError {
     /// A TLS setting of `SIGAP_POPULATION_URL` cannot be used (sslmode,
     /// sslrootcert, a password prefer could send in clear).
     #[error("{0}")]
-    Tls(#[from] crate::adapters::tls::TlsError),
+    Tls(#[from] TlsError),
     /// The server's certificate was refused; nothing was sent.
     #[error(
         "cannot connect to the population database at {target}: the server's certificate {problem}; {fix}"
@@ -335,7 +362,7 @@ pub enum MailError {
     },
     /// The office CA file (`SIGAP_SMTP_CA_FILE`) cannot be used.
     #[error("{0}")]
-    Tls(#[from] crate::adapters::tls::TlsError),
+    Tls(#[from] TlsError),
     /// The async runtime could not start.
     #[error("cannot start the runtime for the SMTP client")]
     Runtime(#[source] std::io::Error),

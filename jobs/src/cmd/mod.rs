@@ -119,9 +119,8 @@ pub fn exit_for(e: &anyhow::Error) -> Exit {
                 Some(pipeline::ports::PopulationError::Tls(_))
             )
     };
-    if e.chain().any(|c| {
-        c.is::<ConfigError>() || bad_setting(c) || mail_setting(c) || tls_setting(c)
-    })
+    if e.chain()
+        .any(|c| c.is::<ConfigError>() || bad_setting(c) || mail_setting(c) || tls_setting(c))
     {
         Exit::Usage
     } else if e.chain().any(held) {

@@ -131,7 +131,10 @@ pub fn check_url(url: &str) -> Result<(), MailError> {
 
 /// Reads an `smtp://` URL the way lettre's `from_url` does; `None` for
 /// other schemes (left to lettre, which also names what is wrong).
-fn session(url: &str, roots: &[lettre::transport::smtp::client::Certificate]) -> Result<Option<Session>, String> {
+fn session(
+    url: &str,
+    roots: &[lettre::transport::smtp::client::Certificate],
+) -> Result<Option<Session>, String> {
     let url = url::Url::parse(url).map_err(|e| e.to_string())?;
     if url.scheme() != "smtp" {
         return Ok(None);
@@ -594,7 +597,11 @@ mod tests {
             ClientId::Domain(d) if d == "sigap.example"
         ));
         // smtps:// stays on lettre's transport.
-        assert!(session("smtps://u:p@mail.example.go.id", &[]).unwrap().is_none());
+        assert!(
+            session("smtps://u:p@mail.example.go.id", &[])
+                .unwrap()
+                .is_none()
+        );
         // What lettre refuses, this refuses.
         for bad in [
             "smtp://mail.example.go.id?tls=sometimes",

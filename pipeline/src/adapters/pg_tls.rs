@@ -138,7 +138,8 @@ pub fn connector(settings: &PgTls) -> Result<tokio_postgres_rustls::MakeRustlsCo
     let provider = tls::provider();
     let roots = Arc::new(tls::root_store(settings.rootcert.as_deref())?);
     let base = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?;
+        .with_safe_default_protocol_versions()
+        .map_err(tls::setup_error)?;
     let mode = match (settings.mode, &settings.rootcert) {
         // libpq: require with a root certificate checks it as verify-ca.
         (SslMode::Require, Some(_)) => SslMode::VerifyCa,
@@ -245,9 +246,17 @@ mod tests {
         assert_eq!(t.mode, SslMode::Require);
         assert_eq!(t.url, "postgres://kasi@db.x:5433/siak?connect_timeout=5");
         let t = parse("postgres://kasi@db.x/siak").unwrap();
-        assert_eq!((t.mode, t.url.as_str()), (SslMode::Prefer, "postgres://kasi@db.x/siak"));
-        let e = parse("postgres://kasi@db.x/siak?sslmode=allow").unwrap_err().to_string();
-        assert!(e.contains("SIGAP_POPULATION_URL") && e.contains("sslmode=`allow`"), "{e}");
+        assert_eq!(
+            (t.mode, t.url.as_str()),
+            (SslMode::Prefer, "postgres://kasi@db.x/siak")
+        );
+        let e = parse("postgres://kasi@db.x/siak?sslmode=allow")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("SIGAP_POPULATION_URL") && e.contains("sslmode=`allow`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -257,25 +266,36 @@ mod tests {
             "postgres://kasi:rahasia@db.x/siak?sslmode=prefer",
         ] {
             let e = parse(url).unwrap_err().to_string();
-            assert!(e.contains("sslmode=verify-full&sslrootcert=/path/ca.pem"), "{e}");
+            assert!(
+                e.contains("sslmode=verify-full&sslrootcert=/path/ca.pem"),
+                "{e}"
+            );
             assert!(e.contains("sslmode=disable"), "{e}");
             assert!(!e.contains("rahasia"), "{e}");
         }
         assert_eq!(
-            parse("postgres://kasi:rahasia@db.x/siak?sslmode=disable").unwrap().mode,
+            parse("postgres://kasi:rahasia@db.x/siak?sslmode=disable")
+                .unwrap()
+                .mode,
             SslMode::Disable
         );
         assert_eq!(
-            parse("postgres://kasi:rahasia@db.x/siak?sslmode=require").unwrap().mode,
+            parse("postgres://kasi:rahasia@db.x/siak?sslmode=require")
+                .unwrap()
+                .mode,
             SslMode::Require
         );
     }
 
     #[test]
     fn a_missing_root_certificate_is_named() {
-        let e = parse("postgres://kasi@db.x/siak?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("/nonexistent/ca.pem") && e.contains("cannot be read"), "{e}");
+        let e =
+            parse("postgres://kasi@db.x/siak?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem")
+                .unwrap_err()
+                .to_string();
+        assert!(
+            e.contains("/nonexistent/ca.pem") && e.contains("cannot be read"),
+            "{e}"
+        );
     }
 }

@@ -14,8 +14,8 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use futures_util::{SinkExt, TryStreamExt};
 use tokio::runtime::Runtime;
-use tokio_postgres::config::Host;
 use tokio_postgres::Client;
+use tokio_postgres::config::Host;
 
 use super::nik_number;
 use crate::ports::{CARD_COLUMNS, COLUMNS, CardDetails, Person, PopulationDb, PopulationError};

@@ -10,37 +10,17 @@
 //! the office CA's PEM file. The crypto is rustls' ring provider, the one
 //! already in the tree (no aws-lc).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, UnixTime};
 
-/// A TLS setting that cannot be used: a config error (exit code 2).
-#[derive(Debug, thiserror::Error)]
-pub enum TlsError {
-    /// The office CA file is missing, unreadable or holds no usable
-    /// certificate.
-    #[error("CA file {path}: {reason}; {fix}")]
-    CaFile {
-        /// The file as configured.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-        /// What to do.
-        fix: &'static str,
-    },
-    /// A TLS setting in a URL that cannot be used.
-    #[error("{setting}: {message}")]
-    Setting {
-        /// The environment variable or config key.
-        setting: &'static str,
-        /// What is wrong and what to set.
-        message: String,
-    },
-    /// rustls refused the configuration (not expected with ring).
-    #[error("TLS setup: {0}")]
-    Setup(#[from] rustls::Error),
+pub use crate::ports::TlsError;
+
+/// rustls' refusal of a configuration, as the port's error.
+pub fn setup_error(e: rustls::Error) -> TlsError {
+    TlsError::Setup(e.to_string())
 }
 
 /// What to do about a CA file that cannot be used.
@@ -69,9 +49,11 @@ pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsErro
     // naming the file.
     let mut store = rustls::RootCertStore::empty();
     for cert in &certs {
-        store
-            .add(cert.clone())
-            .map_err(|e| bad(format!("holds a certificate that is not usable as a CA ({e})")))?;
+        store.add(cert.clone()).map_err(|e| {
+            bad(format!(
+                "holds a certificate that is not usable as a CA ({e})"
+            ))
+        })?;
     }
     Ok(certs)
 }
@@ -104,7 +86,7 @@ pub fn root_store(extra_ca: Option<&Path>) -> Result<rustls::RootCertStore, TlsE
     store.add_parsable_certificates(extra_roots(None)?);
     if let Some(path) = extra_ca {
         for cert in read_ca_file(path)? {
-            store.add(cert)?;
+            store.add(cert).map_err(setup_error)?;
         }
     }
     Ok(store)
@@ -114,7 +96,8 @@ pub fn root_store(extra_ca: Option<&Path>) -> Result<rustls::RootCertStore, TlsE
 /// store and `extra_ca` (the office CA's PEM file), with the ring provider.
 pub fn client_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, TlsError> {
     Ok(rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()?
+        .with_safe_default_protocol_versions()
+        .map_err(setup_error)?
         .with_root_certificates(root_store(extra_ca)?)
         .with_no_client_auth())
 }
@@ -279,7 +262,10 @@ A0IABLv0
     #[test]
     fn an_unknown_issuer_says_to_set_the_ca_file() {
         let d = describe(&rustls::CertificateError::UnknownIssuer, &PEER);
-        assert!(d.problem.contains("not signed by a CA sigap trusts"), "{d:?}");
+        assert!(
+            d.problem.contains("not signed by a CA sigap trusts"),
+            "{d:?}"
+        );
         assert!(d.fix.contains("set SIGAP_SMTP_CA_FILE"), "{d:?}");
     }
 
@@ -290,7 +276,10 @@ A0IABLv0
                 expected: rustls::pki_types::ServerName::try_from("mail.x")
                     .unwrap()
                     .to_owned(),
-                presented: vec!["DnsName(\"localhost\")".into(), "IpAddress(127.0.0.1)".into()],
+                presented: vec![
+                    "DnsName(\"localhost\")".into(),
+                    "IpAddress(127.0.0.1)".into(),
+                ],
             },
             &PEER,
         );
@@ -357,16 +346,28 @@ A0IABLv0
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope.pem");
         let e = read_ca_file(&missing).unwrap_err().to_string();
-        assert!(e.contains("nope.pem") && e.contains("cannot be read"), "{e}");
+        assert!(
+            e.contains("nope.pem") && e.contains("cannot be read"),
+            "{e}"
+        );
         let key = dir.path().join("key.pem");
-        std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
-            .unwrap();
+        std::fs::write(
+            &key,
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
         let e = read_ca_file(&key).unwrap_err().to_string();
-        assert!(e.contains("key.pem") && e.contains("holds no certificate"), "{e}");
+        assert!(
+            e.contains("key.pem") && e.contains("holds no certificate"),
+            "{e}"
+        );
         let broken = dir.path().join("broken.pem");
         std::fs::write(&broken, CA_PEM).unwrap();
         let e = read_ca_file(&broken).unwrap_err().to_string();
-        assert!(e.contains("broken.pem") && e.contains("not usable as a CA"), "{e}");
+        assert!(
+            e.contains("broken.pem") && e.contains("not usable as a CA"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -374,7 +375,14 @@ A0IABLv0
         let dir = tempfile::tempdir().unwrap();
         let ca = dir.path().join("ca.pem");
         let out = std::process::Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ])
             .args(["-nodes", "-subj", "/CN=unit-test-ca", "-days", "2"])
             .arg("-keyout")
             .arg(dir.path().join("ca.key"))
