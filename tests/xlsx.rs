@@ -87,7 +87,11 @@ pub fn check_against_pdf(xlsx: &Path, pdf: &Path) -> usize {
     let (kind, value) = cell(tanggal, 1);
     assert_eq!(kind, "datetime", "{name}");
     let date = crate::documents::date_after(&text, "Tanggal");
-    assert_eq!(value.as_str().unwrap(), format!("{date}T00:00:00"), "{name}");
+    assert_eq!(
+        value.as_str().unwrap(),
+        format!("{date}T00:00:00"),
+        "{name}"
+    );
     // The header row, frozen, every column with a width.
     let header = rows
         .iter()
@@ -110,7 +114,10 @@ pub fn check_against_pdf(xlsx: &Path, pdf: &Path) -> usize {
     for c in &columns {
         assert!(text.contains(c), "{name}: column {c} not in the PDF");
     }
-    let nik_col = columns.iter().position(|c| *c == "NIK").expect("a NIK column");
+    let nik_col = columns
+        .iter()
+        .position(|c| *c == "NIK")
+        .expect("a NIK column");
     // The table: numbered rows, NIKs as 16-digit text, every other cell text.
     let table: Vec<&Vec<Value>> = rows[header + 1..]
         .iter()
@@ -173,7 +180,12 @@ fn every_rekap_and_rekap_cetak_xlsx_holds_the_pdfs_rows_with_niks_as_text_and_re
         let pdf = xlsx.with_extension("pdf");
         let rows = check_against_pdf(xlsx, &pdf);
         assert!(rows > 0, "{}", xlsx.display());
-        if xlsx.file_name().unwrap().to_string_lossy().starts_with("rekap-cetak-") {
+        if xlsx
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("rekap-cetak-")
+        {
             day_rows += rows;
         } else {
             batch_rows += rows;
@@ -266,7 +278,10 @@ fn the_sla_workbook_holds_every_table_with_numbers_as_numbers_and_dates_as_dates
     let text = run("pdftotext", &["-layout", pdf.to_str().unwrap(), "-"]);
     let sheets = read_xlsx(&reports.join(format!("{stem}.xlsx")));
     let names: Vec<&str> = sheets.iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"summary") && names.contains(&"blanko"), "{names:?}");
+    assert!(
+        names.contains(&"summary") && names.contains(&"blanko"),
+        "{names:?}"
+    );
     for sheet in &sheets {
         let name = sheet["name"].as_str().unwrap();
         let rows: Vec<Vec<Value>> = sheet["rows"]
@@ -287,8 +302,7 @@ fn the_sla_workbook_holds_every_table_with_numbers_as_numbers_and_dates_as_dates
         assert_eq!(cell(&rows[4], 1).0, "datetime", "{name}: period");
         assert_eq!(sheet["freeze"], "A9", "{name}");
         // Row for row the CSV of the same table.
-        let mut csv =
-            csv::Reader::from_path(reports.join(format!("{stem}-{name}.csv"))).unwrap();
+        let mut csv = csv::Reader::from_path(reports.join(format!("{stem}-{name}.csv"))).unwrap();
         let columns: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
         let records: Vec<csv::StringRecord> = csv.records().map(|r| r.unwrap()).collect();
         let table = &rows[8..];
@@ -298,7 +312,10 @@ fn the_sla_workbook_holds_every_table_with_numbers_as_numbers_and_dates_as_dates
             for (c, column) in columns.iter().enumerate() {
                 let v = &rec[c];
                 if v.is_empty() {
-                    assert!(c >= row.len() || cell(row, c).0 == "none", "{name} {column}");
+                    assert!(
+                        c >= row.len() || cell(row, c).0 == "none",
+                        "{name} {column}"
+                    );
                     continue;
                 }
                 let (kind, got) = cell(row, c);

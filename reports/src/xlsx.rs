@@ -42,7 +42,11 @@ fn excel_naive(local: NaiveDateTime) -> Result<ExcelDateTime, XlsxError> {
         local.month() as u8,
         local.day() as u8,
     )?
-    .and_hms(local.hour() as u16, local.minute() as u8, f64::from(local.second()))
+    .and_hms(
+        local.hour() as u16,
+        local.minute() as u8,
+        f64::from(local.second()),
+    )
 }
 
 fn excel_date(date: NaiveDate) -> Result<ExcelDateTime, XlsxError> {
@@ -83,7 +87,9 @@ fn try_render(doc: &TableDocument, dates: &Dates) -> Result<Vec<u8>, XlsxError> 
     );
     let bold = Format::new().set_bold();
     let title = Format::new().set_bold().set_font_size(13);
-    let header = Format::new().set_bold().set_border_bottom(FormatBorder::Thin);
+    let header = Format::new()
+        .set_bold()
+        .set_border_bottom(FormatBorder::Thin);
     let date_format = Format::new()
         .set_num_format(DATE_FORMAT)
         .set_align(FormatAlign::Left);

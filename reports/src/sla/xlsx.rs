@@ -15,7 +15,12 @@ use super::{SlaReport, Table};
 fn numeric(column: &str) -> bool {
     matches!(
         column,
-        "count" | "within_target" | "open" | "open_past_target" | "applications" | "received"
+        "count"
+            | "within_target"
+            | "open"
+            | "open_past_target"
+            | "applications"
+            | "received"
             | "value"
     ) || column.ends_with("_pct")
         || column.ends_with("_hours")
@@ -31,11 +36,7 @@ fn date(d: NaiveDate) -> Result<ExcelDateTime, XlsxError> {
 }
 
 fn moment(at: NaiveDateTime) -> Result<ExcelDateTime, XlsxError> {
-    date(at.date())?.and_hms(
-        at.hour() as u16,
-        at.minute() as u8,
-        f64::from(at.second()),
-    )
+    date(at.date())?.and_hms(at.hour() as u16, at.minute() as u8, f64::from(at.second()))
 }
 
 /// The report as .xlsx bytes.
