@@ -54,7 +54,7 @@ fn niks(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn cell<'a>(row: &'a [Value], i: usize) -> (&'a str, &'a Value) {
+fn cell(row: &[Value], i: usize) -> (&str, &Value) {
     let c = row[i].as_array().unwrap();
     (c[0].as_str().unwrap(), &c[1])
 }

@@ -110,8 +110,7 @@ fn table(
             .map(|r| shown(name, &r[c as usize]).chars().count())
             .max()
             .unwrap_or(0)
-            .max(10)
-            .min(40);
+            .clamp(10, 40);
         sheet.set_column_width(c, width as f64 + 2.0)?;
     }
     sheet.set_freeze_panes(top + 1, 0)?;
