@@ -541,7 +541,7 @@ fn sigkill_in_handover_arrived_pickups_archive_and_report_loses_nothing_and_does
         .collect();
     assert_eq!(
         names,
-        ["csv", "html", "pdf"]
+        ["csv", "html", "pdf", "xlsx"]
             .map(String::from)
             .into_iter()
             .collect(),
@@ -557,6 +557,11 @@ fn sigkill_in_handover_arrived_pickups_archive_and_report_loses_nothing_and_does
                 String::from_utf8_lossy(bytes)
                     .trim_end()
                     .ends_with("</html>"),
+                "{p:?}"
+            ),
+            // A whole zip ends with its end-of-central-directory record.
+            "xlsx" => assert!(
+                bytes.len() >= 22 && bytes[bytes.len() - 22..].starts_with(b"PK\x05\x06"),
                 "{p:?}"
             ),
             _ => assert!(bytes.ends_with(b"\n"), "{p:?}"),
