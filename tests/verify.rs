@@ -653,7 +653,8 @@ fn an_unreachable_database_or_missing_snapshot_fails_clearly_and_changes_nothing
         &["verify"],
         &[(
             "SIGAP_POPULATION_URL",
-            "postgres://kasi:rahasia@127.0.0.1:1/siak",
+            // sslmode=disable: a password in the URL needs one written.
+            "postgres://kasi:rahasia@127.0.0.1:1/siak?sslmode=disable",
         )],
     )
     .expect_code(3);
