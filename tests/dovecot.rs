@@ -327,80 +327,15 @@ impl Drop for Dovecot {
 }
 
 /// A test CA and a server certificate it signed for `127.0.0.1` and
-/// `localhost`, made with openssl in `dir`: (the CA's PEM file, the
-/// server's certificate and key).
+/// `localhost`, made with openssl in `dir` by the TLS tests' one maker:
+/// (the CA's PEM file, the server's certificate and key).
 pub fn test_ca(dir: &Path) -> (PathBuf, ServerCert) {
-    std::fs::create_dir_all(dir).unwrap();
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl runs (./scripts/test installs it)");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=Disdukcapil test CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-    ]);
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-out",
-        "server.pem",
-        "-extfile",
-        "server.ext",
-    ]);
+    let made = crate::tls::make_ca_for(dir, "dovecot-ca", "IP:127.0.0.1,DNS:localhost");
     (
-        dir.join("ca.pem"),
+        made.ca,
         ServerCert {
-            cert: dir.join("server.pem"),
-            key: dir.join("server.key"),
+            cert: made.cert,
+            key: made.key,
         },
     )
 }

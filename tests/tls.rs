@@ -33,8 +33,15 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
-/// A CA named `name` in `dir`, and a server certificate it signed.
+/// A CA named `name` in `dir`, and a server certificate it signed for
+/// `127.0.0.1` only (so `localhost` is a wrong host name).
 pub fn make_ca(dir: &Path, name: &str) -> TestCa {
+    make_ca_for(dir, name, "IP:127.0.0.1")
+}
+
+/// [`make_ca`] with the server certificate's subjectAltName, e.g.
+/// `IP:127.0.0.1,DNS:localhost`.
+pub fn make_ca_for(dir: &Path, name: &str, san: &str) -> TestCa {
     let d = dir.join(name);
     std::fs::create_dir_all(&d).unwrap();
     let ec = [
@@ -69,7 +76,7 @@ pub fn make_ca(dir: &Path, name: &str) -> TestCa {
     openssl(&d, &csr);
     std::fs::write(
         d.join("ext.cnf"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        format!("subjectAltName={san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"),
     )
     .unwrap();
     openssl(
